@@ -1,0 +1,45 @@
+//! Command-line front: argument parsing and dispatch to one module per subcommand.
+
+use clap::{Parser as ClapParser, Subcommand};
+use std::process::ExitCode;
+
+mod normalize;
+
+/// Exit status: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: an alert (used by `--fail-on`).
+pub const EXIT_ALERT: u8 = 1;
+/// Exit status: usage or input error.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, ClapParser)]
+#[command(
+    name = "banchi",
+    version,
+    about = "Normalize Japanese addresses and screen them against fraud and forwarding-service lists"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse addresses into canonical parts, one JSON object per address.
+    Normalize(normalize::Args),
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Normalize(args) => normalize::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("banchi: {err:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

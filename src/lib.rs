@@ -1,0 +1,10 @@
+//! banchi: Japanese shipping addresses into canonical parts, screened against fraud and
+//! forwarding-service watchlists.
+
+pub mod address;
+pub mod error;
+pub mod parse;
+
+pub use address::{Address, Anomaly, Level};
+pub use error::{ParseError, MAX_INPUT_BYTES};
+pub use parse::Parser;
