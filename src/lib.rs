@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod error;
+pub mod normalize;
 pub mod parse;
 
 pub use address::{Address, Anomaly, Level};

@@ -1,0 +1,93 @@
+//! Character classes and one-character rewrites: hyphen look-alikes, old kanji, kana folds.
+
+use super::variant_table::VARIANTS;
+
+/// Hyphen look-alikes that always mean a hyphen in an address (after NFKC).
+///
+/// `ー` (the long-vowel mark) and the kanji `一` also stand for hyphens between digits; that
+/// needs context and is decided by the callers.
+pub fn is_hyphen(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '\u{2010}' // ‐ hyphen
+            | '\u{2011}' // non-breaking hyphen
+            | '\u{2012}' // ‒ figure dash
+            | '\u{2013}' // – en dash
+            | '\u{2014}' // — em dash
+            | '\u{2015}' // ― horizontal bar
+            | '\u{2212}' // − minus
+            | '\u{2500}' // ─ box drawing light
+            | '\u{2501}' // ━ box drawing heavy
+            | '\u{FE63}' // ﹣ small hyphen-minus
+            | '\u{FF0D}' // － full-width (NFKC already maps it)
+            | '\u{30FC}' // ー long vowel mark (decided in context)
+            | '\u{FF70}' // ｰ half-width long vowel mark
+    )
+}
+
+/// True for the long-vowel marks and dashes that are hyphens only between numbers.
+pub fn is_contextual_hyphen(c: char) -> bool {
+    matches!(c, '\u{30FC}' | '\u{FF70}' | '一')
+}
+
+/// The modern form of an old or variant kanji (澤 → 沢), or the character itself.
+pub fn modern(c: char) -> char {
+    if (c as u32) < 0x3400 {
+        return c;
+    }
+    match VARIANTS.binary_search_by(|&(from, _)| from.cmp(&c)) {
+        Ok(i) => VARIANTS[i].1,
+        Err(_) => c,
+    }
+}
+
+/// Folds spellings that name the same place: ヶ/ヵ/が/ケ → ケ and の/ノ/之 → ノ.
+///
+/// Only for the matching form: it is applied alike to gazetteer names and to input.
+pub fn fold_kana(c: char) -> char {
+    match c {
+        'ヶ' | 'ヵ' | 'が' | 'ケ' | 'ｹ' => 'ケ',
+        'の' | 'ノ' | '之' => 'ノ',
+        _ => c,
+    }
+}
+
+/// Characters dropped outright: controls and invisible formatting.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control() && !c.is_whitespace()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}' | '\u{FEFF}'
+        )
+}
+
+/// Katakana letters (for telling a long-vowel mark from a hyphen).
+pub fn is_katakana(c: char) -> bool {
+    matches!(c, '\u{30A1}'..='\u{30FA}' | '\u{30FD}'..='\u{30FF}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variant_table_is_sorted_and_without_chains() {
+        for pair in VARIANTS.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "unsorted near {:?}", pair);
+        }
+        for &(from, to) in VARIANTS {
+            assert_ne!(from, to);
+            assert_eq!(modern(to), to, "chain {from} → {to} → {}", modern(to));
+        }
+    }
+
+    #[test]
+    fn folds() {
+        assert_eq!(modern('澤'), '沢');
+        assert_eq!(modern('東'), '東');
+        assert_eq!(fold_kana('ヶ'), 'ケ');
+        assert_eq!(fold_kana('之'), 'ノ');
+        assert!(is_hyphen('━'));
+        assert!(!is_hyphen('一'));
+    }
+}
