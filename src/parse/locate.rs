@@ -135,11 +135,14 @@ pub fn locate(text: &str) -> Location {
             .copied()
             .filter(|&(_, id)| pref.is_none_or(|p| g.city(id).pref == p))
             .collect();
-        let (hits, mismatch) = if in_pref.is_empty() && pref.is_some() && full_pref {
+        let (mut hits, mismatch) = if in_pref.is_empty() && pref.is_some() && full_pref {
             (city_hits, true)
         } else {
             (in_pref, false)
         };
+        // The longest spelling wins: 京都市下京区 over 京都市 (all wards).
+        let longest = hits.iter().map(|&(end, _)| end).max().unwrap_or(0);
+        hits.retain(|&(end, _)| end == longest);
         for (end, id) in hits {
             found_city = true;
             let city = g.city(id);
@@ -352,6 +355,30 @@ fn add_kyoto_towns(
             from += i + dir.len();
         }
     }
+}
+
+/// Kyoto writes the street after the town too (忠庵町柳馬場通松原下ル(忠庵町)316): steps over
+/// a street and its direction, and a repeated town in brackets, up to the block number.
+pub fn skip_kyoto_street(text: &str, pos: usize) -> usize {
+    let rest = &text[pos..];
+    if rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return pos;
+    }
+    let window = rest.char_indices().nth(24).map_or(rest.len(), |(i, _)| i);
+    let Some(end) = KYOTO_DIRECTIONS
+        .iter()
+        .filter_map(|d| rest[..window].find(d).map(|i| i + d.len()))
+        .max()
+    else {
+        return pos;
+    };
+    let mut at = pos + end;
+    if text[at..].starts_with('(') {
+        if let Some(close) = text[at..].find(')') {
+            at += close + 1;
+        }
+    }
+    skip_spaces(text, at)
 }
 
 fn score_base(pref: Option<u8>, full_pref: bool, mismatch: bool) -> i32 {

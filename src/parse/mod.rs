@@ -141,12 +141,24 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: locate::Location) 
             unknown: false,
         };
         block_start = skip_koaza(text, loc.end);
+        if g.city(town.city).code.starts_with("261") {
+            block_start = locate::skip_kyoto_street(text, block_start);
+        }
     } else if loc.city.is_some() {
         // A town the gazetteer does not know: keep its text up to the block number.
         let from = loc.town_start;
+        // The first digit written as a digit (三栄町's 三 is folded to 3 but is a name).
         let digit = text[from..]
-            .find(|c: char| c.is_ascii_digit())
-            .map_or(text.len(), |i| from + i);
+            .char_indices()
+            .map(|(i, c)| (from + i, c))
+            .find(|&(i, c)| {
+                c.is_ascii_digit()
+                    && display
+                        .as_bytes()
+                        .get(folded.source(i))
+                        .is_some_and(u8::is_ascii_digit)
+            })
+            .map_or(text.len(), |(i, _)| i);
         let name = display[folded.source(from)..folded.source(digit)].trim();
         let name = name.trim_end_matches(['第', '-', ' ']);
         if !name.is_empty() && digit < text.len() {
