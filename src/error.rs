@@ -27,3 +27,131 @@ pub enum ParseError {
     #[error("no prefecture, municipality or town recognised")]
     Unrecognized,
 }
+
+/// Why an index file (`banchi index build` output) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum IndexError {
+    /// The file does not start with the index magic bytes: not a banchi index.
+    #[error("not a banchi watchlist index (bad magic bytes)")]
+    NotAnIndex,
+    /// Written by another version of the format.
+    #[error("index format version {found} is not supported (this build reads version {supported}); rebuild it with `banchi index build`")]
+    UnsupportedVersion {
+        /// Version in the file.
+        found: u32,
+        /// Version this build reads.
+        supported: u32,
+    },
+    /// The file is shorter or longer than its header says.
+    #[error("index file is truncated or padded: header says {expected} bytes, file has {actual}")]
+    Truncated {
+        /// Size the header announces.
+        expected: u64,
+        /// Size on disk.
+        actual: u64,
+    },
+    /// The body does not match its checksum.
+    #[error(
+        "index file is corrupt: checksum {actual:08x} does not match the header's {expected:08x}"
+    )]
+    ChecksumMismatch {
+        /// CRC-32 in the header.
+        expected: u32,
+        /// CRC-32 of the body read.
+        actual: u32,
+    },
+    /// The body passed the checksum but its layout is inconsistent.
+    #[error("index file is malformed: {0}")]
+    Malformed(&'static str),
+}
+
+/// Why a watchlist could not be loaded, built or written.
+#[derive(Debug, Error)]
+pub enum WatchlistError {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The CSV has no header row.
+    #[error("list CSV is empty: a header row with an `address` column is required")]
+    EmptyCsv,
+    /// A required column is missing from the header.
+    #[error("list CSV has no `{column}` column (header: {header})")]
+    MissingColumn {
+        /// The missing column.
+        column: &'static str,
+        /// The header as read.
+        header: String,
+    },
+    /// The header names one column twice.
+    #[error("list CSV header names the column `{0}` twice")]
+    DuplicateColumn(String),
+    /// The CSV itself is malformed (unequal field counts, broken quoting, bad UTF-8).
+    #[error("list CSV is malformed near line {line}: {message}")]
+    Csv {
+        /// 1-based line where the problem was seen.
+        line: u64,
+        /// What the CSV reader reported.
+        message: String,
+    },
+    /// Two rows share an id.
+    #[error("duplicate id `{id}` on lines {first} and {second}")]
+    DuplicateId {
+        /// The id.
+        id: String,
+        /// Line of the first row.
+        first: u64,
+        /// Line of the repeat.
+        second: u64,
+    },
+    /// The index file was refused.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// The FST could not be built (keys out of order: a bug).
+    #[error("building the block index failed: {0}")]
+    Fst(String),
+    /// The list is too large for the format.
+    #[error("list too large for the index format")]
+    TooLarge,
+}
+
+/// Why a list-management operation (`banchi list …`) failed.
+#[derive(Debug, Error)]
+pub enum ListError {
+    /// Loading or writing the list file failed.
+    #[error(transparent)]
+    Watchlist(#[from] WatchlistError),
+    /// No entry has this id.
+    #[error("no entry with id `{0}`")]
+    UnknownId(String),
+    /// An entry with this id exists already.
+    #[error("an entry with id `{0}` exists already")]
+    DuplicateId(String),
+    /// The reason is not one of the codes.
+    #[error("unknown reason `{0}` (use one of: chargeback, credit_master, resale, unpaid, forwarding, other)")]
+    UnknownReason(String),
+    /// The address does not resolve to a block, so it could never match.
+    #[error(
+        "the address resolves only to {0} level; a list entry needs at least a block (banchi)"
+    )]
+    NotABlock(crate::address::Level),
+    /// The address does not parse.
+    #[error("the address does not parse: {0}")]
+    Unparseable(#[from] ParseError),
+    /// A required field is empty.
+    #[error("`{0}` must not be empty")]
+    Empty(&'static str),
+    /// The entry is already in the requested state.
+    #[error("entry `{id}` is already {status}")]
+    AlreadyInState {
+        /// The entry.
+        id: String,
+        /// Its status.
+        status: &'static str,
+    },
+}

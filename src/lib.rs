@@ -6,7 +6,11 @@ pub mod error;
 pub mod gazetteer;
 pub mod normalize;
 pub mod parse;
+pub mod screen;
+pub mod watchlist;
 
 pub use address::{Address, Anomaly, Level};
 pub use error::{ParseError, MAX_INPUT_BYTES};
 pub use parse::Parser;
+pub use screen::{Screener, Screening};
+pub use watchlist::{Grade, ListKind, MatchOptions, Watchlist};

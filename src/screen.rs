@@ -1,0 +1,216 @@
+//! Screening: one address string in, its parse and its grades against every list out.
+//!
+//! A [`Screener`] is built once — a [`Parser`], an optional fraud list, an optional forwarder
+//! list — and shared across threads (`Send + Sync`); [`Screener::check`] screens one address,
+//! [`Screener::check_many`] a batch on all cores. The result, [`Screening`], serializes to the
+//! JSON the CLI prints:
+//!
+//! ```json
+//! {"input": "…", "address": {…}, "fraud": {"grade": "danger", "matches": [{"id": "…", …}]},
+//!  "forwarder": {"grade": null, "matches": []}}
+//! ```
+//!
+//! [`Screening`] is `#[non_exhaustive]` so later signals (a risk score) can be added to it
+//! without breaking callers.
+
+use crate::address::Address;
+use crate::parse::Parser;
+use crate::watchlist::{ListResult, MatchOptions, Watchlist};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// One screened address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Screening {
+    /// The input as given.
+    pub input: String,
+    /// The parsed address, `None` when the input did not parse.
+    pub address: Option<Address>,
+    /// Why the input did not parse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Grade against the fraud list (no grade when no fraud list is loaded).
+    pub fraud: ListResult,
+    /// Grade against the forwarding-warehouse list.
+    pub forwarder: ListResult,
+}
+
+impl Screening {
+    /// The worst of the two grades' severities (0 when neither list matched): a quick "should
+    /// a person look at this order" test.
+    pub fn alert_level(&self) -> u8 {
+        let s = |r: &ListResult| r.grade.map_or(0, |g| g.severity());
+        s(&self.fraud).max(s(&self.forwarder))
+    }
+}
+
+/// Screens addresses against a fraud list and a forwarding-warehouse list.
+///
+/// ```
+/// use banchi::watchlist::{ListKind, Watchlist};
+/// use banchi::{Parser, Screener};
+///
+/// let parser = Parser::new();
+/// let csv = "id,address,reason\nF1,東京都中央区銀座4-6-16 銀座ビル301号室,chargeback\n";
+/// let fraud = Watchlist::from_csv_reader(csv.as_bytes(), ListKind::Fraud, &parser)?;
+/// let screener = Screener::new(parser)
+///     .with_fraud(fraud)
+///     .with_forwarders(Watchlist::bundled_forwarders(&parser)?);
+///
+/// let s = screener.check("東京都中央区銀座四丁目6番16号 301");
+/// println!("{}", serde_json::to_string(&s).unwrap());
+/// let batch = screener.check_many(&["東京都中央区銀座4-6-16", "神奈川県大和市南林間1-8-17"]);
+/// assert_eq!(batch.len(), 2);
+/// # Ok::<(), banchi::error::WatchlistError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Screener {
+    parser: Parser,
+    fraud: Option<Arc<Watchlist>>,
+    forwarders: Option<Arc<Watchlist>>,
+    options: MatchOptions,
+}
+
+impl Screener {
+    /// A screener with no lists yet.
+    pub fn new(parser: Parser) -> Self {
+        Screener {
+            parser,
+            fraud: None,
+            forwarders: None,
+            options: MatchOptions::default(),
+        }
+    }
+
+    /// Screens against this fraud list.
+    pub fn with_fraud(mut self, list: impl Into<Arc<Watchlist>>) -> Self {
+        self.fraud = Some(list.into());
+        self
+    }
+
+    /// Screens against this forwarding-warehouse list.
+    pub fn with_forwarders(mut self, list: impl Into<Arc<Watchlist>>) -> Self {
+        self.forwarders = Some(list.into());
+        self
+    }
+
+    /// Uses these lookup options (near distance, match cap).
+    pub fn with_options(mut self, options: MatchOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The parser.
+    pub fn parser(&self) -> &Parser {
+        &self.parser
+    }
+
+    /// The fraud list, if any.
+    pub fn fraud(&self) -> Option<&Watchlist> {
+        self.fraud.as_deref()
+    }
+
+    /// The forwarder list, if any.
+    pub fn forwarders(&self) -> Option<&Watchlist> {
+        self.forwarders.as_deref()
+    }
+
+    /// Parses and screens one address. Never fails: an unparseable input gives a screening
+    /// with `address: None`, an `error` and no grades.
+    pub fn check(&self, input: &str) -> Screening {
+        match self.parser.parse(input) {
+            Ok(address) => self.screen_address(address),
+            Err(e) => Screening {
+                input: input.to_owned(),
+                address: None,
+                error: Some(e.to_string()),
+                fraud: ListResult::default(),
+                forwarder: ListResult::default(),
+            },
+        }
+    }
+
+    /// Screens many addresses on all cores; results are in input order.
+    pub fn check_many(&self, inputs: &[&str]) -> Vec<Screening> {
+        inputs.par_iter().map(|s| self.check(s)).collect()
+    }
+
+    /// Screens an address parsed already.
+    pub fn screen_address(&self, address: Address) -> Screening {
+        let fraud = self
+            .fraud
+            .as_ref()
+            .map(|l| l.screen_fraud(&address, &self.options))
+            .unwrap_or_default();
+        let forwarder = self
+            .forwarders
+            .as_ref()
+            .map(|l| l.screen_forwarder(&address, &self.options))
+            .unwrap_or_default();
+        Screening {
+            input: address.input.clone(),
+            address: Some(address),
+            error: None,
+            fraud,
+            forwarder,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watchlist::test_support::addr;
+    use crate::watchlist::{Entry, Grade, ListKind, WatchlistBuilder};
+
+    fn fraud_list() -> Watchlist {
+        let mut b = WatchlistBuilder::new(ListKind::Fraud, vec![]);
+        let e = Entry {
+            id: "F1".into(),
+            reason: Some("chargeback".into()),
+            ..Entry::default()
+        };
+        b.add(2, &e, &addr(Some(4), "6", Some("16"), None, Some("301")))
+            .unwrap();
+        b.build().unwrap()
+    }
+
+    #[test]
+    fn screener_is_send_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Screener>();
+        check::<Screening>();
+    }
+
+    #[test]
+    fn screens_a_parsed_address() {
+        let s = Screener::new(Parser::new()).with_fraud(fraud_list());
+        let mut a = addr(Some(4), "6", Some("16"), None, Some("301"));
+        a.input = "銀座4-6-16-301".into();
+        let r = s.screen_address(a);
+        assert_eq!(r.fraud.grade, Some(Grade::Danger));
+        assert_eq!(r.forwarder.grade, None);
+        assert_eq!(r.alert_level(), 3);
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["input"], "銀座4-6-16-301");
+        assert_eq!(v["address"]["town"], "銀座");
+        assert_eq!(v["fraud"]["grade"], "danger");
+        assert_eq!(v["fraud"]["matches"][0]["id"], "F1");
+        assert_eq!(v["forwarder"]["grade"], serde_json::Value::Null);
+        assert!(v.get("error").is_none());
+    }
+
+    #[test]
+    fn bad_input_yields_an_error_field() {
+        let s = Screener::new(Parser::new()).with_fraud(fraud_list());
+        let r = s.check("   ");
+        assert!(r.address.is_none());
+        assert!(r.error.is_some());
+        assert_eq!(r.alert_level(), 0);
+        let many = s.check_many(&["", "  ", "x"]);
+        assert_eq!(many.len(), 3);
+        assert_eq!(many[2].input, "x");
+    }
+}

@@ -1,0 +1,762 @@
+//! Grades: how close a query address comes to a listed one, and the lookup that finds out.
+//!
+//! Fraud lists ([`Watchlist::screen_fraud`]), as merchants know them from Yamato's webコレクト:
+//!
+//! * [`Grade::Danger`] ★★★危険 — same block and same unit: the same room, or the same floor
+//!   where neither side knows a room, or the same forwarding customer ID; two addresses
+//!   without any unit are the same house.
+//! * [`Grade::Caution`] ★★注意 — same block, the unit differs or one side has none.
+//! * [`Grade::Warning`] ★警戒 — a near block: same town and chome with a banchi within
+//!   [`MatchOptions::near_distance`], or the same banchi with another go.
+//!
+//! Forwarder lists ([`Watchlist::screen_forwarder`]):
+//!
+//! * [`Grade::ForwardingService`] 海外転送サービス — the block of a listed warehouse (unit and
+//!   customer ID ignored: every customer writes their own);
+//! * [`Grade::Possible`] 海外転送サービスの可能性 — a block near a listed warehouse, or any
+//!   address carrying a forwarding-style customer ID ([`Signal::TrailingCustomerId`]).
+//!
+//! The exact block is one FST lookup; near blocks are one FST range scan over the query's
+//! town + chome (see [`super::key`]); units are compared on the records found.
+
+use super::key::{BlockKey, BlockParts, Part};
+use super::table::RecordView;
+use super::Watchlist;
+use crate::address::{Address, Anomaly};
+use fst::{IntoStreamer, Streamer};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+/// A grade, for either kind of list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grade {
+    /// ★★★危険: same delivery point as a fraud record.
+    Danger,
+    /// ★★注意: same block as a fraud record, unit differs or unknown.
+    Caution,
+    /// ★警戒: near a fraud record's block.
+    Warning,
+    /// 海外転送サービス: a listed forwarding warehouse.
+    ForwardingService,
+    /// 海外転送サービスの可能性: near a listed warehouse, or a forwarding-style customer ID.
+    Possible,
+}
+
+impl Grade {
+    /// Severity within its kind of list: higher is worse.
+    pub fn severity(self) -> u8 {
+        match self {
+            Grade::Danger => 3,
+            Grade::Caution | Grade::ForwardingService => 2,
+            Grade::Warning | Grade::Possible => 1,
+        }
+    }
+
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grade::Danger => "danger",
+            Grade::Caution => "caution",
+            Grade::Warning => "warning",
+            Grade::ForwardingService => "forwarding_service",
+            Grade::Possible => "possible",
+        }
+    }
+
+    /// Stars as webコレクト shows them (fraud grades; empty for forwarder grades).
+    pub fn stars(self) -> &'static str {
+        match self {
+            Grade::Danger => "★★★",
+            Grade::Caution => "★★",
+            Grade::Warning => "★",
+            Grade::ForwardingService | Grade::Possible => "",
+        }
+    }
+
+    /// The Japanese label merchants know: `★★★危険`, `海外転送サービス`, ….
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Grade::Danger => "★★★危険",
+            Grade::Caution => "★★注意",
+            Grade::Warning => "★警戒",
+            Grade::ForwardingService => "海外転送サービス",
+            Grade::Possible => "海外転送サービスの可能性",
+        }
+    }
+}
+
+impl std::fmt::Display for Grade {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What matched between the query and a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// Same block, same room.
+    SameRoom,
+    /// Same block, same floor, no room on either side.
+    SameFloor,
+    /// Same block, same forwarding customer ID.
+    SameCustomerId,
+    /// Same block, no unit on either side (a house).
+    SameHouse,
+    /// Same block, both sides have a unit and they differ.
+    UnitDiffers,
+    /// Same block, one side has a unit, the other none.
+    UnitMissing,
+    /// Same block (forwarder lists: units are ignored).
+    SameBlock,
+    /// Same town and chome, banchi within the near distance.
+    NearBanchi,
+    /// Same banchi, another go.
+    OtherGo,
+}
+
+/// Why a screening raised a grade without a record behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    /// The address carries a forwarding-service customer ID (PM12345, LYF2266455).
+    TrailingCustomerId,
+}
+
+/// Metadata columns of a matched record, in file order, serialized as a JSON object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata(pub Vec<(String, String)>);
+
+impl Serialize for Metadata {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// One listed record that matched the query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Match {
+    /// The record's id.
+    pub id: String,
+    /// The record's reason.
+    pub reason: Option<String>,
+    /// The grade this record gives.
+    pub grade: Grade,
+    /// What matched.
+    pub matched: Basis,
+    /// Banchi distance, for near matches (0 = same banchi, other go).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance: Option<u32>,
+    /// The record's block as `chome-banchi-go` (town and city are the query's).
+    pub block: String,
+    /// The record's floor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor: Option<String>,
+    /// The record's room.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    /// The record's forwarding customer ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// The forwarding service (forwarder lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The record's other columns.
+    pub metadata: Metadata,
+}
+
+/// The outcome of screening one address against one list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ListResult {
+    /// The worst grade found, `None` when nothing matched.
+    pub grade: Option<Grade>,
+    /// The records that matched, worst first (at most [`MatchOptions::max_matches`]).
+    pub matches: Vec<Match>,
+    /// Grades raised without a record (forwarder lists).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<Signal>,
+    /// True when more records matched than are listed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+impl ListResult {
+    fn raise(&mut self, g: Grade) {
+        if self.grade.is_none_or(|cur| g.severity() > cur.severity()) {
+            self.grade = Some(g);
+        }
+    }
+}
+
+/// Tunables of a lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatchOptions {
+    /// Largest banchi difference still graded near (default 2).
+    pub near_distance: u32,
+    /// Most matches listed per list (default 50); the grade counts them all.
+    pub max_matches: usize,
+}
+
+impl Default for MatchOptions {
+    fn default() -> Self {
+        MatchOptions {
+            near_distance: 2,
+            max_matches: 50,
+        }
+    }
+}
+
+/// Unit text as compared: trimmed, ASCII upper-case, leading zeros of a number dropped.
+fn unit_eq(a: &str, b: &str) -> bool {
+    fn canon(s: &str) -> &str {
+        let s = s.trim();
+        if s.len() > 1 && s.bytes().all(|c| c.is_ascii_digit()) {
+            let t = s.trim_start_matches('0');
+            if t.is_empty() {
+                "0"
+            } else {
+                t
+            }
+        } else {
+            s
+        }
+    }
+    canon(a).eq_ignore_ascii_case(canon(b))
+}
+
+fn nonempty(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Grades a record on the query's own block (fraud lists).
+fn unit_grade(q: &Address, r: &RecordView<'_>) -> (Grade, Basis) {
+    let qc = nonempty(q.customer_id.as_deref());
+    let rc = nonempty(r.customer_id);
+    if let (Some(a), Some(b)) = (qc, rc) {
+        return if unit_eq(a, b) {
+            (Grade::Danger, Basis::SameCustomerId)
+        } else {
+            (Grade::Caution, Basis::UnitDiffers)
+        };
+    }
+    let same_or_differs = |a: &str, b: &str, same: Basis| {
+        if unit_eq(a, b) {
+            (Grade::Danger, same)
+        } else {
+            (Grade::Caution, Basis::UnitDiffers)
+        }
+    };
+    match (nonempty(q.room.as_deref()), nonempty(r.room)) {
+        (Some(a), Some(b)) => same_or_differs(a, b, Basis::SameRoom),
+        (Some(_), None) | (None, Some(_)) => (Grade::Caution, Basis::UnitMissing),
+        (None, None) => match (nonempty(q.floor.as_deref()), nonempty(r.floor)) {
+            (Some(a), Some(b)) => same_or_differs(a, b, Basis::SameFloor),
+            (Some(_), None) | (None, Some(_)) => (Grade::Caution, Basis::UnitMissing),
+            (None, None) if qc.is_some() || rc.is_some() => (Grade::Caution, Basis::UnitMissing),
+            (None, None) => (Grade::Danger, Basis::SameHouse),
+        },
+    }
+}
+
+fn make_match(
+    r: &RecordView<'_>,
+    columns: &[String],
+    grade: Grade,
+    matched: Basis,
+    distance: Option<u32>,
+    block: String,
+) -> Match {
+    let metadata = Metadata(
+        columns
+            .iter()
+            .zip(r.metadata())
+            .filter_map(|(c, v)| v.map(|v| (c.clone(), v.to_owned())))
+            .collect(),
+    );
+    Match {
+        id: r.id.to_owned(),
+        reason: r.reason.map(str::to_owned),
+        grade,
+        matched,
+        distance,
+        block,
+        floor: r.floor.map(str::to_owned),
+        room: r.room.map(str::to_owned),
+        customer_id: r.customer_id.map(str::to_owned),
+        service: r.service.map(str::to_owned),
+        metadata,
+    }
+}
+
+/// Which way a list grades.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Fraud,
+    Forwarder,
+}
+
+impl Watchlist {
+    /// Grades `addr` against this list as a fraud list.
+    ///
+    /// An address that did not resolve to a block cannot match and gets no grade.
+    pub fn screen_fraud(&self, addr: &Address, opts: &MatchOptions) -> ListResult {
+        self.screen(addr, opts, Mode::Fraud)
+    }
+
+    /// Grades `addr` against this list as a forwarding-warehouse list.
+    ///
+    /// Besides listed blocks, any address with a customer ID (or the
+    /// `trailing_customer_id` anomaly) is at least [`Grade::Possible`].
+    pub fn screen_forwarder(&self, addr: &Address, opts: &MatchOptions) -> ListResult {
+        let mut res = self.screen(addr, opts, Mode::Forwarder);
+        if customer_id_signal(addr) {
+            res.signals.push(Signal::TrailingCustomerId);
+            res.raise(Grade::Possible);
+        }
+        res
+    }
+
+    /// Records of the block with `value` = `first << 32 | count`.
+    fn records_of(&self, value: u64) -> impl Iterator<Item = RecordView<'_>> + '_ {
+        let first = (value >> 32) as usize;
+        let count = (value & 0xFFFF_FFFF) as usize;
+        (first..first.saturating_add(count)).map_while(move |i| self.record(i))
+    }
+
+    fn screen(&self, addr: &Address, opts: &MatchOptions, mode: Mode) -> ListResult {
+        let mut res = ListResult::default();
+        let Ok(key) = BlockKey::from_address(addr) else {
+            return res;
+        };
+        if addr.level < crate::address::Level::Block {
+            return res;
+        }
+        let columns = self.columns();
+        let mut total = 0usize;
+        let mut push = |res: &mut ListResult, m: Match| {
+            res.raise(m.grade);
+            total += 1;
+            res.matches.push(m);
+        };
+
+        // The query's own block.
+        if let Some(value) = self.fst().get(key.as_bytes()) {
+            let block = BlockParts::decode(key.as_bytes())
+                .map(|p| p.display())
+                .unwrap_or_default();
+            for r in self.records_of(value) {
+                let (grade, basis) = match mode {
+                    Mode::Fraud => unit_grade(addr, &r),
+                    Mode::Forwarder => (Grade::ForwardingService, Basis::SameBlock),
+                };
+                push(
+                    &mut res,
+                    make_match(&r, columns, grade, basis, None, block.clone()),
+                );
+            }
+        }
+
+        // Near blocks: one range scan over the town + chome.
+        let near_grade = match mode {
+            Mode::Fraud => Grade::Warning,
+            Mode::Forwarder => Grade::Possible,
+        };
+        let (lo, hi) = key.near_range(opts.near_distance);
+        let mut stream = self.fst().range().ge(&lo).lt(&hi).into_stream();
+        let query_banchi = key.banchi().number();
+        let mut near = Vec::new();
+        while let Some((k, value)) = stream.next() {
+            if k == key.as_bytes() {
+                continue;
+            }
+            let Some(parts) = BlockParts::decode(k) else {
+                continue;
+            };
+            let distance = match (query_banchi, &parts.banchi) {
+                (Some(q), Part::Num(n)) => q.abs_diff(*n),
+                _ => 0,
+            };
+            let basis = if distance == 0 {
+                Basis::OtherGo
+            } else {
+                Basis::NearBanchi
+            };
+            let block = parts.display();
+            for r in self.records_of(value) {
+                near.push(make_match(
+                    &r,
+                    columns,
+                    near_grade,
+                    basis,
+                    Some(distance),
+                    block.clone(),
+                ));
+            }
+        }
+        // Closest first; the scan gave key order within one distance.
+        near.sort_by_key(|m| m.distance);
+        for m in near {
+            push(&mut res, m);
+        }
+
+        res.matches
+            .sort_by_key(|m| std::cmp::Reverse(m.grade.severity()));
+        if res.matches.len() > opts.max_matches {
+            res.matches.truncate(opts.max_matches);
+            res.truncated = true;
+        }
+        res
+    }
+}
+
+/// True when the address carries a forwarding-style customer ID.
+fn customer_id_signal(addr: &Address) -> bool {
+    nonempty(addr.customer_id.as_deref()).is_some() || addr.has(Anomaly::TrailingCustomerId)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::addr;
+    use super::super::{Entry, ListKind, WatchlistBuilder};
+    use super::*;
+
+    fn list(kind: ListKind, rows: &[(&str, Address)]) -> Watchlist {
+        let mut b = WatchlistBuilder::new(kind, vec!["memo".into()]);
+        for (i, (id, a)) in rows.iter().enumerate() {
+            let e = Entry {
+                id: (*id).into(),
+                reason: Some("chargeback".into()),
+                service: (kind == ListKind::Forwarder).then(|| "DANKEBOX".into()),
+                metadata: vec![format!("memo {id}")],
+            };
+            b.add(i as u64 + 2, &e, a).unwrap();
+        }
+        b.build().unwrap()
+    }
+
+    fn with_cid(mut a: Address, cid: &str) -> Address {
+        a.customer_id = Some(cid.into());
+        a.anomalies = vec![Anomaly::TrailingCustomerId];
+        a
+    }
+
+    fn fraud_grade(l: &Watchlist, q: &Address) -> Option<Grade> {
+        l.screen_fraud(q, &MatchOptions::default()).grade
+    }
+
+    #[test]
+    fn same_room_is_danger() {
+        let l = list(
+            ListKind::Fraud,
+            &[("F1", addr(Some(4), "6", Some("16"), Some("3"), Some("301")))],
+        );
+        let r = l.screen_fraud(
+            &addr(Some(4), "6", Some("16"), None, Some("0301")),
+            &MatchOptions::default(),
+        );
+        assert_eq!(r.grade, Some(Grade::Danger));
+        assert_eq!(r.matches.len(), 1);
+        let m = &r.matches[0];
+        assert_eq!((m.id.as_str(), m.matched), ("F1", Basis::SameRoom));
+        assert_eq!(m.reason.as_deref(), Some("chargeback"));
+        assert_eq!(m.block, "4-6-16");
+        assert_eq!(
+            m.metadata.0,
+            vec![("memo".to_string(), "memo F1".to_string())]
+        );
+    }
+
+    #[test]
+    fn unit_rules() {
+        let block = |f: Option<&str>, r: Option<&str>| addr(Some(1), "2", Some("3"), f, r);
+        let cases: &[(Address, Address, Grade, Basis)] = &[
+            (
+                block(None, Some("101")),
+                block(Some("1"), Some("102")),
+                Grade::Caution,
+                Basis::UnitDiffers,
+            ),
+            (
+                block(None, Some("101")),
+                block(None, None),
+                Grade::Caution,
+                Basis::UnitMissing,
+            ),
+            (
+                block(None, None),
+                block(None, Some("101")),
+                Grade::Caution,
+                Basis::UnitMissing,
+            ),
+            (
+                block(Some("3"), None),
+                block(Some("3"), None),
+                Grade::Danger,
+                Basis::SameFloor,
+            ),
+            (
+                block(Some("b1"), None),
+                block(Some("B1"), None),
+                Grade::Danger,
+                Basis::SameFloor,
+            ),
+            (
+                block(Some("3"), None),
+                block(Some("4"), None),
+                Grade::Caution,
+                Basis::UnitDiffers,
+            ),
+            (
+                block(Some("3"), None),
+                block(None, None),
+                Grade::Caution,
+                Basis::UnitMissing,
+            ),
+            (
+                block(None, None),
+                block(None, None),
+                Grade::Danger,
+                Basis::SameHouse,
+            ),
+            (
+                with_cid(block(Some("3"), None), "PM1"),
+                with_cid(block(Some("3"), None), "pm1"),
+                Grade::Danger,
+                Basis::SameCustomerId,
+            ),
+            (
+                with_cid(block(Some("3"), None), "PM1"),
+                with_cid(block(Some("3"), None), "PM2"),
+                Grade::Caution,
+                Basis::UnitDiffers,
+            ),
+            (
+                with_cid(block(None, None), "PM1"),
+                block(None, None),
+                Grade::Caution,
+                Basis::UnitMissing,
+            ),
+        ];
+        for (listed, query, grade, basis) in cases {
+            let l = list(ListKind::Fraud, &[("X", listed.clone())]);
+            let r = l.screen_fraud(query, &MatchOptions::default());
+            assert_eq!(r.grade, Some(*grade), "{listed:?} vs {query:?}");
+            assert_eq!(r.matches[0].matched, *basis, "{listed:?} vs {query:?}");
+        }
+    }
+
+    #[test]
+    fn near_blocks_are_warnings() {
+        let l = list(
+            ListKind::Fraud,
+            &[
+                ("near", addr(Some(4), "8", Some("1"), None, None)),
+                ("far", addr(Some(4), "9", Some("1"), None, None)),
+                ("othergo", addr(Some(4), "6", Some("2"), None, None)),
+                ("otherchome", addr(Some(5), "6", Some("16"), None, None)),
+            ],
+        );
+        let r = l.screen_fraud(
+            &addr(Some(4), "6", Some("16"), None, None),
+            &MatchOptions::default(),
+        );
+        assert_eq!(r.grade, Some(Grade::Warning));
+        let ids: Vec<_> = r
+            .matches
+            .iter()
+            .map(|m| (m.id.as_str(), m.matched, m.distance))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("othergo", Basis::OtherGo, Some(0)),
+                ("near", Basis::NearBanchi, Some(2))
+            ]
+        );
+        let wider = MatchOptions {
+            near_distance: 3,
+            ..MatchOptions::default()
+        };
+        assert_eq!(
+            l.screen_fraud(&addr(Some(4), "6", Some("16"), None, None), &wider)
+                .matches
+                .len(),
+            3
+        );
+    }
+
+    #[test]
+    fn worst_grade_wins_and_matches_are_ordered() {
+        let l = list(
+            ListKind::Fraud,
+            &[
+                ("n", addr(Some(1), "3", None, None, None)),
+                ("c", addr(Some(1), "2", Some("3"), None, Some("102"))),
+                ("d", addr(Some(1), "2", Some("3"), None, Some("101"))),
+            ],
+        );
+        let r = l.screen_fraud(
+            &addr(Some(1), "2", Some("3"), None, Some("101")),
+            &MatchOptions::default(),
+        );
+        assert_eq!(r.grade, Some(Grade::Danger));
+        let g: Vec<_> = r.matches.iter().map(|m| (m.id.as_str(), m.grade)).collect();
+        assert_eq!(
+            g,
+            vec![
+                ("d", Grade::Danger),
+                ("c", Grade::Caution),
+                ("n", Grade::Warning)
+            ]
+        );
+    }
+
+    #[test]
+    fn nothing_near_is_none() {
+        let l = list(
+            ListKind::Fraud,
+            &[("a", addr(Some(1), "2", Some("3"), None, None))],
+        );
+        assert_eq!(
+            fraud_grade(&l, &addr(Some(2), "2", Some("3"), None, None)),
+            None
+        );
+        assert_eq!(
+            fraud_grade(&l, &addr(Some(1), "20", Some("3"), None, None)),
+            None
+        );
+        let mut other_town = addr(Some(1), "2", Some("3"), None, None);
+        other_town.town = Some("銀座西".into());
+        assert_eq!(fraud_grade(&l, &other_town), None);
+        let mut other_city = addr(Some(1), "2", Some("3"), None, None);
+        other_city.city_code = Some("13101".into());
+        assert_eq!(fraud_grade(&l, &other_city), None);
+    }
+
+    #[test]
+    fn below_block_queries_get_no_grade() {
+        let l = list(
+            ListKind::Fraud,
+            &[("a", addr(Some(1), "2", Some("3"), None, None))],
+        );
+        let mut q = addr(Some(1), "2", Some("3"), None, None);
+        q.level = crate::address::Level::Town;
+        assert_eq!(fraud_grade(&l, &q), None);
+        q.banchi = None;
+        q.level = crate::address::Level::Block;
+        assert_eq!(fraud_grade(&l, &q), None);
+    }
+
+    #[test]
+    fn text_banchi_matches_exactly_and_by_go() {
+        let l = list(
+            ListKind::Fraud,
+            &[("a", addr(None, "イ", Some("3"), None, None))],
+        );
+        assert_eq!(
+            fraud_grade(&l, &addr(None, "イ", Some("3"), None, None)),
+            Some(Grade::Danger)
+        );
+        assert_eq!(
+            fraud_grade(&l, &addr(None, "イ", Some("4"), None, None)),
+            Some(Grade::Warning)
+        );
+        assert_eq!(
+            fraud_grade(&l, &addr(None, "ロ", Some("3"), None, None)),
+            None
+        );
+    }
+
+    #[test]
+    fn matches_are_capped() {
+        let rows: Vec<(String, Address)> = (0..10)
+            .map(|i| {
+                (
+                    format!("r{i}"),
+                    addr(Some(1), "2", Some("3"), None, Some(&format!("{}", 100 + i))),
+                )
+            })
+            .collect();
+        let rows: Vec<(&str, Address)> =
+            rows.iter().map(|(i, a)| (i.as_str(), a.clone())).collect();
+        let l = list(ListKind::Fraud, &rows);
+        let opts = MatchOptions {
+            max_matches: 3,
+            ..MatchOptions::default()
+        };
+        let r = l.screen_fraud(&addr(Some(1), "2", Some("3"), None, Some("109")), &opts);
+        assert_eq!(r.grade, Some(Grade::Danger));
+        assert_eq!(r.matches.len(), 3);
+        assert!(r.truncated);
+        assert_eq!(r.matches[0].id, "r9");
+    }
+
+    #[test]
+    fn forwarder_grades() {
+        let l = list(
+            ListKind::Forwarder,
+            &[("dankebox", addr(Some(1), "8", Some("17"), Some("3"), None))],
+        );
+        let o = MatchOptions::default();
+        // Any unit and customer ID at the warehouse block.
+        let q = with_cid(addr(Some(1), "8", Some("17"), Some("3"), None), "PM12345");
+        let r = l.screen_forwarder(&q, &o);
+        assert_eq!(r.grade, Some(Grade::ForwardingService));
+        assert_eq!(r.matches[0].service.as_deref(), Some("DANKEBOX"));
+        assert_eq!(r.signals, vec![Signal::TrailingCustomerId]);
+        let r = l.screen_forwarder(&addr(Some(1), "8", Some("17"), None, Some("999")), &o);
+        assert_eq!(r.grade, Some(Grade::ForwardingService));
+        // Near the warehouse.
+        let r = l.screen_forwarder(&addr(Some(1), "9", Some("1"), None, None), &o);
+        assert_eq!(r.grade, Some(Grade::Possible));
+        assert_eq!(r.matches[0].matched, Basis::NearBanchi);
+        // Unlisted, with a customer ID.
+        let r = l.screen_forwarder(
+            &with_cid(addr(Some(3), "1", None, None, None), "LYF2266455"),
+            &o,
+        );
+        assert_eq!(r.grade, Some(Grade::Possible));
+        assert!(r.matches.is_empty());
+        assert_eq!(r.signals, vec![Signal::TrailingCustomerId]);
+        // Unlisted, nothing.
+        assert_eq!(
+            l.screen_forwarder(&addr(Some(3), "1", None, None, None), &o)
+                .grade,
+            None
+        );
+    }
+
+    #[test]
+    fn json_shape() {
+        let l = list(
+            ListKind::Fraud,
+            &[("F1", addr(Some(4), "6", Some("16"), None, Some("301")))],
+        );
+        let r = l.screen_fraud(
+            &addr(Some(4), "6", Some("16"), None, Some("301")),
+            &MatchOptions::default(),
+        );
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["grade"], "danger");
+        assert_eq!(v["matches"][0]["id"], "F1");
+        assert_eq!(v["matches"][0]["matched"], "same_room");
+        assert_eq!(v["matches"][0]["metadata"]["memo"], "memo F1");
+        assert!(v.get("signals").is_none());
+        let none = serde_json::to_value(ListResult::default()).unwrap();
+        assert_eq!(none, serde_json::json!({"grade": null, "matches": []}));
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(Grade::Danger.label_ja(), "★★★危険");
+        assert_eq!(Grade::Caution.stars(), "★★");
+        assert_eq!(Grade::Warning.label_ja(), "★警戒");
+        assert_eq!(Grade::Possible.label_ja(), "海外転送サービスの可能性");
+        assert_eq!(Grade::ForwardingService.to_string(), "forwarding_service");
+    }
+}

@@ -1,0 +1,579 @@
+//! The list file a CS team maintains: add, disable, enable, show — with who, when and why.
+//!
+//! The file is an ordinary list CSV (so [`super::Watchlist`] loads it as it is) with these
+//! columns, in this order for a new file:
+//!
+//! | column | content |
+//! | --- | --- |
+//! | `id` | unique id (`1`, `2`, … unless given) |
+//! | `address` | the address as registered (not rewritten) |
+//! | `reason` | `chargeback`, `credit_master`, `resale`, `unpaid`, `forwarding` or `other` |
+//! | `status` | `active` or `disabled` (disabled rows stay in the file and never match) |
+//! | `registered_by` | who added the entry |
+//! | `registered_at` | when, UTC, RFC 3339 (`2026-11-22T03:35:20Z`) |
+//! | `memo` | free text given when adding |
+//! | `history` | JSON array of events `{"at","action","by","memo"}`, `action` one of `add`, `disable`, `enable` |
+//!
+//! An existing plain list (just `id,address,…`) can be managed too: missing management
+//! columns are appended on the first write, other columns are kept as they are. Every write
+//! replaces the file atomically ([`super::atomic`]): a reader never sees half a list, a crash
+//! never loses the previous one. Concurrent writers are not serialized: the last rename wins.
+
+use super::atomic::write_atomic;
+use super::load::{column_name, csv_error, Lines};
+use crate::address::Level;
+use crate::error::{ListError, WatchlistError};
+use crate::parse::Parser;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// Why an entry was listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    /// A chargeback on an order shipped here.
+    Chargeback,
+    /// Card testing / credit master attacks.
+    CreditMaster,
+    /// Goods resold (転売).
+    Resale,
+    /// Unpaid deferred payment.
+    Unpaid,
+    /// Forwarding to another country.
+    Forwarding,
+    /// Anything else (say what in the memo).
+    Other,
+}
+
+impl ReasonCode {
+    /// Every code, in documentation order.
+    pub const ALL: [ReasonCode; 6] = [
+        ReasonCode::Chargeback,
+        ReasonCode::CreditMaster,
+        ReasonCode::Resale,
+        ReasonCode::Unpaid,
+        ReasonCode::Forwarding,
+        ReasonCode::Other,
+    ];
+
+    /// The code as written in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonCode::Chargeback => "chargeback",
+            ReasonCode::CreditMaster => "credit_master",
+            ReasonCode::Resale => "resale",
+            ReasonCode::Unpaid => "unpaid",
+            ReasonCode::Forwarding => "forwarding",
+            ReasonCode::Other => "other",
+        }
+    }
+}
+
+impl std::str::FromStr for ReasonCode {
+    type Err = ListError;
+    fn from_str(s: &str) -> Result<Self, ListError> {
+        let t = s.trim().to_ascii_lowercase().replace('-', "_");
+        ReasonCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == t)
+            .ok_or_else(|| ListError::UnknownReason(s.to_owned()))
+    }
+}
+
+/// What happened to an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Registered.
+    Add,
+    /// Stopped matching.
+    Disable,
+    /// Matching again.
+    Enable,
+}
+
+/// One line of an entry's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// UTC, RFC 3339.
+    pub at: String,
+    /// What was done.
+    pub action: Action,
+    /// Who did it.
+    pub by: String,
+    /// Why, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memo: Option<String>,
+}
+
+/// Management columns, in the order a new file has them.
+const MANAGED: [&str; 8] = [
+    "id",
+    "address",
+    "reason",
+    "status",
+    "registered_by",
+    "registered_at",
+    "memo",
+    "history",
+];
+
+/// One entry of a managed list, as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryView {
+    /// Id.
+    pub id: String,
+    /// The address as registered.
+    pub address: String,
+    /// Reason code (or free text in a list not made by `list add`).
+    pub reason: String,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// Who registered it.
+    pub registered_by: String,
+    /// When (UTC).
+    pub registered_at: String,
+    /// Memo.
+    pub memo: String,
+    /// Events, oldest first.
+    pub history: Vec<Event>,
+}
+
+/// What to register.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    /// Id to use; `None` picks the next free number.
+    pub id: Option<&'a str>,
+    /// The address; it must parse to at least a block.
+    pub address: &'a str,
+    /// Why.
+    pub reason: ReasonCode,
+    /// Who registers it.
+    pub by: &'a str,
+    /// Free text.
+    pub memo: Option<&'a str>,
+}
+
+/// A managed list file in memory.
+#[derive(Debug, Clone)]
+pub struct ListFile {
+    path: PathBuf,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl ListFile {
+    /// Reads the list at `path`; a file that does not exist yet is an empty list.
+    pub fn open(path: &Path) -> Result<ListFile, ListError> {
+        let io = |source| WatchlistError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(ListFile {
+                    path: path.to_owned(),
+                    header: MANAGED.iter().map(|s| s.to_string()).collect(),
+                    rows: Vec::new(),
+                });
+            }
+            Err(e) => return Err(io(e).into()),
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(&bytes[..]);
+        let mut lines = Lines::new(&bytes);
+        let header: Vec<String> = rdr
+            .headers()
+            .map_err(|e| csv_error(e, &mut lines))?
+            .iter()
+            .map(column_name)
+            .collect();
+        if header.iter().all(|h| h.is_empty()) {
+            return Err(WatchlistError::EmptyCsv.into());
+        }
+        for required in ["id", "address"] {
+            if !header.iter().any(|h| h == required) {
+                return Err(WatchlistError::MissingColumn {
+                    column: required,
+                    header: header.join(","),
+                }
+                .into());
+            }
+        }
+        let mut list = ListFile {
+            path: path.to_owned(),
+            header,
+            rows: Vec::new(),
+        };
+        let mut seen = std::collections::HashMap::new();
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| csv_error(e, &mut lines))?;
+            let line = rec.position().map_or(0, |p| lines.at(p.byte()));
+            let row: Vec<String> = rec.iter().map(str::to_owned).collect();
+            let id = list.cell(&row, "id").trim().to_owned();
+            if let Some(first) = seen.insert(id.clone(), line) {
+                return Err(WatchlistError::DuplicateId {
+                    id,
+                    first,
+                    second: line,
+                }
+                .into());
+            }
+            list.rows.push(row);
+        }
+        Ok(list)
+    }
+
+    fn col(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    fn cell<'a>(&self, row: &'a [String], name: &str) -> &'a str {
+        self.col(name)
+            .and_then(|i| row.get(i))
+            .map_or("", String::as_str)
+    }
+
+    /// Adds the management columns a plain list lacks.
+    fn ensure_columns(&mut self) {
+        for name in MANAGED {
+            if self.col(name).is_none() {
+                self.header.push(name.to_owned());
+                for r in &mut self.rows {
+                    r.push(String::new());
+                }
+            }
+        }
+    }
+
+    fn set(&mut self, row: usize, name: &str, value: String) {
+        if let Some(i) = self.col(name) {
+            if let Some(c) = self.rows.get_mut(row).and_then(|r| r.get_mut(i)) {
+                *c = value;
+            }
+        }
+    }
+
+    fn find(&self, id: &str) -> Option<usize> {
+        let id = id.trim();
+        self.rows
+            .iter()
+            .position(|r| self.cell(r, "id").trim() == id)
+    }
+
+    fn history(&self, row: &[String]) -> Vec<Event> {
+        serde_json::from_str(self.cell(row, "history")).unwrap_or_default()
+    }
+
+    fn view(&self, row: &[String]) -> EntryView {
+        let status = self.cell(row, "status").trim();
+        EntryView {
+            id: self.cell(row, "id").trim().to_owned(),
+            address: self.cell(row, "address").to_owned(),
+            reason: self.cell(row, "reason").to_owned(),
+            status: if status.eq_ignore_ascii_case("disabled") {
+                "disabled".into()
+            } else {
+                "active".into()
+            },
+            registered_by: self.cell(row, "registered_by").to_owned(),
+            registered_at: self.cell(row, "registered_at").to_owned(),
+            memo: self.cell(row, "memo").to_owned(),
+            history: self.history(row),
+        }
+    }
+
+    /// Every entry, in file order.
+    pub fn entries(&self) -> Vec<EntryView> {
+        self.rows.iter().map(|r| self.view(r)).collect()
+    }
+
+    /// The entry with this id.
+    pub fn get(&self, id: &str) -> Option<EntryView> {
+        self.find(id).map(|i| self.view(&self.rows[i]))
+    }
+
+    /// Registers an entry after checking the address resolves to a block. Returns its id.
+    pub fn add(
+        &mut self,
+        parser: &Parser,
+        new: &NewEntry<'_>,
+        now: SystemTime,
+    ) -> Result<String, ListError> {
+        if new.by.trim().is_empty() {
+            return Err(ListError::Empty("registered_by"));
+        }
+        let addr = parser.parse(new.address)?;
+        if addr.level < Level::Block {
+            return Err(ListError::NotABlock(addr.level));
+        }
+        let id = match new.id.map(str::trim) {
+            Some("") => return Err(ListError::Empty("id")),
+            Some(id) => {
+                if self.find(id).is_some() {
+                    return Err(ListError::DuplicateId(id.to_owned()));
+                }
+                id.to_owned()
+            }
+            None => self.next_id(),
+        };
+        self.ensure_columns();
+        let at = rfc3339_utc(now);
+        let memo = new.memo.map(str::trim).filter(|m| !m.is_empty());
+        let history = vec![Event {
+            at: at.clone(),
+            action: Action::Add,
+            by: new.by.trim().to_owned(),
+            memo: memo.map(str::to_owned),
+        }];
+        let history = serde_json::to_string(&history).unwrap_or_else(|_| "[]".into());
+        let mut row = vec![String::new(); self.header.len()];
+        for (name, value) in [
+            ("id", id.clone()),
+            ("address", new.address.trim().to_owned()),
+            ("reason", new.reason.as_str().to_owned()),
+            ("status", "active".to_owned()),
+            ("registered_by", new.by.trim().to_owned()),
+            ("registered_at", at),
+            ("memo", memo.unwrap_or("").to_owned()),
+            ("history", history),
+        ] {
+            if let Some(i) = self.col(name) {
+                row[i] = value;
+            }
+        }
+        self.rows.push(row);
+        Ok(id)
+    }
+
+    fn next_id(&self) -> String {
+        let max = self
+            .rows
+            .iter()
+            .filter_map(|r| self.cell(r, "id").trim().parse::<u64>().ok())
+            .max()
+            .unwrap_or(0);
+        let mut n = max.saturating_add(1);
+        while self.find(&n.to_string()).is_some() {
+            n = n.saturating_add(1);
+        }
+        n.to_string()
+    }
+
+    /// Stops an entry matching; it stays in the file with its history.
+    pub fn disable(
+        &mut self,
+        id: &str,
+        by: &str,
+        memo: Option<&str>,
+        now: SystemTime,
+    ) -> Result<(), ListError> {
+        self.set_status(id, by, memo, now, Action::Disable)
+    }
+
+    /// Lets a disabled entry match again.
+    pub fn enable(
+        &mut self,
+        id: &str,
+        by: &str,
+        memo: Option<&str>,
+        now: SystemTime,
+    ) -> Result<(), ListError> {
+        self.set_status(id, by, memo, now, Action::Enable)
+    }
+
+    fn set_status(
+        &mut self,
+        id: &str,
+        by: &str,
+        memo: Option<&str>,
+        now: SystemTime,
+        action: Action,
+    ) -> Result<(), ListError> {
+        if by.trim().is_empty() {
+            return Err(ListError::Empty("by"));
+        }
+        let row = self
+            .find(id)
+            .ok_or_else(|| ListError::UnknownId(id.to_owned()))?;
+        let current = self.view(&self.rows[row]);
+        let target = if action == Action::Disable {
+            "disabled"
+        } else {
+            "active"
+        };
+        if current.status == target {
+            return Err(ListError::AlreadyInState {
+                id: current.id,
+                status: target,
+            });
+        }
+        self.ensure_columns();
+        let mut history = current.history;
+        history.push(Event {
+            at: rfc3339_utc(now),
+            action,
+            by: by.trim().to_owned(),
+            memo: memo
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned),
+        });
+        let history = serde_json::to_string(&history).unwrap_or_else(|_| "[]".into());
+        self.set(row, "status", target.to_owned());
+        self.set(row, "history", history);
+        Ok(())
+    }
+
+    /// Writes the list back, atomically.
+    pub fn save(&self) -> Result<(), ListError> {
+        let mut buf = Vec::new();
+        {
+            let mut w = csv::Writer::from_writer(&mut buf);
+            let io = |e: csv::Error| WatchlistError::Io {
+                path: self.path.clone(),
+                source: std::io::Error::other(e.to_string()),
+            };
+            w.write_record(&self.header).map_err(io)?;
+            for r in &self.rows {
+                w.write_record(r).map_err(io)?;
+            }
+            w.flush().map_err(|source| WatchlistError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+        }
+        write_atomic(&self.path, |w| std::io::Write::write_all(w, &buf)).map_err(|source| {
+            WatchlistError::Io {
+                path: self.path.clone(),
+                source,
+            }
+        })?;
+        Ok(())
+    }
+
+    /// The file this list reads from and writes to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// `2026-11-22T03:35:20Z` for a time (UTC, whole seconds; times before 1970 print as 1970).
+pub fn rfc3339_utc(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps() {
+        let at = |s| rfc3339_utc(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_795_318_520), "2026-11-22T03:35:20Z");
+        assert_eq!(at(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn reason_codes_parse() {
+        assert_eq!(
+            "credit-master".parse::<ReasonCode>().unwrap(),
+            ReasonCode::CreditMaster
+        );
+        assert_eq!(
+            " Chargeback ".parse::<ReasonCode>().unwrap(),
+            ReasonCode::Chargeback
+        );
+        assert!(matches!(
+            "fraud".parse::<ReasonCode>(),
+            Err(ListError::UnknownReason(_))
+        ));
+        for c in ReasonCode::ALL {
+            assert_eq!(c.as_str().parse::<ReasonCode>().unwrap(), c);
+        }
+    }
+
+    #[test]
+    fn disable_and_enable_keep_history() {
+        let dir = std::env::temp_dir().join(format!("banchi-manage-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("plain.csv");
+        std::fs::write(&path, "id,address,note\n7,東京都中央区銀座4-6-16,keep me\n").unwrap();
+        let mut l = ListFile::open(&path).unwrap();
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_318_520);
+        assert!(matches!(
+            l.disable("nope", "bob", None, t),
+            Err(ListError::UnknownId(_))
+        ));
+        assert!(matches!(
+            l.enable("7", "bob", None, t),
+            Err(ListError::AlreadyInState { .. })
+        ));
+        l.disable("7", "bob", Some("customer proved identity"), t)
+            .unwrap();
+        l.save().unwrap();
+        let l2 = ListFile::open(&path).unwrap();
+        let e = l2.get("7").unwrap();
+        assert_eq!(e.status, "disabled");
+        assert_eq!(e.history.len(), 1);
+        assert_eq!(e.history[0].action, Action::Disable);
+        assert_eq!(
+            e.history[0].memo.as_deref(),
+            Some("customer proved identity")
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("id,address,note,reason,status,"), "{text}");
+        assert!(text.contains("keep me"));
+        let mut l3 = l2.clone();
+        l3.enable("7", "carol", None, t).unwrap();
+        assert_eq!(l3.get("7").unwrap().history.len(), 2);
+        assert_eq!(l3.get("7").unwrap().status, "active");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn next_id_skips_used_numbers() {
+        let l = ListFile {
+            path: "x".into(),
+            header: vec!["id".into(), "address".into()],
+            rows: vec![
+                vec!["3".into(), String::new()],
+                vec!["A9".into(), String::new()],
+            ],
+        };
+        assert_eq!(l.next_id(), "4");
+    }
+}

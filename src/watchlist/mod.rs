@@ -1,0 +1,497 @@
+//! Watchlists: past-fraud and forwarding-warehouse addresses, indexed by delivery block.
+//!
+//! A [`Watchlist`] is loaded from a list CSV (parsed with [`crate::Parser`], built in memory)
+//! or memory-mapped from an index file written by [`Watchlist::write_index`]
+//! (`banchi index build`). Either way it is one byte layout ([`table`]): an `fst::Map` from a
+//! binary block key ([`key`]) to the records behind that block. Grading a parsed
+//! [`Address`](crate::Address) against it ([`grade`]) is an exact FST lookup for the block and
+//! one FST range scan for the blocks near it, then a comparison of units on the few records
+//! found — microseconds on a million-entry list.
+//!
+//! Submodules, one job each:
+//! * [`key`] — the block key and its sort order;
+//! * [`table`] — the body layout: FST + records;
+//! * [`file`] — the index file envelope (magic, version, checksum) and memory-mapping;
+//! * [`load`] — reading a list CSV, row by row, in parallel;
+//! * [`report`] — what loading did with each row;
+//! * [`grade`] — grades, matches and the lookup itself;
+//! * [`manage`] — the CS team's list file: add, disable, enable, with history;
+//! * [`atomic`] — crash-safe file replacement.
+//!
+//! Lists hold victims' addresses: nothing here logs or reports address text; row problems are
+//! reported by line number.
+
+pub mod atomic;
+pub mod file;
+pub mod grade;
+pub mod key;
+pub mod load;
+pub mod manage;
+pub mod report;
+pub mod table;
+
+pub use grade::{Basis, Grade, ListResult, Match, MatchOptions, Signal};
+pub use manage::{ListFile, ReasonCode};
+pub use report::{LoadReport, RejectReason, RejectedRow};
+
+use crate::address::{Address, Level};
+use crate::error::WatchlistError;
+use crate::parse::Parser;
+use key::{BlockKey, KeyError};
+use std::path::Path;
+use std::sync::Arc;
+use table::{BodyWriter, Layout, RecordFields, RecordView};
+
+/// The forwarding-warehouse list shipped with the crate (`data/forwarders.csv`).
+pub const BUNDLED_FORWARDERS_CSV: &str = include_str!("../../data/forwarders.csv");
+
+/// What a list is for; decides the columns it needs and is stored in its index file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListKind {
+    /// Past-fraud delivery points.
+    Fraud,
+    /// Overseas forwarding-service warehouses (needs a `service` column).
+    Forwarder,
+}
+
+impl ListKind {
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            ListKind::Fraud => 0,
+            ListKind::Forwarder => 1,
+        }
+    }
+
+    pub(crate) fn from_code(b: u8) -> Option<ListKind> {
+        match b {
+            0 => Some(ListKind::Fraud),
+            1 => Some(ListKind::Forwarder),
+            _ => None,
+        }
+    }
+
+    /// `fraud` or `forwarder`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListKind::Fraud => "fraud",
+            ListKind::Forwarder => "forwarder",
+        }
+    }
+}
+
+/// Bytes a list reads from: its own buffer, or a memory-mapped index file.
+#[derive(Debug)]
+enum Backing {
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl AsRef<[u8]> for Backing {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Backing::Owned(v) => v,
+            Backing::Mapped(m) => m,
+        }
+    }
+}
+
+/// A range of a shared backing, handed to `fst::Map`.
+#[derive(Debug, Clone)]
+pub(crate) struct Bytes {
+    backing: Arc<Backing>,
+    range: std::ops::Range<usize>,
+}
+
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        self.backing
+            .as_ref()
+            .as_ref()
+            .get(self.range.clone())
+            .unwrap_or(&[])
+    }
+}
+
+/// A loaded watchlist: immutable, `Send + Sync`, cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Watchlist {
+    body: Bytes,
+    layout: Layout,
+    fst: fst::Map<Bytes>,
+}
+
+impl Watchlist {
+    /// Opens the body bytes at `range` of `backing`.
+    fn from_backing(
+        backing: Backing,
+        range: std::ops::Range<usize>,
+    ) -> Result<Watchlist, WatchlistError> {
+        let backing = Arc::new(backing);
+        let body = Bytes {
+            backing: Arc::clone(&backing),
+            range: range.clone(),
+        };
+        let layout = Layout::read(body.as_ref())?;
+        let fst_bytes = Bytes {
+            backing,
+            range: range.start + layout.fst.start..range.start + layout.fst.end,
+        };
+        let fst = fst::Map::new(fst_bytes).map_err(|_| {
+            crate::error::IndexError::Malformed("the block index (fst) is not readable")
+        })?;
+        Ok(Watchlist { body, layout, fst })
+    }
+
+    /// Loads a list CSV from `path`, parsing every address with `parser` (in parallel).
+    ///
+    /// See [`load`] for the columns. Rows that do not resolve to a block are counted in
+    /// [`Watchlist::report`], never dropped silently.
+    pub fn from_csv_path(
+        path: &Path,
+        kind: ListKind,
+        parser: &Parser,
+    ) -> Result<Watchlist, WatchlistError> {
+        let bytes = std::fs::read(path).map_err(|source| WatchlistError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        load::read_csv(&bytes, kind, parser)?.build()
+    }
+
+    /// Loads a list CSV from any reader (see [`Watchlist::from_csv_path`]).
+    ///
+    /// ```
+    /// use banchi::watchlist::{ListKind, Watchlist};
+    /// let csv = "id,address,reason\nF1,東京都中央区銀座4-6-16-301,chargeback\n";
+    /// let list = Watchlist::from_csv_reader(csv.as_bytes(), ListKind::Fraud, &banchi::Parser::new())?;
+    /// assert_eq!(list.report().rows, 1);
+    /// # Ok::<(), banchi::error::WatchlistError>(())
+    /// ```
+    pub fn from_csv_reader<R: std::io::Read>(
+        mut reader: R,
+        kind: ListKind,
+        parser: &Parser,
+    ) -> Result<Watchlist, WatchlistError> {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|source| WatchlistError::Io {
+                path: "<reader>".into(),
+                source,
+            })?;
+        load::read_csv(&bytes, kind, parser)?.build()
+    }
+
+    /// Memory-maps an index file written by [`Watchlist::write_index`]; refuses a foreign,
+    /// truncated or corrupt file with [`crate::error::IndexError`].
+    pub fn open_index(path: &Path) -> Result<Watchlist, WatchlistError> {
+        let (map, range) = file::map_index(path)?;
+        Self::from_backing(Backing::Mapped(map), range)
+    }
+
+    /// Opens `path` as an index file if it starts with the index magic bytes, else as a CSV.
+    pub fn open(path: &Path, kind: ListKind, parser: &Parser) -> Result<Watchlist, WatchlistError> {
+        if file::looks_like_index(path)? {
+            Self::open_index(path)
+        } else {
+            Self::from_csv_path(path, kind, parser)
+        }
+    }
+
+    /// The bundled forwarding-warehouse list (`data/forwarders.csv`).
+    pub fn bundled_forwarders(parser: &Parser) -> Result<Watchlist, WatchlistError> {
+        Self::from_csv_reader(
+            BUNDLED_FORWARDERS_CSV.as_bytes(),
+            ListKind::Forwarder,
+            parser,
+        )
+    }
+
+    /// Writes this list as an index file, atomically (temp file, fsync, rename, fsync dir).
+    pub fn write_index(&self, path: &Path) -> Result<(), WatchlistError> {
+        file::write_index(path, self.body.as_ref())
+    }
+
+    /// Fraud or forwarder.
+    pub fn kind(&self) -> ListKind {
+        self.layout.kind
+    }
+
+    /// Number of indexed records.
+    pub fn len(&self) -> usize {
+        self.layout.records
+    }
+
+    /// True when no record is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.layout.records == 0
+    }
+
+    /// Number of distinct blocks.
+    pub fn blocks(&self) -> usize {
+        self.fst.len()
+    }
+
+    /// What loading did with the rows of the source CSV.
+    pub fn report(&self) -> &LoadReport {
+        &self.layout.report
+    }
+
+    /// The metadata columns, in file order.
+    pub fn columns(&self) -> &[String] {
+        &self.layout.columns
+    }
+
+    /// Bytes of the body (FST + records).
+    pub fn body_size(&self) -> usize {
+        self.body.range.len()
+    }
+
+    pub(crate) fn record(&self, i: usize) -> Option<RecordView<'_>> {
+        self.layout.record(self.body.as_ref(), i)
+    }
+
+    pub(crate) fn fst(&self) -> &fst::Map<Bytes> {
+        &self.fst
+    }
+}
+
+/// The fields of one list entry besides its address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Entry {
+    /// Unique id.
+    pub id: String,
+    /// Reason code or text.
+    pub reason: Option<String>,
+    /// Forwarding-service name (forwarder lists).
+    pub service: Option<String>,
+    /// One value per metadata column of the builder (empty = not given).
+    pub metadata: Vec<String>,
+}
+
+/// Builds a [`Watchlist`] from entries and their parsed addresses.
+///
+/// [`load`] drives it from a CSV; programs that hold parsed addresses already (tests,
+/// benchmarks, importers) can feed it directly.
+#[derive(Debug)]
+pub struct WatchlistBuilder {
+    kind: ListKind,
+    columns: Vec<String>,
+    items: Vec<(Vec<u8>, Vec<u8>)>,
+    report: LoadReport,
+}
+
+impl WatchlistBuilder {
+    /// An empty builder with these metadata columns.
+    pub fn new(kind: ListKind, columns: Vec<String>) -> Self {
+        WatchlistBuilder {
+            kind,
+            columns,
+            items: Vec::new(),
+            report: LoadReport::default(),
+        }
+    }
+
+    /// Encodes one entry: its block key and record. Pure, so rows can be encoded in parallel.
+    pub(crate) fn encode(
+        entry: &Entry,
+        addr: &Address,
+    ) -> Result<(Vec<u8>, Vec<u8>), RejectReason> {
+        if entry.id.is_empty() {
+            return Err(RejectReason::EmptyId);
+        }
+        if addr.level < Level::Block {
+            return Err(RejectReason::BelowBlock(addr.level));
+        }
+        let key = BlockKey::from_address(addr).map_err(|e| match e {
+            KeyError::Nul => RejectReason::NulCharacter,
+            KeyError::NoCity | KeyError::NoTown | KeyError::NoBanchi => {
+                RejectReason::BelowBlock(addr.level.min(Level::Town))
+            }
+        })?;
+        let mut rec = Vec::with_capacity(32);
+        table::encode_record(
+            &RecordFields {
+                id: &entry.id,
+                reason: entry.reason.as_deref(),
+                floor: addr.floor.as_deref(),
+                room: addr.room.as_deref(),
+                customer_id: addr.customer_id.as_deref(),
+                service: entry.service.as_deref(),
+            },
+            &entry.metadata,
+            &mut rec,
+        );
+        Ok((key.as_bytes().to_vec(), rec))
+    }
+
+    /// Adds an entry found on CSV line `line`; a row that cannot be indexed is recorded as
+    /// rejected (and the reason returned).
+    pub fn add(&mut self, line: u64, entry: &Entry, addr: &Address) -> Result<(), RejectReason> {
+        let encoded = Self::encode(entry, addr);
+        self.push(line, encoded)
+    }
+
+    pub(crate) fn push(
+        &mut self,
+        line: u64,
+        encoded: Result<(Vec<u8>, Vec<u8>), RejectReason>,
+    ) -> Result<(), RejectReason> {
+        self.report.rows += 1;
+        match encoded {
+            Ok(item) => {
+                self.items.push(item);
+                Ok(())
+            }
+            Err(reason) => {
+                self.report.rejected.push(RejectedRow { line, reason });
+                Err(reason)
+            }
+        }
+    }
+
+    /// Records a row that is kept in the file but disabled.
+    pub fn add_disabled(&mut self) {
+        self.report.rows += 1;
+        self.report.disabled += 1;
+    }
+
+    /// Records a rejected row.
+    pub fn reject(&mut self, line: u64, reason: RejectReason) {
+        self.report.rows += 1;
+        self.report.rejected.push(RejectedRow { line, reason });
+    }
+
+    /// Sorts, indexes and lays out the list in memory.
+    pub fn build(mut self) -> Result<Watchlist, WatchlistError> {
+        use rayon::slice::ParallelSliceMut;
+        // Stable: records of one block keep their file order.
+        self.items.par_sort_by(|a, b| a.0.cmp(&b.0));
+        self.report.indexed = self.items.len() as u64;
+        let mut fst = fst::MapBuilder::memory();
+        let mut start = 0usize;
+        while start < self.items.len() {
+            let key = &self.items[start].0;
+            let count = self.items[start..]
+                .iter()
+                .take_while(|(k, _)| k == key)
+                .count();
+            let first = u32::try_from(start).map_err(|_| WatchlistError::TooLarge)?;
+            let count32 = u32::try_from(count).map_err(|_| WatchlistError::TooLarge)?;
+            fst.insert(key, (u64::from(first) << 32) | u64::from(count32))
+                .map_err(|e| WatchlistError::Fst(e.to_string()))?;
+            start += count;
+        }
+        let fst = fst
+            .into_inner()
+            .map_err(|e| WatchlistError::Fst(e.to_string()))?;
+        let records: Vec<Vec<u8>> = self.items.into_iter().map(|(_, r)| r).collect();
+        let body = BodyWriter::write(self.kind, &self.columns, &self.report, &fst, &records);
+        drop(records);
+        let len = body.len();
+        Watchlist::from_backing(Backing::Owned(body), 0..len)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Address values for unit tests, built by hand (the parser is not needed).
+    use crate::address::{Address, Level};
+
+    /// A fictional address in 13102 (中央区) 銀座 with the given parts.
+    pub fn addr(
+        chome: Option<u32>,
+        banchi: &str,
+        go: Option<&str>,
+        floor: Option<&str>,
+        room: Option<&str>,
+    ) -> Address {
+        let mut a = Address {
+            prefecture: Some("東京都".into()),
+            city: Some("中央区".into()),
+            city_code: Some("13102".into()),
+            town: Some("銀座".into()),
+            chome,
+            banchi: Some(banchi.into()),
+            go: go.map(Into::into),
+            floor: floor.map(Into::into),
+            room: room.map(Into::into),
+            level: Level::Block,
+            ..Address::default()
+        };
+        if a.floor.is_some() || a.room.is_some() {
+            a.level = Level::Unit;
+        }
+        a.key = a.compute_key();
+        a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::addr;
+    use super::*;
+
+    fn entry(id: &str) -> Entry {
+        Entry {
+            id: id.into(),
+            reason: Some("chargeback".into()),
+            ..Entry::default()
+        }
+    }
+
+    #[test]
+    fn builder_counts_every_row() {
+        let mut b = WatchlistBuilder::new(ListKind::Fraud, vec![]);
+        b.add(
+            2,
+            &entry("a"),
+            &addr(Some(4), "6", Some("16"), None, Some("301")),
+        )
+        .unwrap();
+        b.add(
+            3,
+            &entry("b"),
+            &addr(Some(4), "6", Some("16"), None, Some("302")),
+        )
+        .unwrap();
+        let mut town_only = addr(Some(4), "6", None, None, None);
+        town_only.banchi = None;
+        town_only.level = Level::Town;
+        assert_eq!(
+            b.add(4, &entry("c"), &town_only),
+            Err(RejectReason::BelowBlock(Level::Town))
+        );
+        assert_eq!(
+            b.add(5, &entry(""), &addr(Some(1), "1", None, None, None)),
+            Err(RejectReason::EmptyId)
+        );
+        b.add_disabled();
+        let list = b.build().unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list.blocks(), 1);
+        let r = list.report();
+        assert_eq!(
+            (r.rows, r.indexed, r.disabled, r.rejected.len()),
+            (5, 2, 1, 2)
+        );
+        assert_eq!(r.rejected[0].line, 4);
+        assert!(r.is_consistent());
+    }
+
+    #[test]
+    fn empty_list_builds() {
+        let list = WatchlistBuilder::new(ListKind::Fraud, vec![])
+            .build()
+            .unwrap();
+        assert!(list.is_empty());
+        assert_eq!(list.blocks(), 0);
+    }
+
+    #[test]
+    fn watchlist_is_send_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Watchlist>();
+    }
+}

@@ -1,0 +1,471 @@
+//! The body of a watchlist: the block FST and the records behind it, as one byte layout.
+//!
+//! The same bytes serve a list built in memory from a CSV and a list memory-mapped from an
+//! index file (see [`super::file`] for the envelope around them), so there is one reader and
+//! it never copies. Layout, integers little-endian:
+//!
+//! ```text
+//! u8 kind (0 fraud, 1 forwarder)   [u8; 3] zero
+//! u32 column count, then per column: u32 length, UTF-8 name     (metadata columns)
+//! u64 rows  u64 disabled  u64 rejected count, then per rejected row: u64 line, u8 code, u8 level
+//! u64 record count  n
+//! u64 fst length, fst bytes        (fst::Map: block key → first record << 32 | record count)
+//! (n + 1) × u64 record offsets into the blob, ascending
+//! u64 blob length, blob
+//! ```
+//!
+//! Records are stored in block-key order, so the records of one block are contiguous and the
+//! FST value names them without a separate postings table. One record is a presence byte
+//! (bit 0 reason, 1 floor, 2 room, 3 customer ID, 4 service) followed by LEB128-length-prefixed
+//! strings: the id, each present optional field in that order, then one value per metadata
+//! column (empty = not given).
+//!
+//! Every length and offset is checked against the buffer when a body is opened, and every FST
+//! value when it is used, so a malformed body yields an error, never a panic.
+
+use super::report::{LoadReport, RejectReason, RejectedRow};
+use super::ListKind;
+use crate::address::Level;
+use crate::error::IndexError;
+
+const BIT_REASON: u8 = 1;
+const BIT_FLOOR: u8 = 2;
+const BIT_ROOM: u8 = 4;
+const BIT_CUSTOMER: u8 = 8;
+const BIT_SERVICE: u8 = 16;
+
+/// One record as stored: borrowed from the body, allocation-free to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordView<'a> {
+    /// The entry's id.
+    pub id: &'a str,
+    /// Its reason, when the list has one.
+    pub reason: Option<&'a str>,
+    /// Floor of the listed address.
+    pub floor: Option<&'a str>,
+    /// Room of the listed address.
+    pub room: Option<&'a str>,
+    /// Forwarding customer ID of the listed address.
+    pub customer_id: Option<&'a str>,
+    /// Forwarding service name (forwarder lists).
+    pub service: Option<&'a str>,
+    /// Raw metadata values, one per column of the list (empty = not given).
+    metadata: &'a [u8],
+}
+
+impl<'a> RecordView<'a> {
+    /// The metadata values, one per column, `None` where the row left the cell empty.
+    pub fn metadata(&self) -> impl Iterator<Item = Option<&'a str>> + 'a {
+        let mut rest = self.metadata;
+        std::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            let (s, used) = read_str(rest)?;
+            rest = &rest[used..];
+            Some((!s.is_empty()).then_some(s))
+        })
+    }
+}
+
+/// The fields of a record to encode.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RecordFields<'a> {
+    pub id: &'a str,
+    pub reason: Option<&'a str>,
+    pub floor: Option<&'a str>,
+    pub room: Option<&'a str>,
+    pub customer_id: Option<&'a str>,
+    pub service: Option<&'a str>,
+}
+
+/// Encodes one record; `metadata` holds one value per column.
+pub(crate) fn encode_record(f: &RecordFields<'_>, metadata: &[String], out: &mut Vec<u8>) {
+    fn nonempty(o: Option<&str>) -> Option<&str> {
+        o.filter(|s| !s.is_empty())
+    }
+    let opts = [
+        (BIT_REASON, nonempty(f.reason)),
+        (BIT_FLOOR, nonempty(f.floor)),
+        (BIT_ROOM, nonempty(f.room)),
+        (BIT_CUSTOMER, nonempty(f.customer_id)),
+        (BIT_SERVICE, nonempty(f.service)),
+    ];
+    let bits = opts
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .fold(0u8, |acc, (b, _)| acc | b);
+    out.push(bits);
+    write_str(f.id, out);
+    for (_, v) in opts {
+        if let Some(v) = v {
+            write_str(v, out);
+        }
+    }
+    for m in metadata {
+        write_str(m, out);
+    }
+}
+
+fn decode_record(bytes: &[u8]) -> Option<RecordView<'_>> {
+    let bits = *bytes.first()?;
+    let mut pos = 1;
+    let mut next = |present: bool| -> Option<Option<&str>> {
+        if !present {
+            return Some(None);
+        }
+        let (s, used) = read_str(bytes.get(pos..)?)?;
+        pos += used;
+        Some(Some(s))
+    };
+    let id = next(true)??;
+    let reason = next(bits & BIT_REASON != 0)?;
+    let floor = next(bits & BIT_FLOOR != 0)?;
+    let room = next(bits & BIT_ROOM != 0)?;
+    let customer_id = next(bits & BIT_CUSTOMER != 0)?;
+    let service = next(bits & BIT_SERVICE != 0)?;
+    Some(RecordView {
+        id,
+        reason,
+        floor,
+        room,
+        customer_id,
+        service,
+        metadata: bytes.get(pos..)?,
+    })
+}
+
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    let mut n = s.len();
+    loop {
+        let byte = (n & 0x7F) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    }
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Reads one length-prefixed string, returning it and the bytes used.
+fn read_str(bytes: &[u8]) -> Option<(&str, usize)> {
+    let mut len: usize = 0;
+    let mut shift = 0;
+    let mut i = 0;
+    loop {
+        let b = *bytes.get(i)?;
+        i += 1;
+        len |= ((b & 0x7F) as usize).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+        if shift > 35 {
+            return None;
+        }
+    }
+    let end = i.checked_add(len)?;
+    let s = std::str::from_utf8(bytes.get(i..end)?).ok()?;
+    Some((s, end))
+}
+
+/// Serializes a body from sorted, grouped parts.
+pub(crate) struct BodyWriter;
+
+impl BodyWriter {
+    /// Writes the body. `fst` maps keys to `first << 32 | count`; `records` are in key order.
+    pub(crate) fn write(
+        kind: ListKind,
+        columns: &[String],
+        report: &LoadReport,
+        fst: &[u8],
+        records: &[Vec<u8>],
+    ) -> Vec<u8> {
+        let blob_len: usize = records.iter().map(Vec::len).sum();
+        let mut out = Vec::with_capacity(64 + fst.len() + records.len() * 8 + blob_len);
+        out.extend_from_slice(&[kind.code(), 0, 0, 0]);
+        out.extend_from_slice(&(columns.len() as u32).to_le_bytes());
+        for c in columns {
+            out.extend_from_slice(&(c.len() as u32).to_le_bytes());
+            out.extend_from_slice(c.as_bytes());
+        }
+        for n in [report.rows, report.disabled, report.rejected.len() as u64] {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        for r in &report.rejected {
+            out.extend_from_slice(&r.line.to_le_bytes());
+            let (code, level) = r.reason.code();
+            out.push(code);
+            out.push(level);
+        }
+        out.extend_from_slice(&(records.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(fst.len() as u64).to_le_bytes());
+        out.extend_from_slice(fst);
+        let mut offset = 0u64;
+        out.extend_from_slice(&offset.to_le_bytes());
+        for r in records {
+            offset += r.len() as u64;
+            out.extend_from_slice(&offset.to_le_bytes());
+        }
+        out.extend_from_slice(&(blob_len as u64).to_le_bytes());
+        for r in records {
+            out.extend_from_slice(r);
+        }
+        out
+    }
+}
+
+/// Where the parts of a body sit, found once when it is opened.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    pub kind: ListKind,
+    pub columns: Vec<String>,
+    pub report: LoadReport,
+    pub fst: std::ops::Range<usize>,
+    pub offsets: std::ops::Range<usize>,
+    pub blob: std::ops::Range<usize>,
+    pub records: usize,
+}
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], IndexError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or(IndexError::Malformed(
+                "section runs past the end of the body",
+            ))?;
+        let s = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+    fn u32(&mut self) -> Result<u32, IndexError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self) -> Result<u64, IndexError> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+    fn len(&mut self) -> Result<usize, IndexError> {
+        usize::try_from(self.u64()?).map_err(|_| IndexError::Malformed("length overflows"))
+    }
+}
+
+impl Layout {
+    /// Finds and checks the parts of `body`.
+    pub(crate) fn read(body: &[u8]) -> Result<Layout, IndexError> {
+        let mut c = Cursor {
+            bytes: body,
+            pos: 0,
+        };
+        let head = c.take(4)?;
+        let kind =
+            ListKind::from_code(head[0]).ok_or(IndexError::Malformed("unknown list kind"))?;
+        let ncols = c.u32()? as usize;
+        let mut columns = Vec::with_capacity(ncols.min(1024));
+        for _ in 0..ncols {
+            let n = c.u32()? as usize;
+            let name = std::str::from_utf8(c.take(n)?)
+                .map_err(|_| IndexError::Malformed("column name is not UTF-8"))?;
+            columns.push(name.to_owned());
+        }
+        let rows = c.u64()?;
+        let disabled = c.u64()?;
+        let nrej = c.len()?;
+        if nrej > body.len() / 10 {
+            return Err(IndexError::Malformed("rejected-row count exceeds the body"));
+        }
+        let mut rejected = Vec::with_capacity(nrej);
+        for _ in 0..nrej {
+            let line = c.u64()?;
+            let b = c.take(2)?;
+            let reason = RejectReason::from_code(b[0], b[1])
+                .ok_or(IndexError::Malformed("unknown rejection code"))?;
+            rejected.push(RejectedRow { line, reason });
+        }
+        let records = c.len()?;
+        let fst_len = c.len()?;
+        let fst_start = c.pos;
+        c.take(fst_len)?;
+        let fst = fst_start..c.pos;
+        let off_len = records
+            .checked_add(1)
+            .and_then(|n| n.checked_mul(8))
+            .ok_or(IndexError::Malformed("record count overflows"))?;
+        let off_start = c.pos;
+        c.take(off_len)?;
+        let offsets = off_start..c.pos;
+        let blob_len = c.len()?;
+        let blob_start = c.pos;
+        c.take(blob_len)?;
+        let blob = blob_start..c.pos;
+        if c.pos != body.len() {
+            return Err(IndexError::Malformed("trailing bytes after the records"));
+        }
+        // Offsets must start at 0, never go down, and end at the blob length.
+        let offs = &body[offsets.clone()];
+        let mut prev = 0u64;
+        for (i, chunk) in offs.chunks_exact(8).enumerate() {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(chunk);
+            let o = u64::from_le_bytes(a);
+            if (i == 0 && o != 0) || o < prev {
+                return Err(IndexError::Malformed("record offsets out of order"));
+            }
+            prev = o;
+        }
+        if prev != blob_len as u64 {
+            return Err(IndexError::Malformed(
+                "record offsets do not end at the blob",
+            ));
+        }
+        let indexed = records as u64;
+        let report = LoadReport {
+            rows,
+            indexed,
+            disabled,
+            rejected,
+        };
+        if !report.is_consistent() {
+            return Err(IndexError::Malformed("row counts do not add up"));
+        }
+        Ok(Layout {
+            kind,
+            columns,
+            report,
+            fst,
+            offsets,
+            blob,
+            records,
+        })
+    }
+
+    /// Record `i` of `body`, or `None` if `i` is out of range or the record is malformed.
+    pub(crate) fn record<'a>(&self, body: &'a [u8], i: usize) -> Option<RecordView<'a>> {
+        if i >= self.records {
+            return None;
+        }
+        let offs = body.get(self.offsets.clone())?;
+        let at = |j: usize| -> Option<usize> {
+            let b: [u8; 8] = offs.get(j * 8..j * 8 + 8)?.try_into().ok()?;
+            usize::try_from(u64::from_le_bytes(b)).ok()
+        };
+        let (s, e) = (at(i)?, at(i + 1)?);
+        let blob = body.get(self.blob.clone())?;
+        decode_record(blob.get(s..e)?)
+    }
+}
+
+/// Level byte for a rejected row, stored beside its code.
+pub(crate) fn level_code(l: Level) -> u8 {
+    l as u8
+}
+
+/// The level a stored byte names.
+pub(crate) fn level_from_code(b: u8) -> Option<Level> {
+    Some(match b {
+        0 => Level::None,
+        1 => Level::Prefecture,
+        2 => Level::City,
+        3 => Level::Town,
+        4 => Level::Block,
+        5 => Level::Unit,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_round_trips() {
+        let mut buf = Vec::new();
+        let f = RecordFields {
+            id: "F-1",
+            reason: Some("chargeback"),
+            floor: None,
+            room: Some("301"),
+            customer_id: Some("PM123"),
+            service: None,
+        };
+        encode_record(
+            &f,
+            &["alice".into(), String::new(), "x".repeat(300)],
+            &mut buf,
+        );
+        let r = decode_record(&buf).unwrap();
+        assert_eq!(r.id, "F-1");
+        assert_eq!(r.reason, Some("chargeback"));
+        assert_eq!(r.floor, None);
+        assert_eq!(r.room, Some("301"));
+        assert_eq!(r.customer_id, Some("PM123"));
+        let long = "x".repeat(300);
+        let meta: Vec<_> = r.metadata().collect();
+        assert_eq!(meta, vec![Some("alice"), None, Some(long.as_str())]);
+    }
+
+    #[test]
+    fn truncated_records_are_none() {
+        let mut buf = Vec::new();
+        let f = RecordFields {
+            id: "abc",
+            reason: Some("x"),
+            ..RecordFields::default()
+        };
+        encode_record(&f, &[], &mut buf);
+        for cut in 0..buf.len() {
+            assert!(decode_record(&buf[..cut]).is_none(), "cut at {cut}");
+        }
+        assert_eq!(read_str(&[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]), None);
+    }
+
+    #[test]
+    fn layout_rejects_every_truncation() {
+        let fst = fst::Map::from_iter([(b"a".to_vec(), 1u64)]).unwrap();
+        let mut rec = Vec::new();
+        encode_record(
+            &RecordFields {
+                id: "1",
+                ..RecordFields::default()
+            },
+            &["m".into()],
+            &mut rec,
+        );
+        let report = LoadReport {
+            rows: 2,
+            indexed: 1,
+            disabled: 0,
+            rejected: vec![RejectedRow {
+                line: 3,
+                reason: RejectReason::BelowBlock(Level::Town),
+            }],
+        };
+        let body = BodyWriter::write(
+            ListKind::Fraud,
+            &["memo".into()],
+            &report,
+            fst.as_fst().as_bytes(),
+            &[rec],
+        );
+        let layout = Layout::read(&body).unwrap();
+        assert_eq!(layout.columns, vec!["memo".to_string()]);
+        assert_eq!(layout.report, report);
+        assert_eq!(layout.record(&body, 0).unwrap().id, "1");
+        assert!(layout.record(&body, 1).is_none());
+        for cut in 0..body.len() {
+            assert!(Layout::read(&body[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+}
