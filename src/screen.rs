@@ -14,6 +14,7 @@
 //! without breaking callers.
 
 use crate::address::Address;
+use crate::error::ParseError;
 use crate::parse::Parser;
 use crate::watchlist::{ListResult, MatchOptions, Watchlist};
 use rayon::prelude::*;
@@ -28,8 +29,7 @@ pub struct Screening {
     pub input: String,
     /// The parsed address, `None` when the input did not parse.
     pub address: Option<Address>,
-    /// Why the input did not parse.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why the input did not parse (`null` when it did).
     pub error: Option<String>,
     /// Grade against the fraud list (no grade when no fraud list is loaded).
     pub fraud: ListResult,
@@ -122,13 +122,29 @@ impl Screener {
     pub fn check(&self, input: &str) -> Screening {
         match self.parser.parse(input) {
             Ok(address) => self.screen_address(address),
-            Err(e) => Screening {
-                input: input.to_owned(),
-                address: None,
-                error: Some(e.to_string()),
-                fraud: ListResult::default(),
-                forwarder: ListResult::default(),
-            },
+            Err(e) => Self::failed(input.to_owned(), &e),
+        }
+    }
+
+    /// Like [`Screener::check`] for raw bytes (a line read from a file): bytes that are not
+    /// UTF-8 give a screening with the [`ParseError::InvalidUtf8`] error.
+    pub fn check_bytes(&self, input: &[u8]) -> Screening {
+        match std::str::from_utf8(input) {
+            Ok(s) => self.check(s),
+            Err(_) => Self::failed(
+                String::from_utf8_lossy(input).into_owned(),
+                &ParseError::InvalidUtf8,
+            ),
+        }
+    }
+
+    fn failed(input: String, e: &ParseError) -> Screening {
+        Screening {
+            input,
+            address: None,
+            error: Some(e.to_string()),
+            fraud: ListResult::default(),
+            forwarder: ListResult::default(),
         }
     }
 
@@ -199,7 +215,7 @@ mod tests {
         assert_eq!(v["fraud"]["grade"], "danger");
         assert_eq!(v["fraud"]["matches"][0]["id"], "F1");
         assert_eq!(v["forwarder"]["grade"], serde_json::Value::Null);
-        assert!(v.get("error").is_none());
+        assert_eq!(v["error"], serde_json::Value::Null);
     }
 
     #[test]
@@ -209,6 +225,8 @@ mod tests {
         assert!(r.address.is_none());
         assert!(r.error.is_some());
         assert_eq!(r.alert_level(), 0);
+        let bad = s.check_bytes(b"\xff\xfe");
+        assert_eq!(bad.error.as_deref(), Some("input is not valid UTF-8"));
         let many = s.check_many(&["", "  ", "x"]);
         assert_eq!(many.len(), 3);
         assert_eq!(many[2].input, "x");

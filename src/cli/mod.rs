@@ -3,6 +3,9 @@
 use clap::{Parser as ClapParser, Subcommand};
 use std::process::ExitCode;
 
+mod check;
+mod index;
+mod list;
 mod normalize;
 
 /// Exit status: success.
@@ -27,6 +30,12 @@ struct Cli {
 enum Command {
     /// Parse addresses into canonical parts, one JSON object per address.
     Normalize(normalize::Args),
+    /// Screen addresses against a fraud list and the forwarding-warehouse list.
+    Check(check::Args),
+    /// Build or inspect a watchlist index file.
+    Index(index::Args),
+    /// Maintain a list file: add, disable, enable, show.
+    List(list::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -34,6 +43,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Normalize(args) => normalize::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Index(args) => index::run(args),
+        Command::List(args) => list::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -116,12 +116,38 @@ pub enum Basis {
     OtherGo,
 }
 
+impl Basis {
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::SameRoom => "same_room",
+            Basis::SameFloor => "same_floor",
+            Basis::SameCustomerId => "same_customer_id",
+            Basis::SameHouse => "same_house",
+            Basis::UnitDiffers => "unit_differs",
+            Basis::UnitMissing => "unit_missing",
+            Basis::SameBlock => "same_block",
+            Basis::NearBanchi => "near_banchi",
+            Basis::OtherGo => "other_go",
+        }
+    }
+}
+
 /// Why a screening raised a grade without a record behind it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Signal {
     /// The address carries a forwarding-service customer ID (PM12345, LYF2266455).
     TrailingCustomerId,
+}
+
+impl Signal {
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::TrailingCustomerId => "trailing_customer_id",
+        }
+    }
 }
 
 /// Metadata columns of a matched record, in file order, serialized as a JSON object.
@@ -749,6 +775,34 @@ mod tests {
         assert!(v.get("signals").is_none());
         let none = serde_json::to_value(ListResult::default()).unwrap();
         assert_eq!(none, serde_json::json!({"grade": null, "matches": []}));
+    }
+
+    #[test]
+    fn names_match_json() {
+        for b in [
+            Basis::SameRoom,
+            Basis::SameFloor,
+            Basis::SameCustomerId,
+            Basis::SameHouse,
+            Basis::UnitDiffers,
+            Basis::UnitMissing,
+            Basis::SameBlock,
+            Basis::NearBanchi,
+            Basis::OtherGo,
+        ] {
+            assert_eq!(serde_json::to_value(b).unwrap(), b.as_str());
+        }
+        let s = Signal::TrailingCustomerId;
+        assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        for g in [
+            Grade::Danger,
+            Grade::Caution,
+            Grade::Warning,
+            Grade::ForwardingService,
+            Grade::Possible,
+        ] {
+            assert_eq!(serde_json::to_value(g).unwrap(), g.as_str());
+        }
     }
 
     #[test]

@@ -93,6 +93,17 @@ pub enum Action {
     Enable,
 }
 
+impl Action {
+    /// The name written in the history.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Add => "add",
+            Action::Disable => "disable",
+            Action::Enable => "enable",
+        }
+    }
+}
+
 /// One line of an entry's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {

@@ -1,0 +1,168 @@
+//! `banchi list`: maintain a list file as a CS team does — add, disable, enable, show.
+//!
+//! Each entry records a reason code, who registered it, when (UTC) and a memo; disabling
+//! keeps the entry and its history but stops it matching. Every write replaces the file
+//! atomically. The file stays a list CSV that `check --fraud` and `index build` read directly
+//! (format: `banchi::watchlist::manage`).
+
+use anyhow::{Context, Result};
+use banchi::watchlist::manage::{EntryView, NewEntry};
+use banchi::watchlist::{ListFile, ReasonCode};
+use banchi::Parser;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// Arguments of `banchi list`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: ListCommand,
+}
+
+/// `banchi list` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum ListCommand {
+    /// Register an address (the file is created if missing).
+    Add {
+        /// The list file (CSV).
+        list: PathBuf,
+        /// The address; it must resolve to at least a block (banchi).
+        address: String,
+        /// Why: chargeback, credit_master, resale, unpaid, forwarding or other.
+        #[arg(long, value_parser = parse_reason)]
+        reason: ReasonCode,
+        /// Who registers it.
+        #[arg(long, value_name = "WHO")]
+        by: String,
+        /// Free text.
+        #[arg(long)]
+        memo: Option<String>,
+        /// Id to use (default: the next free number).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Stop an entry matching; it stays in the file with its history.
+    Disable {
+        /// The list file.
+        list: PathBuf,
+        /// The entry's id.
+        id: String,
+        /// Who disables it.
+        #[arg(long, value_name = "WHO")]
+        by: String,
+        /// Why.
+        #[arg(long)]
+        memo: Option<String>,
+    },
+    /// Let a disabled entry match again.
+    Enable {
+        /// The list file.
+        list: PathBuf,
+        /// The entry's id.
+        id: String,
+        /// Who enables it.
+        #[arg(long, value_name = "WHO")]
+        by: String,
+        /// Why.
+        #[arg(long)]
+        memo: Option<String>,
+    },
+    /// Print the entries (or one), with their history.
+    Show {
+        /// The list file.
+        list: PathBuf,
+        /// Only this entry.
+        id: Option<String>,
+        /// One JSON object per entry.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_reason(s: &str) -> Result<ReasonCode, String> {
+    s.parse()
+        .map_err(|e: banchi::error::ListError| e.to_string())
+}
+
+/// Runs `banchi list`.
+pub fn run(args: Args) -> Result<u8> {
+    let now = SystemTime::now();
+    match args.command {
+        ListCommand::Add {
+            list,
+            address,
+            reason,
+            by,
+            memo,
+            id,
+        } => {
+            let mut file = ListFile::open(&list)?;
+            let id = file
+                .add(
+                    &Parser::new(),
+                    &NewEntry {
+                        id: id.as_deref(),
+                        address: &address,
+                        reason,
+                        by: &by,
+                        memo: memo.as_deref(),
+                    },
+                    now,
+                )
+                .context("adding the entry")?;
+            file.save()?;
+            eprintln!("banchi: added entry {id} to {}", list.display());
+        }
+        ListCommand::Disable { list, id, by, memo } => {
+            let mut file = ListFile::open(&list)?;
+            file.disable(&id, &by, memo.as_deref(), now)?;
+            file.save()?;
+            eprintln!("banchi: disabled entry {id} in {}", list.display());
+        }
+        ListCommand::Enable { list, id, by, memo } => {
+            let mut file = ListFile::open(&list)?;
+            file.enable(&id, &by, memo.as_deref(), now)?;
+            file.save()?;
+            eprintln!("banchi: enabled entry {id} in {}", list.display());
+        }
+        ListCommand::Show { list, id, json } => {
+            let file = ListFile::open(&list)?;
+            let entries = match id {
+                Some(id) => vec![file
+                    .get(&id)
+                    .ok_or(banchi::error::ListError::UnknownId(id))?],
+                None => file.entries(),
+            };
+            for e in &entries {
+                if json {
+                    println!("{}", serde_json::to_string(e)?);
+                } else {
+                    println!("{}", readable(e));
+                }
+            }
+        }
+    }
+    Ok(super::EXIT_OK)
+}
+
+fn readable(e: &EntryView) -> String {
+    let mut s = format!(
+        "{}  [{}]  {}  reason={}  registered {} by {}",
+        e.id, e.status, e.address, e.reason, e.registered_at, e.registered_by
+    );
+    if !e.memo.is_empty() {
+        s.push_str(&format!("  memo: {}", e.memo));
+    }
+    for ev in &e.history {
+        s.push_str(&format!(
+            "\n    {} {} by {}",
+            ev.at,
+            ev.action.as_str(),
+            ev.by
+        ));
+        if let Some(m) = &ev.memo {
+            s.push_str(&format!(": {m}"));
+        }
+    }
+    s
+}
