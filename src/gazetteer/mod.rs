@@ -277,7 +277,7 @@ mod tests {
         assert_eq!(g.prefecture(13).map(|p| p.name), Some("東京都"));
         assert_eq!(g.prefecture(13).map(|p| p.short), Some("東京"));
         assert!(g.cities().len() > 1880, "{} cities", g.cities().len());
-        assert!(g.town_count() > 150_000, "{} towns", g.town_count());
+        assert!(g.town_count() > 120_000, "{} towns", g.town_count());
     }
 
     #[test]

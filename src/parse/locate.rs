@@ -34,6 +34,8 @@ pub struct Location {
     pub pref_mismatch: bool,
     /// Folded-text offset where an unknown town starts (after the municipality).
     pub town_start: usize,
+    /// A chome read while locating the town (Sapporo's shorthand 北3西1).
+    pub chome: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -219,6 +221,7 @@ pub fn locate(text: &str) -> Location {
             }
             add_towns(g, &mut cands, text, base.end, base, s);
             add_kyoto_towns(g, &mut cands, text, base, s);
+            add_sapporo_shorthand(g, &mut cands, text, base, s);
             // The city alone (unknown town or none).
             cands.push(Candidate {
                 loc: base,
@@ -379,6 +382,60 @@ pub fn skip_kyoto_street(text: &str, pos: usize) -> usize {
         }
     }
     skip_spaces(text, at)
+}
+
+/// Sapporo's shorthand: 北3西1 for 北3条西1丁目 (and 南…東…), then the block.
+fn add_sapporo_shorthand(
+    g: &Gazetteer,
+    cands: &mut Vec<Candidate>,
+    text: &str,
+    base: Location,
+    score: i32,
+) {
+    let Some(city) = base.city else { return };
+    if !g.city(city).code.starts_with("011") {
+        return;
+    }
+    let rest = &text[base.end..];
+    let Some(ns) = rest.chars().next().filter(|c| matches!(c, '北' | '南')) else {
+        return;
+    };
+    let after_ns = &rest[ns.len_utf8()..];
+    let d1 = after_ns.bytes().take_while(u8::is_ascii_digit).count();
+    let Some(ew) = after_ns[d1..]
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '東' | '西'))
+    else {
+        return;
+    };
+    let after_ew = &after_ns[d1 + ew.len_utf8()..];
+    let d2 = after_ew.bytes().take_while(u8::is_ascii_digit).count();
+    if d1 == 0 || d1 > 2 || d2 == 0 || d2 > 2 {
+        return;
+    }
+    let key = format!("{ns}{}条{ew}", &after_ns[..d1]);
+    let chome: u32 = after_ew[..d2].parse().unwrap_or(0);
+    let mut end = base.end + ns.len_utf8() + d1 + ew.len_utf8() + d2;
+    if text[end..].starts_with('-') {
+        end += 1;
+    }
+    g.town_prefixes(city, &key, |len, ids| {
+        if len != key.len() {
+            return;
+        }
+        for t in ids.iter() {
+            cands.push(Candidate {
+                loc: Location {
+                    town: Some(t),
+                    end,
+                    chome: Some(chome),
+                    ..base
+                },
+                score: score + 10 + town_score(g, t, text, end),
+            });
+        }
+    });
 }
 
 fn score_base(pref: Option<u8>, full_pref: bool, mismatch: bool) -> i32 {

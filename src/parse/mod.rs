@@ -17,6 +17,7 @@ use crate::address::{Address, Anomaly, Level};
 use crate::error::{ParseError, MAX_INPUT_BYTES};
 use crate::gazetteer::Gazetteer;
 use crate::normalize::{fold, normalize, Folded};
+use crate::segment::{Segmenter, TokenKind};
 use block::TownShape;
 
 /// Parses addresses against the built-in gazetteer.
@@ -145,7 +146,8 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: locate::Location) 
             block_start = locate::skip_kyoto_street(text, block_start);
         }
     } else if loc.city.is_some() {
-        // A town the gazetteer does not know: keep its text up to the block number.
+        // A town the gazetteer does not know: keep the place words up to the block number
+        // (or up to a building name when they run into one).
         let from = loc.town_start;
         // The first digit written as a digit (三栄町's 三 is folded to 3 but is a name).
         let digit = text[from..]
@@ -159,20 +161,29 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: locate::Location) 
                         .is_some_and(u8::is_ascii_digit)
             })
             .map_or(text.len(), |(i, _)| i);
-        let name = display[folded.source(from)..folded.source(digit)].trim();
-        let name = name.trim_end_matches(['第', '-', ' ']);
-        if !name.is_empty() && digit < text.len() {
-            a.town = Some(name.to_owned());
+        let span = &display[folded.source(from)..folded.source(digit)];
+        let town = leading_place_words(span.trim_start()).trim_end_matches(['第', '-', ' ']);
+        if !span.trim().is_empty() {
             anomalies.push(Anomaly::UnknownTown);
-            block_start = digit;
-        } else if !name.is_empty() {
-            anomalies.push(Anomaly::UnknownTown);
-            block_start = from;
+        }
+        if !town.is_empty() {
+            a.town = Some(town.to_owned());
+            let town_end = town.as_ptr() as usize - display.as_ptr() as usize + town.len();
+            block_start = fold_pos_of(folded, town_end);
         }
     }
 
+    if loc.chome.is_some() {
+        shape = TownShape::NO_CHOME;
+    }
+    if loc.city.is_none() {
+        // Without a municipality the rest cannot be told apart: leave it unread.
+        a.key = a.compute_key();
+        a.anomalies = anomalies;
+        return a;
+    }
     let block = block::read(text, block_start, shape);
-    a.chome = block.chome;
+    a.chome = loc.chome.or(block.chome);
     a.banchi = block.banchi;
     a.go = block.go;
     let unit = unit::read(&display[folded.source(block.end)..]);
@@ -211,6 +222,31 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: locate::Location) 
     a.anomalies = anomalies;
     a.key = a.compute_key();
     a
+}
+
+/// The leading words of `text` that read as a place name: lindera's tokens up to the first
+/// one that looks like a building name (katakana or Latin letters, digits, symbols).
+fn leading_place_words(text: &str) -> &str {
+    let mut end = 0;
+    for t in Segmenter::shared().tokens(text) {
+        let building_like = matches!(t.kind, TokenKind::Number | TokenKind::Symbol)
+            || t.text
+                .chars()
+                .all(|c| ('\u{30A1}'..='\u{30FF}').contains(&c))
+            || t.text.chars().any(|c| c.is_ascii_alphanumeric());
+        if building_like {
+            break;
+        }
+        end = t.end;
+    }
+    &text[..end]
+}
+
+/// The folded-text offset whose display offset is `display_pos` (or the next one after it).
+fn fold_pos_of(folded: &Folded, display_pos: usize) -> usize {
+    (0..=folded.text.len())
+        .find(|&i| folded.text.is_char_boundary(i) && folded.source(i) >= display_pos)
+        .unwrap_or(folded.text.len())
 }
 
 /// Steps over a 小字 written between the town and the block (藤橋町亥45番地): up to eight
