@@ -6,6 +6,7 @@ pub mod error;
 pub mod gazetteer;
 pub mod normalize;
 pub mod parse;
+pub mod segment;
 pub mod screen;
 pub mod watchlist;
 
