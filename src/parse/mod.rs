@@ -141,10 +141,11 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: locate::Location) 
             chome_range: (town.chome_min as u32, town.chome_max as u32),
             unknown: false,
         };
-        block_start = skip_koaza(text, loc.end);
+        block_start = loc.end;
         if g.city(town.city).code.starts_with("261") {
             block_start = locate::skip_kyoto_street(text, block_start);
         }
+        block_start = skip_koaza(text, block_start);
     } else if loc.city.is_some() {
         // A town the gazetteer does not know: keep the place words up to the block number
         // (or up to a building name when they run into one).
