@@ -155,3 +155,66 @@ pub enum ListError {
         status: &'static str,
     },
 }
+
+/// Why a configuration file (`--config FILE`) was refused.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or names an unknown key.
+    #[error("configuration: {0}")]
+    Toml(String),
+    /// As [`ConfigError::Toml`], in a named file.
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the TOML reader reported.
+        message: String,
+    },
+    /// The values are inconsistent.
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+/// Why a bulk screening run (`banchi screen`) could not go on. Problems in single rows are
+/// never errors: they fill that row's `error` column.
+#[derive(Debug, Error)]
+pub enum BulkError {
+    /// Reading the input or writing the output failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The input has no header row (CSV/TSV).
+    #[error("the input is empty: a header row is required")]
+    NoHeader,
+    /// No column holds the address.
+    #[error("no address column: none of {wanted} in the header ({header}); name it with --address-column")]
+    NoAddressColumn {
+        /// The names looked for.
+        wanted: String,
+        /// The header's column names.
+        header: String,
+    },
+    /// A column named on the command line is not in the header.
+    #[error("column `{0}` is not in the input header")]
+    UnknownColumn(String),
+    /// The existing output cannot be resumed from.
+    #[error("cannot resume: {0}")]
+    Resume(String),
+    /// The header row itself is unreadable.
+    #[error("the header row is malformed: {0}")]
+    BadHeader(String),
+}

@@ -4,9 +4,11 @@ use clap::{Parser as ClapParser, Subcommand};
 use std::process::ExitCode;
 
 mod check;
+mod config;
 mod index;
 mod list;
 mod normalize;
+mod screen;
 
 /// Exit status: success.
 pub const EXIT_OK: u8 = 0;
@@ -36,6 +38,10 @@ enum Command {
     Index(index::Args),
     /// Maintain a list file: add, disable, enable, show.
     List(list::Args),
+    /// Screen a whole shipping list (CSV, TSV, JSONL) into a copy with verdict columns.
+    Screen(screen::Args),
+    /// Show the effective configuration (score weights, thresholds, near distance).
+    Config(config::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -46,6 +52,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Index(args) => index::run(args),
         Command::List(args) => list::run(args),
+        Command::Screen(args) => screen::run(args),
+        Command::Config(args) => config::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

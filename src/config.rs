@@ -1,0 +1,293 @@
+//! Configuration: score weights, level thresholds, the near-block distance and velocity
+//! settings, read from a TOML file.
+//!
+//! Every field has a default (the values below, also written out with comments in
+//! `data/banchi.toml`), so a file only needs the keys it changes; an unknown key is an error,
+//! so a typo never silently leaves a default in force. `banchi config show` prints the
+//! effective configuration.
+//!
+//! ```
+//! let cfg = banchi::config::Config::from_toml_str("[weights]\nfraud_danger = 90\n")?;
+//! assert_eq!(cfg.weights.fraud_danger, 90);
+//! assert_eq!(cfg.score.alert_threshold, 10);
+//! # Ok::<(), banchi::error::ConfigError>(())
+//! ```
+
+use crate::error::ConfigError;
+use crate::watchlist::MatchOptions;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Levels and the alert threshold.
+    pub score: ScoreSettings,
+    /// Watchlist lookup settings.
+    pub matching: MatchSettings,
+    /// Points each signal adds to the score.
+    pub weights: Weights,
+    /// Many names at one delivery point.
+    pub velocity: VelocitySettings,
+}
+
+/// Levels and the alert threshold, on the 0–100 score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScoreSettings {
+    /// A score at or above this is an alert (webコレクト's attribute score alerts at 10).
+    pub alert_threshold: u32,
+    /// Lowest `medium` score (`low` is below it): 31, as the payment industry uses.
+    pub medium_from: u32,
+    /// Lowest `high` score: 71.
+    pub high_from: u32,
+}
+
+impl Default for ScoreSettings {
+    fn default() -> Self {
+        ScoreSettings {
+            alert_threshold: 10,
+            medium_from: 31,
+            high_from: 71,
+        }
+    }
+}
+
+/// Watchlist lookup settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchSettings {
+    /// Largest banchi difference still graded near (warning / possible).
+    pub near_distance: u32,
+    /// Most matches listed per list and address (the grade counts them all).
+    pub max_matches: usize,
+}
+
+impl Default for MatchSettings {
+    fn default() -> Self {
+        let d = MatchOptions::default();
+        MatchSettings {
+            near_distance: d.near_distance,
+            max_matches: d.max_matches,
+        }
+    }
+}
+
+impl MatchSettings {
+    /// As the watchlist's lookup options.
+    pub fn options(&self) -> MatchOptions {
+        MatchOptions {
+            near_distance: self.near_distance,
+            max_matches: self.max_matches,
+        }
+    }
+}
+
+/// Points per signal. The score is their sum, capped at 100; a weight of 0 turns a signal
+/// off (it is then not listed among the reasons either).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Weights {
+    /// Fraud list ★★★危険: same block and unit as a past fraud.
+    pub fraud_danger: u32,
+    /// Fraud list ★★注意: same block, other or unknown unit.
+    pub fraud_caution: u32,
+    /// Fraud list ★警戒: a block near a past fraud.
+    pub fraud_warning: u32,
+    /// A listed forwarding-service warehouse.
+    pub forwarding_service: u32,
+    /// Near a warehouse, or a forwarding-style customer ID.
+    pub forwarding_possible: u32,
+    /// The prefecture written twice.
+    pub duplicated_prefecture: u32,
+    /// The municipality written twice.
+    pub duplicated_city: u32,
+    /// A town the gazetteer does not know.
+    pub unknown_town: u32,
+    /// A known town with no block number.
+    pub missing_block_number: u32,
+    /// A customer ID after the address (not counted again when the forwarder grade already
+    /// counts it).
+    pub trailing_customer_id: u32,
+    /// The place could not be told apart among several candidates.
+    pub ambiguous: u32,
+    /// The written prefecture does not hold the municipality.
+    pub prefecture_mismatch: u32,
+    /// The address did not parse at all (empty, too long, nothing recognised).
+    pub unparseable_address: u32,
+    /// 営業所止め / 営業所留め: held at a carrier's depot.
+    pub office_pickup: u32,
+    /// 局留め: held at a post office.
+    pub post_office_hold: u32,
+    /// 私書箱: a post-office box.
+    pub po_box: u32,
+    /// コンビニ受取: collected at a convenience store.
+    pub convenience_store_pickup: u32,
+    /// 気付: care of someone else.
+    pub care_of: u32,
+    /// 様方: living at someone else's household.
+    pub sama_kata: u32,
+    /// A dummy buyer name (テスト, test, ああああ, …).
+    pub dummy_name: u32,
+    /// A dummy phone number (00-0000-0000, 090-1111-1111, too few digits, …).
+    pub dummy_phone: u32,
+    /// A dummy e-mail (test@test.com, …@example.com, no `@`, …).
+    pub dummy_email: u32,
+    /// One delivery point receiving orders under several names (see [`VelocitySettings`]).
+    pub velocity: u32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            fraud_danger: 80,
+            fraud_caution: 50,
+            fraud_warning: 20,
+            forwarding_service: 60,
+            forwarding_possible: 25,
+            duplicated_prefecture: 15,
+            duplicated_city: 10,
+            unknown_town: 10,
+            missing_block_number: 15,
+            trailing_customer_id: 10,
+            ambiguous: 5,
+            prefecture_mismatch: 10,
+            unparseable_address: 30,
+            office_pickup: 20,
+            post_office_hold: 20,
+            po_box: 25,
+            convenience_store_pickup: 15,
+            care_of: 15,
+            sama_kata: 10,
+            dummy_name: 15,
+            dummy_phone: 20,
+            dummy_email: 20,
+            velocity: 30,
+        }
+    }
+}
+
+/// Velocity: one delivery point ([`crate::Address::key`]) receiving orders under several
+/// different buyer names.
+///
+/// In bulk mode the file is read in order and each row is compared with the rows before it
+/// that are still inside the window: a row raises the signal when its delivery point has
+/// seen at least `min_names` different names (its own included) within the last
+/// `window_rows` rows, and, when the input has an order-time column, within `window_hours`
+/// of its own order time. Memory is bounded by the row window (see [`crate::bulk`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VelocitySettings {
+    /// Different names at one delivery point that raise the signal (0 turns it off).
+    pub min_names: u32,
+    /// How many preceding rows are remembered.
+    pub window_rows: u64,
+    /// With an order-time column: how far back (in hours) an earlier order still counts.
+    pub window_hours: u32,
+}
+
+impl Default for VelocitySettings {
+    fn default() -> Self {
+        VelocitySettings {
+            min_names: 3,
+            window_rows: 500_000,
+            window_hours: 24,
+        }
+    }
+}
+
+impl Config {
+    /// Parses a TOML document; missing keys keep their defaults, unknown keys are refused.
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
+        let cfg: Config =
+            toml::from_str(text).map_err(|e| ConfigError::Toml(e.message().to_owned()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads a TOML file.
+    pub fn from_path(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml_str(&text).map_err(|e| match e {
+            ConfigError::Toml(m) => ConfigError::File {
+                path: path.to_owned(),
+                message: m,
+            },
+            other => other,
+        })
+    }
+
+    /// The configuration as TOML (every key, effective values).
+    pub fn to_toml_string(&self) -> String {
+        // Serializing plain structs of integers cannot fail; fall back to an empty document.
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks the thresholds are ordered and within 0–100.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.score;
+        if !(1..=100).contains(&s.medium_from)
+            || !(1..=100).contains(&s.high_from)
+            || s.medium_from >= s.high_from
+        {
+            return Err(ConfigError::Invalid(format!(
+                "score levels must satisfy 1 <= medium_from < high_from <= 100 (got {} and {})",
+                s.medium_from, s.high_from
+            )));
+        }
+        if s.alert_threshold > 100 {
+            return Err(ConfigError::Invalid(format!(
+                "alert_threshold must be at most 100 (got {})",
+                s.alert_threshold
+            )));
+        }
+        if self.matching.max_matches == 0 {
+            return Err(ConfigError::Invalid(
+                "matching.max_matches must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_document_is_the_default() {
+        assert_eq!(Config::from_toml_str("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn bundled_file_states_the_defaults() {
+        let text = include_str!("../data/banchi.toml");
+        assert_eq!(Config::from_toml_str(text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn shown_config_reads_back() {
+        let mut c = Config::default();
+        c.weights.po_box = 40;
+        c.matching.near_distance = 3;
+        let back = Config::from_toml_str(&c.to_toml_string()).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_levels_are_refused() {
+        assert!(matches!(
+            Config::from_toml_str("[weights]\nfraud_dangr = 1\n"),
+            Err(ConfigError::Toml(_))
+        ));
+        assert!(matches!(
+            Config::from_toml_str("[score]\nmedium_from = 80\nhigh_from = 70\n"),
+            Err(ConfigError::Invalid(_))
+        ));
+        assert!(Config::from_toml_str("[weights]\nfraud_danger = -1\n").is_err());
+    }
+}
