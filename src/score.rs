@@ -42,6 +42,7 @@ use crate::screen::Screening;
 use crate::watchlist::{Grade, Signal};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
 
 /// Risk level of a score.
@@ -303,9 +304,9 @@ pub struct Reason {
     /// Points it added (before the cap at 100).
     pub points: u32,
     /// Japanese sentence.
-    pub ja: String,
+    pub ja: Cow<'static, str>,
     /// English sentence.
-    pub en: String,
+    pub en: Cow<'static, str>,
 }
 
 /// The score of one order.
@@ -492,8 +493,10 @@ impl Scorer {
         let n = names.to_string();
         b.add_sentences(
             ReasonCode::Velocity,
-            format!("同じ配送先に{n}通りの名前で注文があります"),
-            format!("this delivery point received orders under {n} different names"),
+            Cow::Owned(format!("同じ配送先に{n}通りの名前で注文があります")),
+            Cow::Owned(format!(
+                "this delivery point received orders under {n} different names"
+            )),
         );
         *score = b.finish();
     }
@@ -526,10 +529,13 @@ impl Scorer {
     }
 }
 
-/// Half-width katakana (U+FF61–FF9F) or full-width ASCII (U+FF01–FF5E): the input needs its
-/// display normalization before the facility words can be seen.
+/// Half-width katakana (U+FF61–FF9F) or full-width Latin letters and `/` `.`: the input needs
+/// its display normalization before the facility words can be seen. Full-width digits and
+/// hyphens, common in addresses, are no reason to normalize again.
 fn has_halfwidth_or_fullwidth_ascii(s: &str) -> bool {
-    s.chars().any(|c| ('\u{FF01}'..='\u{FF9F}').contains(&c))
+    s.chars().any(|c| {
+        matches!(c, '\u{FF61}'..='\u{FF9F}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}' | '．' | '／')
+    })
 }
 
 /// Accumulates reasons, then sums and caps.
@@ -548,7 +554,7 @@ impl<'a> Builder<'a> {
 
     fn add(&mut self, code: ReasonCode) {
         let (ja, en) = code.sentences();
-        self.add_sentences(code, ja.to_owned(), en.to_owned());
+        self.add_sentences(code, Cow::Borrowed(ja), Cow::Borrowed(en));
     }
 
     /// Adds the code's sentence followed by a detail (record ids, a service name).
@@ -559,13 +565,13 @@ impl<'a> Builder<'a> {
         } else {
             self.add_sentences(
                 code,
-                format!("{ja}：{ja_detail}"),
-                format!("{en}: {en_detail}"),
+                Cow::Owned(format!("{ja}：{ja_detail}")),
+                Cow::Owned(format!("{en}: {en_detail}")),
             );
         }
     }
 
-    fn add_sentences(&mut self, code: ReasonCode, ja: String, en: String) {
+    fn add_sentences(&mut self, code: ReasonCode, ja: Cow<'static, str>, en: Cow<'static, str>) {
         let points = code.weight(&self.scorer.weights);
         if points == 0 || self.reasons.iter().any(|r| r.code == code) {
             return;
