@@ -647,6 +647,14 @@ fn city_left_out_resolves_when_unique() {
             "東京都霞が関1-3-1",
             at(TOKYO, "千代田区", "霞が関", Some(1), "3", Some("1")).bare(),
         ),
+        // A pre-merger town name kept in the town (たつの市新宮町新宮): the written prefecture
+        // rules out 福岡県糟屋郡新宮町.
+        (
+            "兵庫県新宮町新宮12-6",
+            at("兵庫県", "たつの市", "新宮町新宮", None, "12", Some("6"))
+                .bare()
+                .lacks(Anomaly::PrefectureMismatch),
+        ),
     ]);
 }
 

@@ -41,7 +41,8 @@
 //! anomalies exactly the ones the notation calls for. One allowance: when the gazetteer lists
 //! several spellings of one name in one municipality (Japan Post's 一斗俵 and Geolonia's
 //! 壱斗俵; 嵯峨野投渕町 / 嵯峨野投淵町; 旭ケ丘 / 旭ヶ丘), any of them is accepted
-//! ([`Expected::town_alternatives`]); the library's `name_key` is used for that grouping only.
+//! ([`Expected::town_alternatives`]); the library's variant table is used for that grouping
+//! only.
 //!
 //! # What is left out, and why
 //!
@@ -64,9 +65,9 @@
 //! * the prefecture left out unless the municipality's written form is unique in Japan
 //!   (`府中市` is not: Tokyo and Hiroshima; nor is Tokyo's `中央区`, since 札幌市中央区 is
 //!   written `中央区` too); the municipality left out unless the town is unique in its
-//!   prefecture, does not begin with a municipality's name there and does not end in a kanji
-//!   numeral (`北海道栄一38-30` also reads 稚内市栄1丁目); 郡 left out only when the bare name
-//!   is unique in the prefecture;
+//!   prefecture (with variants folded: 佛生寺 and 仏生寺 are one name), does not begin with a
+//!   municipality's name there and does not end in a kanji numeral (`北海道栄一38-30` also
+//!   reads 稚内市栄1丁目); 郡 left out only when the bare name is unique in the prefecture;
 //! * 大字 added only to towns without chome in a 郡 (町村) municipality, where it is real;
 //! * 条 written in digits only in Hokkaido (岡山's 六条院 is a name), the 北3西1 shorthand only
 //!   for Sapporo's 北/南 n 条 東/西 towns; Kyoto streets only in 上京・中京・下京区.
@@ -324,6 +325,28 @@ pub fn to_halfwidth_kana(s: &str) -> String {
 
 fn has_katakana(s: &str) -> bool {
     s.chars().any(|c| ('\u{30A1}'..='\u{30FA}').contains(&c))
+}
+
+/// Names under the library's variant table and numeral spellings (佛 → 仏, 渕 → 淵, 壱 → 一),
+/// on top of [`gen_key`]: a cheap stand-in for `banchi::normalize::name_key` (no NFKC, which
+/// town names do not need), used only to group spellings of one name.
+fn lib_fold(s: &str) -> String {
+    use banchi::normalize::numerals::{digit_value, unit_value};
+    let modern: String = s
+        .chars()
+        .map(|c| {
+            let c = banchi::normalize::modern(modern_form(c));
+            if let Some(d) = digit_value(c) {
+                KANJI_DIGITS[d as usize]
+            } else {
+                match unit_value(c) {
+                    Some(10) => '十',
+                    _ => c,
+                }
+            }
+        })
+        .collect();
+    gen_key(&modern)
 }
 
 /// The matching key this generator uses to tell names apart: old kanji modernised,
@@ -953,7 +976,9 @@ struct Tables {
     /// (pref, gen_key(name)) → cities, for 郡 left out.
     bare_names: HashMap<(u8, String), usize>,
     /// (pref, gen_key(town)) → cities holding it.
-    town_in_pref: HashMap<(u8, String), HashSet<CityId>>,
+    town_in_pref: [HashMap<u8, HashMap<String, HashSet<CityId>>>; 2],
+    /// Per town: [`gen_key`] and [`lib_fold`] of its name.
+    town_keys: Vec<[String; 2]>,
     /// Per prefecture: gen_keys of municipality names, counties and designated cities.
     pref_city_keys: HashMap<u8, Vec<String>>,
     /// Towns by city per need, built on first use.
@@ -970,55 +995,59 @@ impl Tables {
         let g = Gazetteer::get();
         let cities = g.cities();
         // Spellings of one name in one municipality, under this generator's fold (ヶ/ケ/が,
-        // の/ノ/之, old kanji) and under the library's matching key (which also knows
-        // 壱/一, 淵/渕 …). Used only to accept every listed spelling, never to pick one.
-        let mut spellings: HashMap<(CityId, String), HashSet<&'static str>> = HashMap::new();
-        let keys: Vec<(TownId, CityId, String, String)> = (0..g.town_count() as TownId)
+        // の/ノ/之, old kanji) and under the library's variant table (佛/仏, 渕/淵, 壱/一 …).
+        // Used only to accept every listed spelling, never to pick one.
+        let town_keys: Vec<[String; 2]> = (0..g.town_count() as TownId)
             .map(|id| {
-                let t = g.town(id);
-                (
-                    id,
-                    t.city,
-                    gen_key(t.name),
-                    banchi::normalize::name_key(t.name),
-                )
+                let name = g.town(id).name;
+                [gen_key(name), lib_fold(name)]
             })
             .collect();
-        for (id, city, key, lib_key) in &keys {
-            if (*city as usize) < cities.len() {
-                let name = g.town(*id).name;
-                for k in [format!("g{key}"), format!("l{lib_key}")] {
-                    spellings.entry((*city, k)).or_default().insert(name);
-                }
-            }
-        }
+        type ByKey = [HashMap<String, Vec<&'static str>>; 2];
+        let mut spellings: HashMap<CityId, ByKey> = HashMap::new();
+        let mut town_in_pref: [HashMap<u8, HashMap<String, HashSet<CityId>>>; 2] =
+            [HashMap::new(), HashMap::new()];
         let mut towns_by_city: Vec<Vec<TownId>> = vec![Vec::new(); cities.len()];
-        let mut alternatives: HashMap<TownId, Vec<&'static str>> = HashMap::new();
-        let mut town_in_pref: HashMap<(u8, String), HashSet<CityId>> = HashMap::new();
-        for (id, city, key, lib_key) in &keys {
-            let cid = *city as usize;
+        for (id, keys) in town_keys.iter().enumerate() {
+            let t = g.town(id as TownId);
+            let cid = t.city as usize;
             if cid >= cities.len() {
                 continue;
             }
-            let t = g.town(*id);
+            let by_key = spellings.entry(t.city).or_default();
+            for (i, k) in keys.iter().enumerate() {
+                let v = by_key[i].entry(k.clone()).or_default();
+                if !v.contains(&t.name) {
+                    v.push(t.name);
+                }
+                town_in_pref[i]
+                    .entry(cities[cid].pref)
+                    .or_default()
+                    .entry(keys[i].clone())
+                    .or_default()
+                    .insert(t.city);
+            }
+            if base_name_ok(t.name) {
+                towns_by_city[cid].push(id as TownId);
+            }
+        }
+        let mut alternatives: HashMap<TownId, Vec<&'static str>> = HashMap::new();
+        for (id, keys) in town_keys.iter().enumerate() {
+            let t = g.town(id as TownId);
+            let Some(by_key) = spellings.get(&t.city) else {
+                continue;
+            };
             let mut alt: Vec<&'static str> = Vec::new();
-            for k in [format!("g{key}"), format!("l{lib_key}")] {
-                if let Some(set) = spellings.get(&(*city, k)) {
-                    alt.extend(set.iter().copied().filter(|&n| n != t.name));
+            for (i, k) in keys.iter().enumerate() {
+                if let Some(v) = by_key[i].get(k.as_str()) {
+                    alt.extend(v.iter().copied().filter(|&n| n != t.name));
                 }
             }
             alt.sort_unstable();
             alt.dedup();
             if !alt.is_empty() {
-                alternatives.insert(*id, alt);
+                alternatives.insert(id as TownId, alt);
             }
-            if base_name_ok(t.name) {
-                towns_by_city[cid].push(*id);
-            }
-            town_in_pref
-                .entry((cities[cid].pref, key.clone()))
-                .or_default()
-                .insert(*city);
         }
         let mut city_forms: HashMap<String, HashSet<CityId>> = HashMap::new();
         let mut bare_names: HashMap<(u8, String), usize> = HashMap::new();
@@ -1061,6 +1090,7 @@ impl Tables {
             city_forms,
             bare_names,
             town_in_pref,
+            town_keys,
             pref_city_keys,
             by_need: Mutex::new(HashMap::new()),
         }
@@ -1081,20 +1111,37 @@ impl Tables {
         self.bare_names.get(&(c.pref, gen_key(c.name))) == Some(&1)
     }
 
-    fn town_unique_in_pref(&self, t: &Town) -> bool {
+    fn town_unique_in_pref(&self, id: TownId, t: &Town) -> bool {
         let g = Gazetteer::get();
         let pref = g.city(t.city).pref;
-        let key = gen_key(t.name);
-        let one_city = self
-            .town_in_pref
-            .get(&(pref, key.clone()))
-            .is_some_and(|s| s.len() == 1);
+        let keys = &self.town_keys[id as usize];
+        let one_city = (0..2).all(|i| {
+            self.town_in_pref[i]
+                .get(&pref)
+                .and_then(|m| m.get(keys[i].as_str()))
+                .is_some_and(|s| s.len() == 1)
+        });
+        let key = &keys[0];
         let shadowed = self
             .pref_city_keys
             .get(&pref)
             .is_some_and(|ks| ks.iter().any(|k| key.starts_with(k.as_str())));
         let pref_short = g.prefecture(pref).map_or("", |p| p.short);
         one_city && !shadowed && !key.starts_with(pref_short)
+    }
+
+    /// The municipality-level part of a need (checked once per municipality).
+    fn city_ok(&self, need: Need, id: CityId) -> bool {
+        let city = Gazetteer::get().city(id);
+        match need {
+            Need::UniqueCity => self.city_unique(id, true),
+            Need::County => !city.county.is_empty() && self.bare_name_unique(id),
+            Need::Oaza => !city.county.is_empty(),
+            Need::Jo => city.pref == 1,
+            Need::JoShorthand => city.code.starts_with("011"),
+            Need::Kyoto => matches!(city.code, "26102" | "26104" | "26106"),
+            _ => true,
+        }
     }
 
     fn meets(&self, need: Need, id: TownId) -> bool {
@@ -1112,7 +1159,7 @@ impl Tables {
             Need::UniqueCity => self.city_unique(t.city, true),
             // 北海道栄一38-30 also reads 稚内市栄1丁目 38-30: no trailing numeral here.
             Need::UniqueTownInPref => {
-                self.town_unique_in_pref(&t)
+                self.town_unique_in_pref(id, &t)
                     && !name.chars().next_back().is_some_and(is_kanji_numeral)
             }
             Need::County => !city.county.is_empty() && self.bare_name_unique(t.city),
@@ -1145,7 +1192,9 @@ impl Tables {
                 Arc::new(
                     self.towns_by_city
                         .iter()
-                        .map(|ids| {
+                        .enumerate()
+                        .filter(|&(cid, _)| self.city_ok(need, cid as CityId))
+                        .map(|(_, ids)| {
                             ids.iter()
                                 .copied()
                                 .filter(|&t| self.meets(need, t))
