@@ -44,7 +44,7 @@ impl Part {
     pub fn from_str_part(s: Option<&str>) -> Part {
         match s {
             None => Part::None,
-            Some(s) if s.is_empty() => Part::None,
+            Some("") => Part::None,
             Some(s) => match parse_number(s) {
                 Some(n) => Part::Num(n),
                 None => Part::Text(s.to_owned()),

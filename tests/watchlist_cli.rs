@@ -1,0 +1,398 @@
+//! The `banchi check`, `banchi index` and `banchi list` commands, end to end. Addresses are
+//! fictional except the public forwarding warehouses of the bundled list.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn banchi(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_banchi"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+fn banchi_stdin(args: &[&str], cwd: &Path, input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_banchi"))
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Feed stdin from another thread: the child writes while it reads, and a full stdout pipe
+    // would otherwise block both sides.
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap().unwrap();
+    out
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const LIST: &str = "\
+id,address,reason,memo
+F1,東京都世田谷区三軒茶屋1-2-3 ハイツ黒猫101号室,chargeback,fictional
+F2,東京都世田谷区,resale,unparseable on purpose
+";
+
+#[test]
+fn check_prints_a_readable_verdict_with_stars() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
+    let out = banchi(
+        &[
+            "check",
+            "東京都世田谷区三軒茶屋一丁目2番3号 101号室",
+            "--fraud",
+            "fraud.csv",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("★★★危険 (danger)"), "{s}");
+    assert!(
+        s.contains("F1 [danger] reason=chargeback matched=same_room"),
+        "{s}"
+    );
+    assert!(s.contains("東京都世田谷区三軒茶屋1丁目2-3 101号室"), "{s}");
+    assert!(s.contains("海外転送 forwarder: 該当なし none"), "{s}");
+    // The unparseable list row is reported by line, without its address.
+    let err = text(&out.stderr);
+    assert!(err.contains("line 3"), "{err}");
+    assert!(!err.contains("世田谷"), "{err}");
+
+    let out = banchi(
+        &[
+            "check",
+            "東京都世田谷区三軒茶屋1-2-3",
+            "--fraud",
+            "fraud.csv",
+        ],
+        dir.path(),
+    );
+    assert!(text(&out.stdout).contains("★★注意 (caution)"));
+    let out = banchi(
+        &[
+            "check",
+            "東京都世田谷区三軒茶屋1-3-1",
+            "--fraud",
+            "fraud.csv",
+        ],
+        dir.path(),
+    );
+    assert!(text(&out.stdout).contains("★警戒 (warning)"));
+    let out = banchi(
+        &["check", "神奈川県大和市南林間1-8-17 DANKEBOX PM12345"],
+        dir.path(),
+    );
+    let s = text(&out.stdout);
+    assert!(s.contains("海外転送サービス (forwarding_service)"), "{s}");
+    assert!(
+        s.contains("不正利用 fraud:     (リストなし no list loaded)"),
+        "{s}"
+    );
+    let out = banchi(&["check", "神奈川県大和市南林間1-9-1"], dir.path());
+    assert!(text(&out.stdout).contains("海外転送サービスの可能性 (possible)"));
+}
+
+#[test]
+fn check_json_is_one_object() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
+    let out = banchi(
+        &[
+            "check",
+            "--json",
+            "東京都世田谷区三軒茶屋1-2-3-101",
+            "--fraud",
+            "fraud.csv",
+        ],
+        dir.path(),
+    );
+    let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    assert_eq!(lines.len(), 1);
+    let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(v["input"], "東京都世田谷区三軒茶屋1-2-3-101");
+    assert_eq!(v["address"]["room"], "101");
+    assert_eq!(v["fraud"]["grade"], "danger");
+    assert_eq!(v["fraud"]["matches"][0]["id"], "F1");
+    assert_eq!(v["fraud"]["matches"][0]["reason"], "chargeback");
+    assert_eq!(v["fraud"]["matches"][0]["grade"], "danger");
+    assert_eq!(v["forwarder"]["grade"], serde_json::Value::Null);
+}
+
+#[test]
+fn check_streams_stdin_in_order_with_errors_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
+    let mut input = Vec::new();
+    for i in 0..20_000 {
+        match i % 5 {
+            0 => input.extend_from_slice("東京都世田谷区三軒茶屋1-2-3-101\n".as_bytes()),
+            1 => input.extend_from_slice(b"\n"),
+            2 => input.extend_from_slice(b"\xff\xfe not utf-8\r\n"),
+            3 => input.extend_from_slice("東京都江東区常盤2-1-7\n".as_bytes()),
+            _ => {
+                input.extend_from_slice(format!("東京都世田谷区深沢{}-1-1\n", i % 9 + 1).as_bytes())
+            }
+        }
+    }
+    let out = banchi_stdin(&["check", "--fraud", "fraud.csv"], dir.path(), &input);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    assert_eq!(lines.len(), 20_000);
+    for (i, l) in lines.iter().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        match i % 5 {
+            0 => assert_eq!(v["fraud"]["grade"], "danger", "{i}"),
+            1 => assert_eq!(v["error"], "empty address", "{i}"),
+            2 => assert_eq!(v["error"], "input is not valid UTF-8", "{i}"),
+            3 => assert_eq!(v["forwarder"]["grade"], "forwarding_service", "{i}"),
+            _ => {
+                assert_eq!(v["error"], serde_json::Value::Null, "{i}");
+                assert_eq!(v["address"]["town"], "深沢", "{i}");
+            }
+        }
+    }
+}
+
+#[test]
+fn fail_on_sets_the_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
+    let run = |q: &str, g: &str| {
+        banchi(
+            &["check", q, "--fraud", "fraud.csv", "--fail-on", g],
+            dir.path(),
+        )
+        .status
+        .code()
+    };
+    assert_eq!(run("東京都世田谷区三軒茶屋1-2-3-101", "danger"), Some(1));
+    assert_eq!(run("東京都世田谷区三軒茶屋1-2-3", "danger"), Some(0));
+    assert_eq!(run("東京都世田谷区三軒茶屋1-2-3", "caution"), Some(1));
+    assert_eq!(run("東京都江東区常盤2-1-7", "possible"), Some(1));
+    assert_eq!(run("東京都江東区常盤2-1-7", "warning"), Some(0));
+    assert_eq!(run("東京都江東区常盤2-1-7", "purple"), Some(2));
+}
+
+#[test]
+fn index_build_then_check_with_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
+    let out = banchi(
+        &["index", "build", "fraud.csv", "-o", "fraud.idx"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("2 rows: 1 indexed, 0 disabled, 1 rejected"),
+        "{err}"
+    );
+    assert!(err.contains("line 3"), "{err}");
+    let out = banchi(&["index", "info", "fraud.idx"], dir.path());
+    assert!(text(&out.stdout).contains("records:  1"));
+    let out = banchi(
+        &[
+            "check",
+            "--json",
+            "東京都世田谷区三軒茶屋1-2-3-101",
+            "--fraud",
+            "fraud.idx",
+        ],
+        dir.path(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["fraud"]["grade"], "danger");
+    assert_eq!(v["fraud"]["matches"][0]["metadata"]["memo"], "fictional");
+    // --max-rejected refuses to write.
+    let out = banchi(
+        &[
+            "index",
+            "build",
+            "fraud.csv",
+            "-o",
+            "strict.idx",
+            "--max-rejected",
+            "0",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.path().join("strict.idx").exists());
+    // A fraud index given as the forwarder list is refused.
+    let out = banchi(&["check", "x", "--forwarders", "fraud.idx"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not a forwarder list"));
+    // A forwarder index works in its place.
+    fs::write(
+        dir.path().join("fw.csv"),
+        "id,service,address\nW1,Fictional Tenso,東京都世田谷区深沢3-4-5\n",
+    )
+    .unwrap();
+    let out = banchi(
+        &[
+            "index",
+            "build",
+            "fw.csv",
+            "-o",
+            "fw.idx",
+            "--kind",
+            "forwarder",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = banchi(
+        &[
+            "check",
+            "--json",
+            "東京都世田谷区深沢3-4-5 PM1",
+            "--forwarders",
+            "fw.idx",
+        ],
+        dir.path(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["forwarder"]["grade"], "forwarding_service");
+    assert_eq!(v["forwarder"]["matches"][0]["service"], "Fictional Tenso");
+}
+
+#[test]
+fn a_corrupt_index_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
+    assert!(banchi(
+        &["index", "build", "fraud.csv", "-o", "fraud.idx"],
+        dir.path()
+    )
+    .status
+    .success());
+    let p = dir.path().join("fraud.idx");
+    let mut bytes = fs::read(&p).unwrap();
+    let n = bytes.len();
+    bytes[n - 3] ^= 0x55;
+    fs::write(&p, &bytes).unwrap();
+    let out = banchi(&["check", "x", "--fraud", "fraud.idx"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("corrupt") && err.contains("checksum"), "{err}");
+    fs::write(&p, &bytes[..n / 2]).unwrap();
+    let err = text(&banchi(&["index", "info", "fraud.idx"], dir.path()).stderr);
+    assert!(err.contains("truncated"), "{err}");
+}
+
+#[test]
+fn list_commands_manage_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let out = banchi(args, dir.path());
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    ok(&[
+        "list",
+        "add",
+        "fraud.csv",
+        "東京都世田谷区三軒茶屋1-2-3 ハイツ黒猫101号室",
+        "--reason",
+        "chargeback",
+        "--by",
+        "fictional-cs",
+        "--memo",
+        "fictional chargeback",
+    ]);
+    ok(&[
+        "list",
+        "add",
+        "fraud.csv",
+        "東京都世田谷区深沢3-4-5",
+        "--reason",
+        "credit_master",
+        "--by",
+        "fictional-cs",
+        "--id",
+        "X9",
+    ]);
+    let bad = banchi(
+        &[
+            "list",
+            "add",
+            "fraud.csv",
+            "東京都世田谷区深沢3-4-5",
+            "--reason",
+            "fraud",
+            "--by",
+            "a",
+        ],
+        dir.path(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let bad = banchi(
+        &[
+            "list",
+            "add",
+            "fraud.csv",
+            "東京都世田谷区",
+            "--reason",
+            "other",
+            "--by",
+            "a",
+        ],
+        dir.path(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("at least a block"));
+    ok(&[
+        "list",
+        "disable",
+        "fraud.csv",
+        "1",
+        "--by",
+        "fictional-lead",
+        "--memo",
+        "refunded",
+    ]);
+    let shown = ok(&["list", "show", "fraud.csv", "1", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(shown.trim()).unwrap();
+    assert_eq!(v["status"], "disabled");
+    assert_eq!(v["reason"], "chargeback");
+    assert_eq!(v["history"][1]["action"], "disable");
+    assert_eq!(v["history"][1]["memo"], "refunded");
+    let check = ok(&[
+        "check",
+        "--json",
+        "東京都世田谷区三軒茶屋1-2-3-101",
+        "--fraud",
+        "fraud.csv",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(check.trim()).unwrap();
+    assert_eq!(v["fraud"]["grade"], serde_json::Value::Null);
+    ok(&["list", "enable", "fraud.csv", "1", "--by", "fictional-lead"]);
+    let check = ok(&[
+        "check",
+        "--json",
+        "東京都世田谷区三軒茶屋1-2-3-101",
+        "--fraud",
+        "fraud.csv",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(check.trim()).unwrap();
+    assert_eq!(v["fraud"]["grade"], "danger");
+    let all = ok(&["list", "show", "fraud.csv"]);
+    assert!(all.contains("X9  [active]"), "{all}");
+    let again = banchi(
+        &["list", "enable", "fraud.csv", "1", "--by", "x"],
+        dir.path(),
+    );
+    assert!(text(&again.stderr).contains("already active"));
+}
