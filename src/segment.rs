@@ -97,8 +97,8 @@ thread_local! {
 
 impl Segmenter {
     /// Loads the embedded IPADIC and builds a segmenter over it (normal mode, no user
-    /// dictionary). Loading views the embedded bytes in place and takes well under a
-    /// millisecond, but prefer [`Segmenter::shared`].
+    /// dictionary). The dictionary is viewed in place and cached by `banchi-ipadic`, so this
+    /// is cheap (about half a millisecond the first time), but prefer [`Segmenter::shared`].
     ///
     /// # Errors
     ///
