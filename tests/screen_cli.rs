@@ -248,3 +248,65 @@ fn ctrl_c_then_resume() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("resumed after"));
     assert_eq!(std::fs::read(&part).unwrap(), expected);
 }
+
+#[test]
+fn check_shows_the_score() {
+    let fraud = repo("data/sample_fraud.csv");
+    let fraud = fraud.to_str().unwrap();
+    let o = run(&[
+        "check",
+        "東京都世田谷区三軒茶屋2-11-5 コーポ黒猫201",
+        "--fraud",
+        fraud,
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.starts_with("{\"input\":"),
+        "screening keys first: {text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["fraud"]["grade"], "danger");
+    assert_eq!(v["score"], 80);
+    assert_eq!(v["level"], "high");
+    assert_eq!(v["alert"], true);
+    assert_eq!(v["reasons"][0]["code"], "fraud_danger");
+    assert!(v["reasons"][0]["ja"].as_str().unwrap().contains("F0001"));
+
+    // Readable form, not a terminal: no colour codes.
+    let o = run(&[
+        "check",
+        "東京都千代田区丸の内1-9-1 ヤマト運輸丸の内営業所止め",
+    ]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("20/100 low"), "{text}");
+    assert!(text.contains("office_pickup +20"));
+    assert!(!text.contains('\u{1b}'), "no ANSI codes when piped");
+
+    // --fail-on alert / high.
+    let code = |args: &[&str]| run(args).status.code();
+    assert_eq!(
+        code(&["check", "東京都中央区銀座4-6-16", "--fail-on", "alert"]),
+        Some(0)
+    );
+    assert_eq!(
+        code(&[
+            "check",
+            "東京都中央区銀座4-6-16 PM12345",
+            "--fail-on",
+            "alert"
+        ]),
+        Some(1)
+    );
+    assert_eq!(
+        code(&[
+            "check",
+            "東京都中央区銀座4-6-16 PM12345",
+            "--fail-on",
+            "high"
+        ]),
+        Some(0)
+    );
+    assert_eq!(code(&["check", "x", "--fail-on", "nope"]), Some(2));
+}

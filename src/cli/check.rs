@@ -7,7 +7,9 @@
 //! (memory-mapped). The forwarder list defaults to the bundled `data/forwarders.csv`; there is
 //! no fraud list unless `--fraud` is given.
 
+use super::screen::{load_config, FailOn};
 use anyhow::{bail, Context, Result};
+use banchi::score::{Buyer, RiskLevel, Score, Scorer};
 use banchi::watchlist::{Grade, ListKind, ListResult, MatchOptions, Watchlist};
 use banchi::{Address, Parser, Screener, Screening};
 use rayon::prelude::*;
@@ -17,7 +19,7 @@ use std::path::{Path, PathBuf};
 /// Arguments of `banchi check`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Grades:\n  fraud list:  ★★★危険 danger (same block and unit), ★★注意 caution (same block),\n               ★警戒 warning (near block)\n  forwarders:  海外転送サービス forwarding_service (a listed warehouse's block),\n               海外転送サービスの可能性 possible (near one, or a customer ID after the address)\n\nExamples:\n  banchi check '東京都中央区銀座4-6-16-301' --fraud fraud.idx\n  banchi check --fraud fraud.idx < orders.txt > verdicts.jsonl\n\nExit status: 0, or 1 with --fail-on when a screening reached that grade, 2 on a usage or I/O\nerror."
+    after_help = "Grades:\n  fraud list:  ★★★危険 danger (same block and unit), ★★注意 caution (same block),\n               ★警戒 warning (near block)\n  forwarders:  海外転送サービス forwarding_service (a listed warehouse's block),\n               海外転送サービスの可能性 possible (near one, or a customer ID after the address)\n\nExamples:\n  banchi check '東京都中央区銀座4-6-16-301' --fraud fraud.idx\n  banchi check --fraud fraud.idx < orders.txt > verdicts.jsonl\n  banchi check '神奈川県大和市南林間1-8-17 PM12345' --fail-on alert --json\n\nRisk score: 0-100 with its reasons (low 0-30, medium 31-70, high 71-100; alert at 10 by\ndefault); weights and thresholds from --config FILE (see `banchi config show`).\n\nExit status: 0, or 1 with --fail-on when a screening reached it, 2 on a usage or I/O error."
 )]
 pub struct Args {
     /// Addresses to check; with none, one address per line is read from stdin (JSON lines out).
@@ -34,28 +36,18 @@ pub struct Args {
     /// Print one JSON object per address instead of the readable verdict.
     #[arg(long)]
     pub json: bool,
-    /// Largest banchi difference still graded near (warning / possible).
-    #[arg(long, value_name = "N", default_value_t = 2)]
-    pub near: u32,
-    /// Exit with status 1 when any address reaches one of these grades or worse within its
-    /// list (danger, caution, warning, forwarding_service, possible). Repeatable.
-    #[arg(long, value_name = "GRADE", value_parser = parse_grade)]
-    pub fail_on: Vec<Grade>,
-}
-
-fn parse_grade(s: &str) -> Result<Grade, String> {
-    Ok(match s.trim() {
-        "danger" => Grade::Danger,
-        "caution" => Grade::Caution,
-        "warning" => Grade::Warning,
-        "forwarding_service" => Grade::ForwardingService,
-        "possible" => Grade::Possible,
-        other => {
-            return Err(format!(
-                "unknown grade `{other}` (danger, caution, warning, forwarding_service, possible)"
-            ))
-        }
-    })
+    /// Largest banchi difference still graded near (warning / possible); default 2, or the
+    /// configuration's `near_distance`.
+    #[arg(long, value_name = "N")]
+    pub near: Option<u32>,
+    /// Exit with status 1 when any address reaches one of these: alert (score at or above the
+    /// alert threshold), medium, high, or a grade or worse within its list (danger, caution,
+    /// warning, forwarding_service, possible). Repeatable.
+    #[arg(long, value_name = "WHAT")]
+    pub fail_on: Vec<FailOn>,
+    /// Configuration file (score weights, thresholds, near distance).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Lines screened per parallel batch when streaming stdin.
@@ -87,11 +79,11 @@ pub(crate) fn open_list(path: &Path, kind: ListKind, parser: &Parser) -> Result<
 }
 
 /// Builds the screener the arguments describe.
-fn screener(args: &Args) -> Result<Screener> {
+fn screener(args: &Args, config: &banchi::Config) -> Result<Screener> {
     let parser = Parser::new();
     let mut s = Screener::new(parser).with_options(MatchOptions {
-        near_distance: args.near,
-        ..MatchOptions::default()
+        near_distance: args.near.unwrap_or(config.matching.near_distance),
+        ..config.matching.options()
     });
     if let Some(p) = &args.fraud {
         s = s.with_fraud(open_list(p, ListKind::Fraud, &parser)?);
@@ -109,25 +101,28 @@ fn screener(args: &Args) -> Result<Screener> {
 
 /// Runs `banchi check`.
 pub fn run(args: Args) -> Result<u8> {
-    let screener = screener(&args)?;
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let config = load_config(args.config.as_ref())?;
+    let screener = screener(&args, &config)?;
+    let scorer = Scorer::new(&config);
+    // Colour only on a terminal (anstream strips it otherwise, and honours NO_COLOR).
+    let mut out = BufWriter::new(anstream::stdout().lock());
     let mut alert = false;
     if !args.addresses.is_empty() {
         for a in &args.addresses {
             let s = screener.check(a);
-            alert |= fails(&s, &args.fail_on);
+            let score = scorer.score(&s, &Buyer::default());
+            alert |= fails(&s, &score, &args.fail_on);
             let text = if args.json {
-                to_json(&s)
+                to_json(&s, &score)
             } else {
-                readable(&s, &screener)
+                readable(&s, &score, &screener)
             };
             if write_line(&mut out, &text)? {
                 break;
             }
         }
     } else {
-        alert = stream(&screener, &args.fail_on, &mut out)?;
+        alert = stream(&screener, &scorer, &args.fail_on, &mut out)?;
     }
     out.flush().ok();
     Ok(if alert {
@@ -138,7 +133,12 @@ pub fn run(args: Args) -> Result<u8> {
 }
 
 /// Screens stdin line by line, in parallel batches, writing JSON lines in input order.
-fn stream(screener: &Screener, fail_on: &[Grade], out: &mut impl Write) -> Result<bool> {
+fn stream(
+    screener: &Screener,
+    scorer: &Scorer,
+    fail_on: &[FailOn],
+    out: &mut impl Write,
+) -> Result<bool> {
     let stdin = io::stdin();
     let mut input = stdin.lock();
     let mut batch: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
@@ -166,7 +166,8 @@ fn stream(screener: &Screener, fail_on: &[Grade], out: &mut impl Write) -> Resul
             .par_iter()
             .map(|b| {
                 let s = screener.check_bytes(b);
-                (to_json(&s), fails(&s, fail_on))
+                let score = scorer.score(&s, &Buyer::default());
+                (to_json(&s, &score), fails(&s, &score, fail_on))
             })
             .collect();
         for (line, a) in &results {
@@ -182,16 +183,21 @@ fn stream(screener: &Screener, fail_on: &[Grade], out: &mut impl Write) -> Resul
     Ok(alert)
 }
 
-/// True when the screening reaches one of `fail_on` (or worse within the same list).
-fn fails(s: &Screening, fail_on: &[Grade]) -> bool {
+/// True when the screening reaches one of `fail_on` (a grade: or worse within the same list).
+fn fails(s: &Screening, score: &Score, fail_on: &[FailOn]) -> bool {
     let fraud = |g: Grade| matches!(g, Grade::Danger | Grade::Caution | Grade::Warning);
-    fail_on.iter().any(|&want| {
-        let got = if fraud(want) {
-            s.fraud.grade
-        } else {
-            s.forwarder.grade
-        };
-        got.is_some_and(|g| g.severity() >= want.severity())
+    fail_on.iter().any(|&want| match want {
+        FailOn::Alert => score.alert,
+        FailOn::Medium => score.level >= RiskLevel::Medium,
+        FailOn::High => score.level == RiskLevel::High,
+        FailOn::Grade(want) => {
+            let got = if fraud(want) {
+                s.fraud.grade
+            } else {
+                s.forwarder.grade
+            };
+            got.is_some_and(|g| g.severity() >= want.severity())
+        }
     })
 }
 
@@ -204,9 +210,23 @@ fn write_line(out: &mut impl Write, line: &str) -> Result<bool> {
     }
 }
 
-fn to_json(s: &Screening) -> String {
-    serde_json::to_string(s)
-        .unwrap_or_else(|e| format!("{{\"error\":\"serialisation failed: {e}\"}}"))
+/// The screening as one JSON object, with `score`, `level`, `alert` and `reasons` appended
+/// (spliced in, so the screening's own keys keep their order).
+fn to_json(s: &Screening, score: &Score) -> String {
+    let (base, reasons) = match (
+        serde_json::to_string(s),
+        serde_json::to_string(&score.reasons),
+    ) {
+        (Ok(b), Ok(r)) => (b, r),
+        (Err(e), _) | (_, Err(e)) => return format!("{{\"error\":\"serialisation failed: {e}\"}}"),
+    };
+    let body = base.strip_suffix('}').unwrap_or(&base);
+    format!(
+        "{body},\"score\":{},\"level\":\"{}\",\"alert\":{},\"reasons\":{reasons}}}",
+        score.score,
+        score.level.as_str(),
+        score.alert
+    )
 }
 
 /// The address written back from its canonical parts: `東京都中央区銀座4丁目6-16 銀座ビル 3F 301`.
@@ -240,8 +260,35 @@ pub(crate) fn display_address(a: &Address) -> String {
     s
 }
 
+/// The risk lines of the human verdict: score, level, alert, then each reason (ANSI colour;
+/// stripped by the output stream when stdout is not a terminal).
+fn risk_lines(score: &Score) -> String {
+    let colour = match score.level {
+        RiskLevel::High => "\x1b[1;31m",
+        RiskLevel::Medium => "\x1b[1;33m",
+        RiskLevel::Low => "\x1b[32m",
+    };
+    let mut o = format!(
+        "リスク risk:       {colour}{}/100 {} ({}){}\x1b[0m\n",
+        score.score,
+        score.level.as_str(),
+        score.level.label_ja(),
+        if score.alert { "  ALERT" } else { "" }
+    );
+    for r in &score.reasons {
+        o.push_str(&format!(
+            "  - {} +{}: {} / {}\n",
+            r.code.as_str(),
+            r.points,
+            r.ja,
+            r.en
+        ));
+    }
+    o
+}
+
 /// The human verdict for one screening.
-fn readable(s: &Screening, screener: &Screener) -> String {
+fn readable(s: &Screening, score: &Score, screener: &Screener) -> String {
     let mut o = String::new();
     o.push_str(&format!("入力 input:        {}\n", s.input));
     match (&s.address, &s.error) {
@@ -310,6 +357,7 @@ fn readable(s: &Screening, screener: &Screener) -> String {
         &s.forwarder,
         screener.forwarders().is_some(),
     );
+    o.push_str(&risk_lines(score));
     o.truncate(o.trim_end().len());
     o
 }
@@ -328,9 +376,10 @@ mod tests {
 
     #[test]
     fn grades_parse() {
-        assert_eq!(parse_grade("danger"), Ok(Grade::Danger));
-        assert_eq!(parse_grade("possible"), Ok(Grade::Possible));
-        assert!(parse_grade("red").is_err());
+        assert_eq!("danger".parse(), Ok(FailOn::Grade(Grade::Danger)));
+        assert_eq!("possible".parse(), Ok(FailOn::Grade(Grade::Possible)));
+        assert_eq!("alert".parse(), Ok(FailOn::Alert));
+        assert!("red".parse::<FailOn>().is_err());
     }
 
     #[test]
