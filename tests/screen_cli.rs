@@ -194,7 +194,7 @@ fn ctrl_c_then_resume() {
     assert_eq!(o.status.code(), Some(0));
 
     let part = dir.path().join("part.csv");
-    let mut child = banchi()
+    let child = banchi()
         .args([
             "screen",
             input.to_str().unwrap(),

@@ -259,7 +259,7 @@ impl<R: BufRead> RecordReader<R> {
                 terminated: first.terminated,
             }));
         }
-        if !self.join_quotes || quotes(&first.bytes) % 2 == 0 {
+        if !self.join_quotes || quotes(&first.bytes).is_multiple_of(2) {
             return Ok(Some(Record {
                 line: first.number,
                 bytes: first.bytes,
@@ -285,7 +285,7 @@ impl<R: BufRead> RecordReader<R> {
             joined.extend_from_slice(&next.bytes);
             parity += quotes(&next.bytes);
             taken.push((next, c));
-            if parity % 2 == 0 {
+            if parity.is_multiple_of(2) {
                 closed = true;
                 break;
             }
