@@ -19,13 +19,14 @@
 //! The exact block is one FST lookup; near blocks are one FST range scan over the query's
 //! town + chome (see [`super::key`]); units are compared on the records found.
 
-use super::key::{BlockKey, BlockParts, Part};
+use super::key::{self, BlockKey, BlockParts};
 use super::table::RecordView;
 use super::Watchlist;
 use crate::address::{Address, Anomaly};
 use fst::{IntoStreamer, Streamer};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
+use std::ops::ControlFlow;
 
 /// A grade, for either kind of list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -213,9 +214,7 @@ pub struct ListResult {
 
 impl ListResult {
     fn raise(&mut self, g: Grade) {
-        if self.grade.is_none_or(|cur| g.severity() > cur.severity()) {
-            self.grade = Some(g);
-        }
+        raise(&mut self.grade, g);
     }
 }
 
@@ -319,6 +318,20 @@ fn make_match(
     }
 }
 
+/// Where a scanned block lies from the query's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// The query's own block.
+    Same,
+    /// A near block, with its banchi distance (0: same banchi, other go).
+    Near(u32),
+}
+
+/// A block key met in a scan.
+struct Seen<'k> {
+    bytes: &'k [u8],
+}
+
 /// Which way a list grades.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -347,96 +360,140 @@ impl Watchlist {
         res
     }
 
-    /// Records of the block with `value` = `first << 32 | count`.
-    fn records_of(&self, value: u64) -> impl Iterator<Item = RecordView<'_>> + '_ {
-        let first = (value >> 32) as usize;
-        let count = (value & 0xFFFF_FFFF) as usize;
-        (first..first.saturating_add(count)).map_while(move |i| self.record(i))
+    /// Only the fraud grade of `addr`: the lookup without building the list of matches
+    /// (same result as `screen_fraud(..).grade`). The query's own block is one FST `get`
+    /// (it settles danger / caution); only without it does a range scan look for one near
+    /// block (warning).
+    pub fn fraud_grade(&self, addr: &Address, opts: &MatchOptions) -> Option<Grade> {
+        self.grade_only(addr, opts, Mode::Fraud)
     }
 
-    fn screen(&self, addr: &Address, opts: &MatchOptions, mode: Mode) -> ListResult {
-        let mut res = ListResult::default();
-        let Ok(key) = BlockKey::from_address(addr) else {
-            return res;
-        };
+    /// Only the forwarder grade of `addr` (same result as `screen_forwarder(..).grade`).
+    pub fn forwarder_grade(&self, addr: &Address, opts: &MatchOptions) -> Option<Grade> {
+        let g = self.grade_only(addr, opts, Mode::Forwarder);
+        if g.is_none() && customer_id_signal(addr) {
+            return Some(Grade::Possible);
+        }
+        g
+    }
+
+    fn grade_only(&self, addr: &Address, opts: &MatchOptions, mode: Mode) -> Option<Grade> {
         if addr.level < crate::address::Level::Block {
-            return res;
+            return None;
         }
-        let columns = self.columns();
-        let mut total = 0usize;
-        let mut push = |res: &mut ListResult, m: Match| {
-            res.raise(m.grade);
-            total += 1;
-            res.matches.push(m);
-        };
-
-        // The query's own block.
+        let key = BlockKey::from_address(addr).ok()?;
         if let Some(value) = self.fst().get(key.as_bytes()) {
-            let block = BlockParts::decode(key.as_bytes())
-                .map(|p| p.display())
-                .unwrap_or_default();
-            for r in self.records_of(value) {
-                let (grade, basis) = match mode {
-                    Mode::Fraud => unit_grade(addr, &r),
-                    Mode::Forwarder => (Grade::ForwardingService, Basis::SameBlock),
-                };
-                push(
-                    &mut res,
-                    make_match(&r, columns, grade, basis, None, block.clone()),
-                );
-            }
+            return match mode {
+                Mode::Forwarder => Some(Grade::ForwardingService),
+                Mode::Fraud => {
+                    let mut worst = None;
+                    for r in self.block_records(value) {
+                        raise(&mut worst, unit_grade(addr, &r).0);
+                    }
+                    worst
+                }
+            };
         }
-
-        // Near blocks: one range scan over the town + chome.
-        let near_grade = match mode {
+        let (lo, hi) = key.near_range(opts.near_distance);
+        let mut stream = self.fst().range().ge(&lo).lt(&hi).into_stream();
+        stream.next().map(|_| match mode {
             Mode::Fraud => Grade::Warning,
             Mode::Forwarder => Grade::Possible,
+        })
+    }
+
+    /// Walks the query's block and the blocks near it — one FST range scan over the town +
+    /// chome, in key order — calling `visit` with each block's key, FST value and place,
+    /// until it breaks.
+    fn scan_blocks(
+        &self,
+        addr: &Address,
+        opts: &MatchOptions,
+        mut visit: impl FnMut(Seen<'_>, u64, Place) -> ControlFlow<()>,
+    ) {
+        if addr.level < crate::address::Level::Block {
+            return;
+        }
+        let Ok(key) = BlockKey::from_address(addr) else {
+            return;
         };
         let (lo, hi) = key.near_range(opts.near_distance);
         let mut stream = self.fst().range().ge(&lo).lt(&hi).into_stream();
         let query_banchi = key.banchi().number();
-        let mut near = Vec::new();
         while let Some((k, value)) = stream.next() {
-            if k == key.as_bytes() {
-                continue;
-            }
-            let Some(parts) = BlockParts::decode(k) else {
-                continue;
-            };
-            let distance = match (query_banchi, &parts.banchi) {
-                (Some(q), Part::Num(n)) => q.abs_diff(*n),
-                _ => 0,
-            };
-            let basis = if distance == 0 {
-                Basis::OtherGo
+            let place = if k == key.as_bytes() {
+                Place::Same
             } else {
-                Basis::NearBanchi
+                Place::Near(match (query_banchi, key::banchi_number(k)) {
+                    (Some(q), Some(n)) => q.abs_diff(n),
+                    _ => 0,
+                })
             };
-            let block = parts.display();
-            for r in self.records_of(value) {
-                near.push(make_match(
-                    &r,
-                    columns,
-                    near_grade,
-                    basis,
-                    Some(distance),
-                    block.clone(),
-                ));
+            let seen = Seen { bytes: k };
+            if visit(seen, value, place).is_break() {
+                return;
             }
         }
-        // Closest first; the scan gave key order within one distance.
-        near.sort_by_key(|m| m.distance);
-        for m in near {
-            push(&mut res, m);
-        }
+    }
 
-        res.matches
-            .sort_by_key(|m| std::cmp::Reverse(m.grade.severity()));
-        if res.matches.len() > opts.max_matches {
-            res.matches.truncate(opts.max_matches);
+    fn screen(&self, addr: &Address, opts: &MatchOptions, mode: Mode) -> ListResult {
+        let mut res = ListResult::default();
+        // Candidates stay borrowed until the cap is applied: only listed matches allocate.
+        let near_grade = match mode {
+            Mode::Fraud => Grade::Warning,
+            Mode::Forwarder => Grade::Possible,
+        };
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        let mut found: Vec<(Grade, Basis, Option<u32>, usize, RecordView<'_>)> = Vec::new();
+        self.scan_blocks(addr, opts, |seen, value, place| {
+            keys.push(seen.bytes.to_vec());
+            let block = keys.len() - 1;
+            for r in self.block_records(value) {
+                let (grade, basis, dist) = match (place, mode) {
+                    (Place::Same, Mode::Fraud) => {
+                        let (g, b) = unit_grade(addr, &r);
+                        (g, b, None)
+                    }
+                    (Place::Same, Mode::Forwarder) => {
+                        (Grade::ForwardingService, Basis::SameBlock, None)
+                    }
+                    (Place::Near(0), _) => (near_grade, Basis::OtherGo, Some(0)),
+                    (Place::Near(d), _) => (near_grade, Basis::NearBanchi, Some(d)),
+                };
+                found.push((grade, basis, dist, block, r));
+            }
+            ControlFlow::Continue(())
+        });
+        for f in &found {
+            res.raise(f.0);
+        }
+        // Worst grade first, then closest; key order (the scan's) within a tie. Stable: the
+        // records of one block keep their file order.
+        found.sort_by_key(|f| (std::cmp::Reverse(f.0.severity()), f.2.unwrap_or(0)));
+        if found.len() > opts.max_matches {
+            found.truncate(opts.max_matches);
             res.truncated = true;
         }
+        let columns = self.columns();
+        let mut shown: Vec<Option<String>> = vec![None; keys.len()];
+        res.matches = found
+            .iter()
+            .map(|(grade, basis, dist, block, r)| {
+                let text = shown[*block].get_or_insert_with(|| {
+                    BlockParts::decode(&keys[*block])
+                        .map(|p| p.display())
+                        .unwrap_or_default()
+                });
+                make_match(r, columns, *grade, *basis, *dist, text.clone())
+            })
+            .collect();
         res
+    }
+}
+
+fn raise(worst: &mut Option<Grade>, g: Grade) {
+    if worst.is_none_or(|cur| g.severity() > cur.severity()) {
+        *worst = Some(g);
     }
 }
 
@@ -775,6 +832,35 @@ mod tests {
         assert!(v.get("signals").is_none());
         let none = serde_json::to_value(ListResult::default()).unwrap();
         assert_eq!(none, serde_json::json!({"grade": null, "matches": []}));
+    }
+
+    #[test]
+    fn grade_only_lookups_agree_with_screening() {
+        let l = list(
+            ListKind::Fraud,
+            &[
+                ("a", addr(Some(1), "2", Some("3"), None, Some("101"))),
+                ("b", addr(Some(1), "4", Some("1"), None, None)),
+                ("c", addr(None, "イ", Some("1"), None, None)),
+            ],
+        );
+        let o = MatchOptions::default();
+        for q in [
+            addr(Some(1), "2", Some("3"), None, Some("101")),
+            addr(Some(1), "2", Some("3"), None, Some("102")),
+            addr(Some(1), "2", Some("9"), None, None),
+            addr(Some(1), "5", Some("9"), None, None),
+            addr(Some(1), "9", Some("9"), None, None),
+            addr(None, "イ", Some("2"), None, None),
+            with_cid(addr(Some(7), "1", None, None, None), "PM1"),
+        ] {
+            assert_eq!(l.fraud_grade(&q, &o), l.screen_fraud(&q, &o).grade, "{q:?}");
+            assert_eq!(
+                l.forwarder_grade(&q, &o),
+                l.screen_forwarder(&q, &o).grade,
+                "{q:?}"
+            );
+        }
     }
 
     #[test]

@@ -4,28 +4,35 @@
 //! bytes whose lexicographic order is the order a person would walk the blocks in:
 //!
 //! ```text
-//! city_code 0x00 town 0x00 chome banchi go
+//! code(u16 BE) town 0x00 chome banchi go
 //! ```
 //!
-//! where each of chome, banchi and go is one *part*:
+//! The five-digit municipality code is stored as a big-endian `u16` (it is below 48000), and
+//! each of chome, banchi and go is one *part*, encoded so that numbers sort numerically and
+//! stay short (FST lookups cost a step per key byte):
 //!
 //! * `0x01` — absent;
-//! * `0x02` + big-endian `u32` — a number (`7`, `007`), so `2 < 10`;
-//! * `0x03` + bytes + `0x00` — anything else (`イ`, `1-2`).
+//! * `0x02` + 1 byte — a number below 256; `0x03` + 2 bytes BE — below 65536;
+//!   `0x04` + 4 bytes BE — any other `u32` (a longer tag is always a larger number);
+//! * `0x05` + bytes + `0x00` — anything else (`イ`, `1-2`).
 //!
 //! One town + chome's blocks are therefore contiguous, and inside them the numeric banchi sort
-//! numerically: "banchi within 2 of 15" is the key range from `…0x02 BE(13)` to `…0x02 BE(17)`.
-//! The key is built from the [`Address`] fields, not from [`Address::key`], so the municipality
-//! code stands for prefecture + city whatever spelling the input used.
+//! numerically: "banchi within 2 of 15" is the key range from `enc(13)` to `enc(18)`. The key
+//! is built from the [`Address`] fields, not from [`Address::key`], so the municipality code
+//! stands for prefecture + city whatever spelling the input used.
 
 use crate::address::Address;
 
 /// Tag of an absent part.
 pub(crate) const TAG_NONE: u8 = 0x01;
-/// Tag of a numeric part (followed by a big-endian `u32`).
-pub(crate) const TAG_NUM: u8 = 0x02;
+/// Tag of a number below 2^8 (one byte follows).
+pub(crate) const TAG_NUM8: u8 = 0x02;
+/// Tag of a number below 2^16 (two bytes follow).
+pub(crate) const TAG_NUM16: u8 = 0x03;
+/// Tag of any other `u32` (four bytes follow).
+pub(crate) const TAG_NUM32: u8 = 0x04;
 /// Tag of a non-numeric part (followed by its bytes and `0x00`).
-pub(crate) const TAG_TEXT: u8 = 0x03;
+pub(crate) const TAG_TEXT: u8 = 0x05;
 
 /// One chome / banchi / go part as it sorts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,13 +45,25 @@ pub enum Part {
     Text(String),
 }
 
+/// Appends the order-preserving encoding of `n`.
+fn encode_num(n: u32, out: &mut Vec<u8>) {
+    if n < 1 << 8 {
+        out.extend_from_slice(&[TAG_NUM8, n as u8]);
+    } else if n < 1 << 16 {
+        out.push(TAG_NUM16);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        out.push(TAG_NUM32);
+        out.extend_from_slice(&n.to_be_bytes());
+    }
+}
+
 impl Part {
     /// Reads a part from the parser's string form: all ASCII digits that fit a `u32` are a
     /// number, anything else is text.
     pub fn from_str_part(s: Option<&str>) -> Part {
         match s {
-            None => Part::None,
-            Some("") => Part::None,
+            None | Some("") => Part::None,
             Some(s) => match parse_number(s) {
                 Some(n) => Part::Num(n),
                 None => Part::Text(s.to_owned()),
@@ -55,10 +74,7 @@ impl Part {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
             Part::None => out.push(TAG_NONE),
-            Part::Num(n) => {
-                out.push(TAG_NUM);
-                out.extend_from_slice(&n.to_be_bytes());
-            }
+            Part::Num(n) => encode_num(*n, out),
             Part::Text(t) => {
                 out.push(TAG_TEXT);
                 out.extend_from_slice(t.as_bytes());
@@ -71,7 +87,12 @@ impl Part {
     fn decode(bytes: &[u8]) -> Option<(Part, usize)> {
         match *bytes.first()? {
             TAG_NONE => Some((Part::None, 1)),
-            TAG_NUM => {
+            TAG_NUM8 => Some((Part::Num(u32::from(*bytes.get(1)?)), 2)),
+            TAG_NUM16 => {
+                let raw: [u8; 2] = bytes.get(1..3)?.try_into().ok()?;
+                Some((Part::Num(u32::from(u16::from_be_bytes(raw))), 3))
+            }
+            TAG_NUM32 => {
                 let raw: [u8; 4] = bytes.get(1..5)?.try_into().ok()?;
                 Some((Part::Num(u32::from_be_bytes(raw)), 5))
             }
@@ -115,7 +136,7 @@ fn parse_number(s: &str) -> Option<u32> {
 /// Why an address has no block key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyError {
-    /// No municipality code (the city was not recognised).
+    /// No municipality code (the city was not recognised), or not a five-digit one.
     NoCity,
     /// No town.
     NoTown,
@@ -129,7 +150,7 @@ pub enum KeyError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockKey {
     bytes: Vec<u8>,
-    /// Length of `city_code 0x00 town 0x00 chome`: the town + chome prefix.
+    /// Length of `code town 0x00 chome`: the town + chome prefix.
     chome_end: usize,
     /// Length up to and including the banchi part.
     banchi_end: usize,
@@ -140,6 +161,10 @@ impl BlockKey {
     /// Builds the key of `addr`'s block. Needs the municipality code, the town and the banchi.
     pub fn from_address(addr: &Address) -> Result<BlockKey, KeyError> {
         let code = addr.city_code.as_deref().ok_or(KeyError::NoCity)?;
+        let code: u16 = (code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| code.parse().ok())
+            .flatten()
+            .ok_or(KeyError::NoCity)?;
         let town = addr.town.as_deref().ok_or(KeyError::NoTown)?;
         if addr.banchi.as_deref().is_none_or(str::is_empty) {
             return Err(KeyError::NoBanchi);
@@ -149,12 +174,11 @@ impl BlockKey {
         let chome = addr.chome.map_or(Part::None, Part::Num);
         let has_nul = |s: &str| s.as_bytes().contains(&0);
         let text_nul = |p: &Part| matches!(p, Part::Text(t) if has_nul(t));
-        if has_nul(code) || has_nul(town) || text_nul(&banchi) || text_nul(&go) {
+        if has_nul(town) || text_nul(&banchi) || text_nul(&go) {
             return Err(KeyError::Nul);
         }
-        let mut bytes = Vec::with_capacity(code.len() + town.len() + 20);
-        bytes.extend_from_slice(code.as_bytes());
-        bytes.push(0);
+        let mut bytes = Vec::with_capacity(town.len() + 16);
+        bytes.extend_from_slice(&code.to_be_bytes());
         bytes.extend_from_slice(town.as_bytes());
         bytes.push(0);
         chome.encode(&mut bytes);
@@ -175,23 +199,22 @@ impl BlockKey {
         &self.bytes
     }
 
-    /// The key range of "near" blocks: same town and chome, numeric banchi within `distance`
-    /// (every go), or — for a non-numeric banchi — the same banchi with any go. Returns
-    /// inclusive start and exclusive end.
+    /// The key range of the block and the blocks near it: same town and chome, numeric banchi
+    /// within `distance` (every go), or — for a non-numeric banchi — the same banchi with any
+    /// go. Returns the inclusive start and the exclusive end.
     pub fn near_range(&self, distance: u32) -> (Vec<u8>, Vec<u8>) {
         let prefix = &self.bytes[..self.chome_end];
         match self.banchi {
             Part::Num(n) => {
-                let mut lo = prefix.to_vec();
-                lo.push(TAG_NUM);
-                lo.extend_from_slice(&n.saturating_sub(distance).to_be_bytes());
-                let mut hi = prefix.to_vec();
+                let mut lo = Vec::with_capacity(prefix.len() + 5);
+                lo.extend_from_slice(prefix);
+                encode_num(n.saturating_sub(distance), &mut lo);
+                let mut hi = Vec::with_capacity(prefix.len() + 5);
+                hi.extend_from_slice(prefix);
                 match n.checked_add(distance).and_then(|h| h.checked_add(1)) {
-                    Some(h) => {
-                        hi.push(TAG_NUM);
-                        hi.extend_from_slice(&h.to_be_bytes());
-                    }
-                    None => hi.push(TAG_NUM + 1),
+                    Some(h) => encode_num(h, &mut hi),
+                    // Past the largest number: every numeric banchi sorts below the text tag.
+                    None => hi.push(TAG_TEXT),
                 }
                 (lo, hi)
             }
@@ -211,6 +234,25 @@ impl BlockKey {
     }
 }
 
+/// The banchi of a full key when it is a number, without decoding the rest (runs per block
+/// in a scan).
+pub(crate) fn banchi_number(key: &[u8]) -> Option<u32> {
+    let town = key.get(2..)?;
+    let nul = town.iter().position(|&b| b == 0)?;
+    let rest = &town[nul + 1..];
+    let chome_len = match *rest.first()? {
+        TAG_NONE => 1,
+        TAG_NUM8 => 2,
+        TAG_NUM16 => 3,
+        TAG_NUM32 => 5,
+        _ => return None,
+    };
+    match Part::decode(rest.get(chome_len..)?)? {
+        (Part::Num(n), _) => Some(n),
+        _ => None,
+    }
+}
+
 /// The chome, banchi and go decoded from a full key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockParts {
@@ -226,23 +268,49 @@ impl BlockParts {
     /// Decodes the block parts of a key made by [`BlockKey::from_address`]; `None` when the
     /// bytes are not such a key.
     pub fn decode(key: &[u8]) -> Option<BlockParts> {
-        let first = key.iter().position(|&b| b == 0)?;
-        let second = first + 1 + key[first + 1..].iter().position(|&b| b == 0)?;
-        let rest = &key[second + 1..];
+        let town = key.get(2..)?;
+        let nul = town.iter().position(|&b| b == 0)?;
+        let rest = &town[nul + 1..];
         let (chome, a) = Part::decode(rest)?;
-        let (banchi, b) = Part::decode(&rest[a..])?;
-        let (go, c) = Part::decode(&rest[a + b..])?;
+        let (banchi, b) = Part::decode(rest.get(a..)?)?;
+        let (go, c) = Part::decode(rest.get(a + b..)?)?;
         (a + b + c == rest.len()).then_some(BlockParts { chome, banchi, go })
     }
 
     /// `4-6-16` style: the parts that are present, joined by `-`.
     pub fn display(&self) -> String {
-        [&self.chome, &self.banchi, &self.go]
-            .iter()
-            .filter(|p| !matches!(p, Part::None))
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("-")
+        let mut s = String::with_capacity(16);
+        for p in [&self.chome, &self.banchi, &self.go] {
+            if matches!(p, Part::None) {
+                continue;
+            }
+            if !s.is_empty() {
+                s.push('-');
+            }
+            match p {
+                Part::Num(n) => push_number(*n, &mut s),
+                Part::Text(t) => s.push_str(t),
+                Part::None => {}
+            }
+        }
+        s
+    }
+}
+
+/// Appends the decimal digits of `n` (no formatting machinery: this runs per match).
+fn push_number(mut n: u32, s: &mut String) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        s.push(char::from(b));
     }
 }
 
@@ -274,6 +342,46 @@ mod tests {
         assert!(key("銀座", Some(4), "9", Some("30")) < key("銀座", Some(4), "10", Some("1")));
         assert!(key("銀座", Some(3), "99", None) < key("銀座", Some(4), "1", None));
         assert!(key("銀座", Some(4), "6", Some("2")) < key("銀座", Some(4), "6", Some("16")));
+    }
+
+    #[test]
+    fn numbers_sort_across_encoding_widths() {
+        let ns = [0u32, 1, 9, 255, 256, 257, 65_535, 65_536, 1 << 20, u32::MAX];
+        for w in ns.windows(2) {
+            let a = key("銀座", Some(1), &w[0].to_string(), None);
+            let b = key("銀座", Some(1), &w[1].to_string(), None);
+            assert!(a < b, "{} < {}", w[0], w[1]);
+            let p = BlockParts::decode(&b).unwrap();
+            assert_eq!(p.banchi, Part::Num(w[1]));
+        }
+        let text = key("銀座", Some(1), "イ", None);
+        assert!(key("銀座", Some(1), &u32::MAX.to_string(), Some("9")) < text);
+        // A near range that crosses a width boundary still covers every number in it.
+        let k = BlockKey::from_address(&addr("銀座", None, "255", None)).unwrap();
+        let (lo, hi) = k.near_range(2);
+        for n in 253..=257u32 {
+            let x = key("銀座", None, &n.to_string(), Some("4"));
+            assert!(x >= lo && x < hi, "{n}");
+        }
+        assert!(key("銀座", None, "258", None) >= hi);
+        assert!(key("銀座", None, "252", Some("99")) < lo);
+    }
+
+    #[test]
+    fn banchi_number_reads_the_key() {
+        assert_eq!(
+            banchi_number(&key("銀座", Some(4), "300", Some("1"))),
+            Some(300)
+        );
+        assert_eq!(banchi_number(&key("銀座", None, "7", None)), Some(7));
+        assert_eq!(banchi_number(&key("銀座", Some(70000), "イ", None)), None);
+        assert_eq!(banchi_number(b"xx"), None);
+    }
+
+    #[test]
+    fn keys_are_short() {
+        // 2 (code) + 6 (銀座) + 1 + 2 + 2 + 2: FST lookups walk one step per byte.
+        assert_eq!(key("銀座", Some(4), "6", Some("16")).len(), 15);
     }
 
     #[test]
@@ -341,8 +449,11 @@ mod tests {
         assert_eq!(p.banchi, Part::Text("イ".into()));
         assert_eq!(p.go, Part::Text("1-2".into()));
         assert_eq!(p.display(), "4-イ-1-2");
+        let big = key("銀座", None, &u32::MAX.to_string(), Some("0"));
+        assert_eq!(BlockParts::decode(&big).unwrap().display(), "4294967295-0");
         assert_eq!(BlockParts::decode(b"garbage"), None);
-        assert_eq!(BlockParts::decode(b"1\x00t\x00\x09"), None);
+        assert_eq!(BlockParts::decode(b"\x33\x2et\x00\x09"), None);
+        assert_eq!(BlockParts::decode(b"\x33\x2et\x00\x02"), None);
     }
 
     #[test]
@@ -359,5 +470,8 @@ mod tests {
         b.town = Some("銀座".into());
         b.go = Some("\0".into());
         assert_eq!(BlockKey::from_address(&b), Err(KeyError::Nul));
+        let mut c = addr("銀座", None, "1", None);
+        c.city_code = Some("東京都".into());
+        assert_eq!(BlockKey::from_address(&c), Err(KeyError::NoCity));
     }
 }

@@ -248,8 +248,14 @@ impl Watchlist {
         self.body.range.len()
     }
 
-    pub(crate) fn record(&self, i: usize) -> Option<RecordView<'_>> {
-        self.layout.record(self.body.as_ref(), i)
+    /// The records of the block whose FST value is `value`.
+    pub(crate) fn block_records(&self, value: u64) -> impl Iterator<Item = RecordView<'_>> + '_ {
+        let blob = self
+            .body
+            .as_ref()
+            .get(self.layout.blob.clone())
+            .unwrap_or(&[]);
+        table::block_records(blob, value)
     }
 
     pub(crate) fn fst(&self) -> &fst::Map<Bytes> {
@@ -369,6 +375,8 @@ impl WatchlistBuilder {
         // Stable: records of one block keep their file order.
         self.items.par_sort_by(|a, b| a.0.cmp(&b.0));
         self.report.indexed = self.items.len() as u64;
+        let blob_len: usize = self.items.iter().map(|(_, r)| r.len() + 4).sum();
+        let mut blob = Vec::with_capacity(blob_len);
         let mut fst = fst::MapBuilder::memory();
         let mut start = 0usize;
         while start < self.items.len() {
@@ -377,18 +385,22 @@ impl WatchlistBuilder {
                 .iter()
                 .take_while(|(k, _)| k == key)
                 .count();
-            let first = u32::try_from(start).map_err(|_| WatchlistError::TooLarge)?;
-            let count32 = u32::try_from(count).map_err(|_| WatchlistError::TooLarge)?;
-            fst.insert(key, (u64::from(first) << 32) | u64::from(count32))
+            let value =
+                table::block_value(blob.len() as u64, count).ok_or(WatchlistError::TooLarge)?;
+            fst.insert(key, value)
                 .map_err(|e| WatchlistError::Fst(e.to_string()))?;
+            for (_, rec) in &self.items[start..start + count] {
+                table::frame_record(rec, &mut blob);
+            }
             start += count;
         }
         let fst = fst
             .into_inner()
             .map_err(|e| WatchlistError::Fst(e.to_string()))?;
-        let records: Vec<Vec<u8>> = self.items.into_iter().map(|(_, r)| r).collect();
-        let body = BodyWriter::write(self.kind, &self.columns, &self.report, &fst, &records);
-        drop(records);
+        let records = self.items.len();
+        drop(self.items);
+        let body = BodyWriter::write(self.kind, &self.columns, &self.report, &fst, records, &blob);
+        drop(blob);
         let len = body.len();
         Watchlist::from_backing(Backing::Owned(body), 0..len)
     }

@@ -8,20 +8,21 @@
 //! u8 kind (0 fraud, 1 forwarder)   [u8; 3] zero
 //! u32 column count, then per column: u32 length, UTF-8 name     (metadata columns)
 //! u64 rows  u64 disabled  u64 rejected count, then per rejected row: u64 line, u8 code, u8 level
-//! u64 record count  n
-//! u64 fst length, fst bytes        (fst::Map: block key → first record << 32 | record count)
-//! (n + 1) × u64 record offsets into the blob, ascending
-//! u64 blob length, blob
+//! u64 record count
+//! u64 fst length, fst bytes        (fst::Map: block key → blob offset << 24 | record count)
+//! u64 blob length, blob            (the records, each as a LEB128 length + record bytes)
 //! ```
 //!
 //! Records are stored in block-key order, so the records of one block are contiguous and the
-//! FST value names them without a separate postings table. One record is a presence byte
-//! (bit 0 reason, 1 floor, 2 room, 3 customer ID, 4 service) followed by LEB128-length-prefixed
-//! strings: the id, each present optional field in that order, then one value per metadata
-//! column (empty = not given).
+//! FST value points straight at them: the postings are the blob itself, and a lookup touches
+//! the FST and one run of records, nothing else. One record is a presence byte (bit 0 reason,
+//! 1 floor, 2 room, 3 customer ID, 4 service) followed by LEB128-length-prefixed strings: the
+//! id, each present optional field in that order, then one value per metadata column (empty =
+//! not given).
 //!
-//! Every length and offset is checked against the buffer when a body is opened, and every FST
-//! value when it is used, so a malformed body yields an error, never a panic.
+//! Every section length is checked against the buffer when a body is opened, and every FST
+//! value and record length when it is used, so a malformed body yields an error or no match,
+//! never a panic.
 
 use super::report::{LoadReport, RejectReason, RejectedRow};
 use super::ListKind;
@@ -136,7 +137,11 @@ fn decode_record(bytes: &[u8]) -> Option<RecordView<'_>> {
 }
 
 fn write_str(s: &str, out: &mut Vec<u8>) {
-    let mut n = s.len();
+    write_len(s.len(), out);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn write_len(mut n: usize, out: &mut Vec<u8>) {
     loop {
         let byte = (n & 0x7F) as u8;
         n >>= 7;
@@ -146,11 +151,16 @@ fn write_str(s: &str, out: &mut Vec<u8>) {
         }
         out.push(byte | 0x80);
     }
-    out.extend_from_slice(s.as_bytes());
 }
 
 /// Reads one length-prefixed string, returning it and the bytes used.
 fn read_str(bytes: &[u8]) -> Option<(&str, usize)> {
+    let (raw, used) = read_bytes(bytes)?;
+    Some((std::str::from_utf8(raw).ok()?, used))
+}
+
+/// Reads one length-prefixed byte run, returning it and the bytes used.
+fn read_bytes(bytes: &[u8]) -> Option<(&[u8], usize)> {
     let mut len: usize = 0;
     let mut shift = 0;
     let mut i = 0;
@@ -167,24 +177,46 @@ fn read_str(bytes: &[u8]) -> Option<(&str, usize)> {
         }
     }
     let end = i.checked_add(len)?;
-    let s = std::str::from_utf8(bytes.get(i..end)?).ok()?;
-    Some((s, end))
+    Some((bytes.get(i..end)?, end))
+}
+
+/// Largest record count of one block (the FST value keeps 24 bits for it).
+pub(crate) const MAX_BLOCK_RECORDS: usize = (1 << 24) - 1;
+/// Largest blob offset (40 bits).
+pub(crate) const MAX_BLOB_OFFSET: u64 = (1 << 40) - 1;
+
+/// The FST value of a block whose `count` records start at `offset` in the blob.
+pub(crate) fn block_value(offset: u64, count: usize) -> Option<u64> {
+    (offset <= MAX_BLOB_OFFSET && count <= MAX_BLOCK_RECORDS).then_some(offset << 24 | count as u64)
+}
+
+/// The records of the block whose FST value is `value`, read from `blob`. A malformed run
+/// ends the iteration early.
+pub(crate) fn block_records(blob: &[u8], value: u64) -> impl Iterator<Item = RecordView<'_>> + '_ {
+    let count = (value & MAX_BLOCK_RECORDS as u64) as usize;
+    let mut pos = usize::try_from(value >> 24).unwrap_or(usize::MAX);
+    (0..count).map_while(move |_| {
+        let (rec, used) = read_bytes(blob.get(pos..)?)?;
+        pos += used;
+        decode_record(rec)
+    })
 }
 
 /// Serializes a body from sorted, grouped parts.
 pub(crate) struct BodyWriter;
 
 impl BodyWriter {
-    /// Writes the body. `fst` maps keys to `first << 32 | count`; `records` are in key order.
+    /// Writes the body. `fst` maps keys to [`block_value`]s into `blob`, which holds
+    /// `records` records (each framed by [`frame_record`]).
     pub(crate) fn write(
         kind: ListKind,
         columns: &[String],
         report: &LoadReport,
         fst: &[u8],
-        records: &[Vec<u8>],
+        records: usize,
+        blob: &[u8],
     ) -> Vec<u8> {
-        let blob_len: usize = records.iter().map(Vec::len).sum();
-        let mut out = Vec::with_capacity(64 + fst.len() + records.len() * 8 + blob_len);
+        let mut out = Vec::with_capacity(64 + fst.len() + blob.len());
         out.extend_from_slice(&[kind.code(), 0, 0, 0]);
         out.extend_from_slice(&(columns.len() as u32).to_le_bytes());
         for c in columns {
@@ -200,21 +232,19 @@ impl BodyWriter {
             out.push(code);
             out.push(level);
         }
-        out.extend_from_slice(&(records.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(records as u64).to_le_bytes());
         out.extend_from_slice(&(fst.len() as u64).to_le_bytes());
         out.extend_from_slice(fst);
-        let mut offset = 0u64;
-        out.extend_from_slice(&offset.to_le_bytes());
-        for r in records {
-            offset += r.len() as u64;
-            out.extend_from_slice(&offset.to_le_bytes());
-        }
-        out.extend_from_slice(&(blob_len as u64).to_le_bytes());
-        for r in records {
-            out.extend_from_slice(r);
-        }
+        out.extend_from_slice(&(blob.len() as u64).to_le_bytes());
+        out.extend_from_slice(blob);
         out
     }
+}
+
+/// Appends one record to a blob, framed with its length.
+pub(crate) fn frame_record(record: &[u8], blob: &mut Vec<u8>) {
+    write_len(record.len(), blob);
+    blob.extend_from_slice(record);
 }
 
 /// Where the parts of a body sit, found once when it is opened.
@@ -224,7 +254,6 @@ pub(crate) struct Layout {
     pub columns: Vec<String>,
     pub report: LoadReport,
     pub fst: std::ops::Range<usize>,
-    pub offsets: std::ops::Range<usize>,
     pub blob: std::ops::Range<usize>,
     pub records: usize,
 }
@@ -299,13 +328,6 @@ impl Layout {
         let fst_start = c.pos;
         c.take(fst_len)?;
         let fst = fst_start..c.pos;
-        let off_len = records
-            .checked_add(1)
-            .and_then(|n| n.checked_mul(8))
-            .ok_or(IndexError::Malformed("record count overflows"))?;
-        let off_start = c.pos;
-        c.take(off_len)?;
-        let offsets = off_start..c.pos;
         let blob_len = c.len()?;
         let blob_start = c.pos;
         c.take(blob_len)?;
@@ -313,21 +335,10 @@ impl Layout {
         if c.pos != body.len() {
             return Err(IndexError::Malformed("trailing bytes after the records"));
         }
-        // Offsets must start at 0, never go down, and end at the blob length.
-        let offs = &body[offsets.clone()];
-        let mut prev = 0u64;
-        for (i, chunk) in offs.chunks_exact(8).enumerate() {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(chunk);
-            let o = u64::from_le_bytes(a);
-            if (i == 0 && o != 0) || o < prev {
-                return Err(IndexError::Malformed("record offsets out of order"));
-            }
-            prev = o;
-        }
-        if prev != blob_len as u64 {
+        // Every record takes at least two bytes (its length and presence byte).
+        if records > blob_len / 2 {
             return Err(IndexError::Malformed(
-                "record offsets do not end at the blob",
+                "record count exceeds the record bytes",
             ));
         }
         let indexed = records as u64;
@@ -345,25 +356,9 @@ impl Layout {
             columns,
             report,
             fst,
-            offsets,
             blob,
             records,
         })
-    }
-
-    /// Record `i` of `body`, or `None` if `i` is out of range or the record is malformed.
-    pub(crate) fn record<'a>(&self, body: &'a [u8], i: usize) -> Option<RecordView<'a>> {
-        if i >= self.records {
-            return None;
-        }
-        let offs = body.get(self.offsets.clone())?;
-        let at = |j: usize| -> Option<usize> {
-            let b: [u8; 8] = offs.get(j * 8..j * 8 + 8)?.try_into().ok()?;
-            usize::try_from(u64::from_le_bytes(b)).ok()
-        };
-        let (s, e) = (at(i)?, at(i + 1)?);
-        let blob = body.get(self.blob.clone())?;
-        decode_record(blob.get(s..e)?)
     }
 }
 
@@ -433,19 +428,24 @@ mod tests {
 
     #[test]
     fn layout_rejects_every_truncation() {
-        let fst = fst::Map::from_iter([(b"a".to_vec(), 1u64)]).unwrap();
-        let mut rec = Vec::new();
-        encode_record(
-            &RecordFields {
-                id: "1",
-                ..RecordFields::default()
-            },
-            &["m".into()],
-            &mut rec,
-        );
+        let mut blob = Vec::new();
+        for id in ["1", "2"] {
+            let mut rec = Vec::new();
+            encode_record(
+                &RecordFields {
+                    id,
+                    ..RecordFields::default()
+                },
+                &["m".into()],
+                &mut rec,
+            );
+            frame_record(&rec, &mut blob);
+        }
+        let value = block_value(0, 2).unwrap();
+        let fst = fst::Map::from_iter([(b"a".to_vec(), value)]).unwrap();
         let report = LoadReport {
-            rows: 2,
-            indexed: 1,
+            rows: 3,
+            indexed: 2,
             disabled: 0,
             rejected: vec![RejectedRow {
                 line: 3,
@@ -457,15 +457,31 @@ mod tests {
             &["memo".into()],
             &report,
             fst.as_fst().as_bytes(),
-            &[rec],
+            2,
+            &blob,
         );
         let layout = Layout::read(&body).unwrap();
         assert_eq!(layout.columns, vec!["memo".to_string()]);
         assert_eq!(layout.report, report);
-        assert_eq!(layout.record(&body, 0).unwrap().id, "1");
-        assert!(layout.record(&body, 1).is_none());
+        let blob = &body[layout.blob.clone()];
+        let ids: Vec<_> = block_records(blob, value).map(|r| r.id).collect();
+        assert_eq!(ids, vec!["1", "2"]);
+        // Values pointing past the blob or counting too many records end early, no panic.
+        assert_eq!(block_records(blob, block_value(0, 5).unwrap()).count(), 2);
+        assert_eq!(
+            block_records(blob, block_value(1 << 30, 1).unwrap()).count(),
+            0
+        );
+        assert_eq!(block_records(blob, u64::MAX).count(), 0);
         for cut in 0..body.len() {
             assert!(Layout::read(&body[..cut]).is_err(), "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn block_values_have_limits() {
+        assert_eq!(block_value(5, 3), Some(5 << 24 | 3));
+        assert_eq!(block_value(MAX_BLOB_OFFSET + 1, 1), None);
+        assert_eq!(block_value(0, MAX_BLOCK_RECORDS + 1), None);
     }
 }
