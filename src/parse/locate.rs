@@ -445,7 +445,9 @@ fn score_base(pref: Option<u8>, full_pref: bool, mismatch: bool) -> i32 {
         s += if full_pref { 3 } else { 1 };
     }
     if mismatch {
-        s -= 6;
+        // A full prefecture written is strong evidence: another prefecture's municipality
+        // wins only when nothing in the written one explains the text.
+        s -= 15;
     }
     s
 }

@@ -15,7 +15,7 @@ pub mod unit;
 
 use crate::address::{Address, Anomaly, Level};
 use crate::error::{ParseError, MAX_INPUT_BYTES};
-use crate::gazetteer::Gazetteer;
+use crate::gazetteer::{Gazetteer, TownId};
 use crate::normalize::{fold, normalize, Folded};
 use crate::segment::{Segmenter, TokenKind};
 use block::TownShape;
@@ -145,7 +145,7 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: locate::Location) 
         if g.city(town.city).code.starts_with("261") {
             block_start = locate::skip_kyoto_street(text, block_start);
         }
-        block_start = skip_koaza(text, block_start);
+        block_start = skip_koaza(g, t, text, block_start);
     } else if loc.city.is_some() {
         // A town the gazetteer does not know: keep the place words up to the block number
         // (or up to a building name when they run into one).
@@ -250,22 +250,37 @@ fn fold_pos_of(folded: &Folded, display_pos: usize) -> usize {
         .unwrap_or(folded.text.len())
 }
 
-/// Steps over a 小字 written between the town and the block (藤橋町亥45番地): up to eight
-/// kanji or hiragana, optionally after 字, directly followed by a number.
-fn skip_koaza(text: &str, pos: usize) -> usize {
-    let rest = &text[pos..];
-    let rest_trim = rest.trim_start_matches(' ');
-    let mut skipped = rest.len() - rest_trim.len();
-    if rest_trim.starts_with(|c: char| c.is_ascii_digit()) {
+/// Steps over a 小字 written after the town (藤橋町亥45番地, 南長野県町): one the gazetteer
+/// lists for the town (after an optional 字), else up to eight kanji or hiragana directly
+/// followed by a number.
+fn skip_koaza(g: &Gazetteer, town: TownId, text: &str, pos: usize) -> usize {
+    let mut at = pos;
+    while text.as_bytes().get(at) == Some(&b' ') {
+        at += 1;
+    }
+    if text[at..].starts_with(|c: char| c.is_ascii_digit()) {
         return pos;
     }
-    for (count, (i, c)) in rest_trim.char_indices().enumerate() {
+    let mut longest = None;
+    for start in [
+        at,
+        at + if text[at..].starts_with('字') {
+            '字'.len_utf8()
+        } else {
+            0
+        },
+    ] {
+        g.koaza_prefixes(town, &text[start..], |end| {
+            longest = longest.max(Some(start + end));
+        });
+    }
+    if let Some(end) = longest {
+        return end;
+    }
+    let rest = &text[at..];
+    for (count, (i, c)) in rest.char_indices().enumerate() {
         if c.is_ascii_digit() || c == ' ' {
-            if count == 0 {
-                return pos;
-            }
-            skipped += i;
-            return pos + skipped;
+            return if count == 0 { pos } else { at + i };
         }
         let kanji_or_hira = ('\u{3041}'..='\u{309F}').contains(&c)
             || ('\u{4E00}'..='\u{9FFF}').contains(&c)
@@ -292,9 +307,25 @@ mod tests {
 
     #[test]
     fn koaza_is_stepped_over() {
-        assert_eq!(skip_koaza("亥45番地", 0), "亥".len());
-        assert_eq!(skip_koaza(" 亥 45", 0), " 亥".len());
-        assert_eq!(skip_koaza("45", 0), 0);
-        assert_eq!(skip_koaza("サンハイツ1", 0), 0);
+        let p = Parser::new();
+        let a = p.parse("石川県七尾市藤橋町亥45番地1").unwrap_or_default();
+        assert_eq!(
+            (a.town.as_deref(), a.banchi.as_deref(), a.go.as_deref()),
+            (Some("藤橋町"), Some("45"), Some("1"))
+        );
+        let a = p
+            .parse("石川県七尾市藤橋町 亥 四十五番地1")
+            .unwrap_or_default();
+        assert_eq!(
+            (a.banchi.as_deref(), a.go.as_deref()),
+            (Some("45"), Some("1"))
+        );
+        let a = p.parse("長野県長野市南長野県町").unwrap_or_default();
+        assert_eq!(
+            (a.town.as_deref(), a.building.as_deref()),
+            (Some("南長野"), None)
+        );
+        let a = p.parse("長野県長野市南長野字県町593").unwrap_or_default();
+        assert_eq!(a.banchi.as_deref(), Some("593"));
     }
 }
