@@ -4,14 +4,14 @@
 //! or memory-mapped from an index file written by [`Watchlist::write_index`]
 //! (`banchi index build`). Either way it is one byte layout ([`table`]): an `fst::Map` from a
 //! binary block key ([`key`]) to the records behind that block. Grading a parsed
-//! [`Address`](crate::Address) against it ([`grade`]) is an exact FST lookup for the block and
-//! one FST range scan for the blocks near it, then a comparison of units on the few records
-//! found — microseconds on a million-entry list.
+//! [`Address`] against it ([`grade`]) is one FST range scan over the query's town + chome,
+//! which yields its own block and the blocks near it, then a comparison of units on the few
+//! records found — about a microsecond on a million-entry list.
 //!
 //! Submodules, one job each:
 //! * [`key`] — the block key and its sort order;
 //! * [`table`] — the body layout: FST + records;
-//! * [`file`] — the index file envelope (magic, version, checksum) and memory-mapping;
+//! * [`file`](mod@file) — the index file envelope (magic, version, checksum) and memory-mapping;
 //! * [`load`] — reading a list CSV, row by row, in parallel;
 //! * [`report`] — what loading did with each row;
 //! * [`grade`] — grades, matches and the lookup itself;
@@ -20,6 +20,23 @@
 //!
 //! Lists hold victims' addresses: nothing here logs or reports address text; row problems are
 //! reported by line number.
+//!
+//! # Speed and size (1,000,000-entry fraud list, this project's 2-core machine, release)
+//!
+//! | what | figure | how |
+//! | --- | --- | --- |
+//! | grade lookup of a parsed address ([`Watchlist::fraud_grade`]) | hit 1.18 µs, near 1.92 µs, miss 1.17 µs, mixed 1.22 µs | `cargo bench --bench watchlist` (`watchlist_1m/grade/*`) |
+//! | lookup + owned list of matches ([`Watchlist::screen_fraud`]) | 4.6 µs with 4.4 matches (dense synthetic list), miss 1.06 µs | same bench, `watchlist_1m/matches/*` |
+//! | opening the mapped index (CRC over the file) | 2.3 ms | same bench, `watchlist_1m_open` |
+//! | building the index from a 1M-line CSV (parsing on 2 threads) | 10.1 s, peak RSS 334 MB | see below |
+//! | index file | 34.4 MB | |
+//! | RSS of `banchi check --fraud fraud.idx` screening 200k addresses | 72 MB (2.98 s) | `/usr/bin/time -v` |
+//!
+//! ```text
+//! cargo build --release --bin banchi --example gen_orders
+//! target/release/examples/gen_orders --orders 0 --fraud 1000000 --dir /tmp/banchi-big
+//! /usr/bin/time -v target/release/banchi index build /tmp/banchi-big/fraud.csv -o /tmp/banchi-big/fraud.idx
+//! ```
 
 pub mod atomic;
 pub mod file;
