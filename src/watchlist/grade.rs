@@ -382,6 +382,18 @@ impl Watchlist {
             return None;
         }
         let key = BlockKey::from_address(addr).ok()?;
+        // The FST of a mapped file was walked whole when it was opened; the guard covers a
+        // file crafted to pass that check (see `Watchlist::open_index`).
+        fst_guard(|| self.grade_of(addr, &key, opts, mode)).flatten()
+    }
+
+    fn grade_of(
+        &self,
+        addr: &Address,
+        key: &BlockKey,
+        opts: &MatchOptions,
+        mode: Mode,
+    ) -> Option<Grade> {
         if let Some(value) = self.fst().get(key.as_bytes()) {
             return match mode {
                 Mode::Forwarder => Some(Grade::ForwardingService),
@@ -417,23 +429,25 @@ impl Watchlist {
         let Ok(key) = BlockKey::from_address(addr) else {
             return;
         };
-        let (lo, hi) = key.near_range(opts.near_distance);
-        let mut stream = self.fst().range().ge(&lo).lt(&hi).into_stream();
-        let query_banchi = key.banchi().number();
-        while let Some((k, value)) = stream.next() {
-            let place = if k == key.as_bytes() {
-                Place::Same
-            } else {
-                Place::Near(match (query_banchi, key::banchi_number(k)) {
-                    (Some(q), Some(n)) => q.abs_diff(n),
-                    _ => 0,
-                })
-            };
-            let seen = Seen { bytes: k };
-            if visit(seen, value, place).is_break() {
-                return;
+        fst_guard(|| {
+            let (lo, hi) = key.near_range(opts.near_distance);
+            let mut stream = self.fst().range().ge(&lo).lt(&hi).into_stream();
+            let query_banchi = key.banchi().number();
+            while let Some((k, value)) = stream.next() {
+                let place = if k == key.as_bytes() {
+                    Place::Same
+                } else {
+                    Place::Near(match (query_banchi, key::banchi_number(k)) {
+                        (Some(q), Some(n)) => q.abs_diff(n),
+                        _ => 0,
+                    })
+                };
+                let seen = Seen { bytes: k };
+                if visit(seen, value, place).is_break() {
+                    return;
+                }
             }
-        }
+        });
     }
 
     fn screen(&self, addr: &Address, opts: &MatchOptions, mode: Mode) -> ListResult {
@@ -489,6 +503,12 @@ impl Watchlist {
             .collect();
         res
     }
+}
+
+/// Runs an FST traversal, turning a panic inside `fst` (possible only on FST bytes crafted to
+/// pass the open-time checks) into `None` instead of a crash.
+fn fst_guard<T>(f: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
 }
 
 fn raise(worst: &mut Option<Grade>, g: Grade) {

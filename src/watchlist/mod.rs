@@ -160,6 +160,37 @@ impl Watchlist {
         Ok(Watchlist { body, layout, fst })
     }
 
+    /// Walks every block of the FST and every record behind it: keys must be block keys,
+    /// values must point at whole runs of records, and the records must add up to the count
+    /// in the header. Run on every index file opened, so a file that passed the checksum but
+    /// was not written by banchi is refused here rather than misread later. A panic inside
+    /// `fst` on crafted bytes is caught and reported as malformed.
+    fn validate(&self) -> Result<(), crate::error::IndexError> {
+        use crate::error::IndexError::Malformed;
+        use fst::Streamer;
+        let walk = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut stream = self.fst.stream();
+            let mut records = 0usize;
+            while let Some((k, value)) = stream.next() {
+                if key::BlockParts::decode(k).is_none() {
+                    return Err(Malformed("a block key does not decode"));
+                }
+                let want = (value & table::MAX_BLOCK_RECORDS as u64) as usize;
+                if want == 0 || self.block_records(value).count() != want {
+                    return Err(Malformed("a block points at missing or broken records"));
+                }
+                records += want;
+            }
+            if records != self.len() {
+                return Err(Malformed(
+                    "the blocks do not hold the header's record count",
+                ));
+            }
+            Ok(())
+        }));
+        walk.unwrap_or(Err(Malformed("the block index (fst) is corrupt")))
+    }
+
     /// Loads a list CSV from `path`, parsing every address with `parser` (in parallel).
     ///
     /// See [`load`] for the columns. Rows that do not resolve to a block are counted in
@@ -202,9 +233,15 @@ impl Watchlist {
 
     /// Memory-maps an index file written by [`Watchlist::write_index`]; refuses a foreign,
     /// truncated or corrupt file with [`crate::error::IndexError`].
+    ///
+    /// Besides the envelope checks (magic, version, length, CRC-32), every block and record
+    /// is walked once (tens of milliseconds per million entries), so lookups never meet a
+    /// malformed part later.
     pub fn open_index(path: &Path) -> Result<Watchlist, WatchlistError> {
         let (map, range) = file::map_index(path)?;
-        Self::from_backing(Backing::Mapped(map), range)
+        let list = Self::from_backing(Backing::Mapped(map), range)?;
+        list.validate()?;
+        Ok(list)
     }
 
     /// Opens `path` as an index file if it starts with the index magic bytes, else as a CSV.
@@ -522,5 +559,54 @@ mod tests {
     fn watchlist_is_send_sync() {
         fn check<T: Send + Sync>() {}
         check::<Watchlist>();
+    }
+}
+
+#[cfg(test)]
+mod mutation_tests {
+    use super::test_support::addr;
+    use super::*;
+
+    /// Bodies that pass the checksum but were written by someone else (every single-byte
+    /// change of a real body) must open with an error or answer lookups without panicking.
+    #[test]
+    fn mutated_bodies_never_panic() {
+        let mut b = WatchlistBuilder::new(ListKind::Fraud, vec!["memo".into()]);
+        for (i, banchi) in ["1", "2", "3", "イ"].iter().enumerate() {
+            let e = Entry {
+                id: format!("id{i}"),
+                reason: Some("chargeback".into()),
+                service: None,
+                metadata: vec!["m".into()],
+            };
+            b.add(
+                i as u64 + 2,
+                &e,
+                &addr(Some(1), banchi, Some("2"), None, Some("101")),
+            )
+            .unwrap();
+        }
+        let good = b.build().unwrap();
+        let body = good.body.as_ref().to_vec();
+        let queries = [
+            addr(Some(1), "2", Some("2"), None, Some("101")),
+            addr(Some(1), "イ", Some("2"), None, None),
+            addr(Some(1), "9", None, None, None),
+        ];
+        for i in 0..body.len() {
+            for flip in [0x01u8, 0x80, 0xFF] {
+                let mut bad = body.clone();
+                bad[i] ^= flip;
+                let len = bad.len();
+                let opened = Watchlist::from_backing(Backing::Owned(bad), 0..len)
+                    .and_then(|l| l.validate().map(|()| l).map_err(Into::into));
+                if let Ok(list) = opened {
+                    for q in &queries {
+                        let _ = list.screen_fraud(q, &MatchOptions::default());
+                        let _ = list.fraud_grade(q, &MatchOptions::default());
+                    }
+                }
+            }
+        }
     }
 }
