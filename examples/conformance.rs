@@ -7,6 +7,7 @@
 //! Prints agreement on prefecture, city, town+chome (all rows) and block number (rows the
 //! peer confirmed, level 8), then up to N disagreements of each kind.
 
+#[allow(dead_code)] // share() and block_share() serve the conformance test
 #[path = "../tests/support/peer.rs"]
 mod peer;
 

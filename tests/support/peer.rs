@@ -98,8 +98,9 @@ pub fn peer_town(town: &str) -> (String, Option<u32>) {
                 .into_iter()
                 .rev()
                 .collect();
-            if let Some(n) = banchi::normalize::numerals::value(&digits) {
-                return (name_key(&stem[..stem.len() - digits.len()]), Some(n as u32));
+            let base_len = stem.len() - digits.len();
+            if let (Some(n), true) = (banchi::normalize::numerals::value(&digits), base_len > 0) {
+                return (name_key(&stem[..base_len]), Some(n as u32));
             }
         }
     }
