@@ -22,6 +22,10 @@ use banchi::{Parser, Scorer, Screener};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::PathBuf;
 
+/// The binary's allocator, so that the figure is the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ROWS: usize = 100_000;
 const FRAUD: usize = 1_000_000;
 
