@@ -23,14 +23,16 @@
 //!
 //! # Speed and size (1,000,000-entry fraud list, this project's 2-core machine, release)
 //!
+//! Figures from several runs on a shared machine (ranges reflect other builds running).
+//!
 //! | what | figure | how |
 //! | --- | --- | --- |
-//! | grade lookup of a parsed address ([`Watchlist::fraud_grade`]) | hit 1.18 µs, near 1.92 µs, miss 1.17 µs, mixed 1.22 µs | `cargo bench --bench watchlist` (`watchlist_1m/grade/*`) |
-//! | lookup + owned list of matches ([`Watchlist::screen_fraud`]) | 4.6 µs with 4.4 matches (dense synthetic list), miss 1.06 µs | same bench, `watchlist_1m/matches/*` |
-//! | opening the mapped index (CRC over the file) | 2.3 ms | same bench, `watchlist_1m_open` |
-//! | building the index from a 1M-line CSV (parsing on 2 threads) | 10.1 s, peak RSS 334 MB | see below |
+//! | grade lookup of a parsed address ([`Watchlist::fraud_grade`]) | hit 0.76–1.2 µs, near 1.7–2.0 µs, miss 0.95–1.2 µs, mixed 1.1–1.5 µs | `cargo bench --bench watchlist` (`watchlist_1m/grade/*`) |
+//! | lookup + owned list of matches ([`Watchlist::screen_fraud`]) | 4.4–5.7 µs with 4.4 matches per query (dense synthetic list), miss 0.9–1.1 µs | same bench, `watchlist_1m/matches/*` |
+//! | opening the mapped index (CRC + walk of every block) | 170–195 ms | same bench, `watchlist_1m_open` |
+//! | building the index from a 1M-line CSV (parsing on 2 threads) | 9.8–10.1 s, peak RSS 334 MB | see below |
 //! | index file | 34.4 MB | |
-//! | RSS of `banchi check --fraud fraud.idx` screening 200k addresses | 72 MB (2.98 s) | `/usr/bin/time -v` |
+//! | RSS of `banchi check --fraud fraud.idx` screening 200k addresses | 71 MB (3.0–3.6 s) | `/usr/bin/time -v` |
 //!
 //! ```text
 //! cargo build --release --bin banchi --example gen_orders
