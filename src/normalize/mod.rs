@@ -32,11 +32,9 @@ use unicode_normalization::UnicodeNormalization;
 pub fn normalize(input: &str) -> String {
     let mut out = String::with_capacity(input.len() + 8);
     let mut pending_space = false;
-    let mut it = input.nfkc().peekable();
+    // Invisible characters go first, so that the context of a `ー` never sees one.
+    let mut it = input.nfkc().filter(|&c| !chars::is_invisible(c)).peekable();
     while let Some(c) = it.next() {
-        if chars::is_invisible(c) {
-            continue;
-        }
         if c.is_whitespace() {
             pending_space = !out.is_empty();
             continue;
@@ -240,6 +238,8 @@ mod tests {
     #[test]
     fn controls_and_variants() {
         assert_eq!(normalize("東京\u{0}都\u{200B}"), "東京都");
+        assert_eq!(normalize("0ー\u{0}0"), "0-0");
+        assert_eq!(normalize("1ｰ\u{FEFF}2"), "1-2");
         assert_eq!(normalize("濱松"), "浜松");
         assert_eq!(normalize(""), "");
     }
