@@ -179,7 +179,8 @@ impl Default for Weights {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VelocitySettings {
-    /// Different names at one delivery point that raise the signal (0 turns it off).
+    /// Different names at one delivery point that raise the signal (0 turns it off; at most 4
+    /// are told apart, larger values act as 4).
     pub min_names: u32,
     /// How many preceding rows are remembered.
     pub window_rows: u64,

@@ -24,8 +24,29 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-/// Most names remembered per delivery point (larger `min_names` are capped to it).
-pub const MAX_NAMES: usize = 8;
+/// Most names remembered per delivery point (a larger `min_names` is capped to it): four
+/// keeps a slot at 36 bytes, so a window of 500,000 rows costs some tens of MB at most.
+pub const MAX_NAMES: usize = 4;
+
+/// The delivery-point keys are SipHash outputs already: the map uses them as they are.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type KeyMap = HashMap<u64, Slot, std::hash::BuildHasherDefault<KeyHasher>>;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
@@ -39,8 +60,8 @@ pub struct Velocity {
     min_names: u32,
     half_window: u64,
     window_minutes: Option<u32>,
-    current: HashMap<u64, Slot>,
-    previous: HashMap<u64, Slot>,
+    current: KeyMap,
+    previous: KeyMap,
     rows_in_current: u64,
 }
 
@@ -76,8 +97,8 @@ impl Velocity {
             min_names,
             half_window: (window_rows / 2).max(1),
             window_minutes: Some(window_hours.saturating_mul(60)),
-            current: HashMap::new(),
-            previous: HashMap::new(),
+            current: KeyMap::default(),
+            previous: KeyMap::default(),
             rows_in_current: 0,
         }
     }
@@ -108,6 +129,7 @@ impl Velocity {
         if self.min_names == 0 {
             return 0;
         }
+        let cap = (self.min_names as usize).min(MAX_NAMES);
         let window = self.window_minutes;
         let slot = match self.current.get_mut(&key) {
             Some(s) => s,
@@ -124,7 +146,7 @@ impl Velocity {
         let len = slot.len as usize;
         match slot.names[..len].iter().position(|(h, _)| *h == name) {
             Some(i) => slot.names[i].1 = t,
-            None if len < MAX_NAMES => {
+            None if len < cap => {
                 slot.names[len] = (name, t);
                 slot.len += 1;
             }
