@@ -68,7 +68,11 @@ fn malformed_csv_keeps_every_row() {
     assert_eq!(header.len(), 3 + ADDED_COLUMNS.len());
     assert_eq!(&header[3..], &ADDED_COLUMNS.map(String::from)[..]);
     let data = &r[1..];
-    assert_eq!(data.len(), 12, "12 input records (lines 2-14, one spans two lines), 12 rows");
+    assert_eq!(
+        data.len(),
+        12,
+        "12 input records (lines 2-14, one spans two lines), 12 rows"
+    );
     for row in data {
         assert_eq!(row.len(), header.len(), "every row has the full width");
     }
