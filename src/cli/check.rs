@@ -13,7 +13,7 @@ use banchi::score::{Buyer, RiskLevel, Score, Scorer};
 use banchi::watchlist::{Grade, ListKind, ListResult, MatchOptions, Watchlist};
 use banchi::{Address, Parser, Screener, Screening};
 use rayon::prelude::*;
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `banchi check`.
@@ -144,21 +144,7 @@ fn stream(
     let mut batch: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
     let mut alert = false;
     loop {
-        batch.clear();
-        while batch.len() < BATCH {
-            let mut buf = Vec::new();
-            let n = input.read_until(b'\n', &mut buf).context("reading stdin")?;
-            if n == 0 {
-                break;
-            }
-            if buf.ends_with(b"\n") {
-                buf.pop();
-                if buf.ends_with(b"\r") {
-                    buf.pop();
-                }
-            }
-            batch.push(buf);
-        }
+        super::lines::read_batch(&mut input, &mut batch, BATCH)?;
         if batch.is_empty() {
             break;
         }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 mod check;
 mod config;
 mod index;
+mod lines;
 mod list;
 mod normalize;
 mod screen;

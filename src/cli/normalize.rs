@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use banchi::{Address, ParseError, Parser};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 
 /// Arguments of `banchi normalize`.
 #[derive(Debug, clap::Args)]
@@ -51,21 +51,7 @@ pub fn run(args: Args) -> Result<u8> {
     let mut input = stdin.lock();
     let mut batch: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
     loop {
-        batch.clear();
-        while batch.len() < BATCH {
-            let mut buf = Vec::new();
-            let n = input.read_until(b'\n', &mut buf).context("reading stdin")?;
-            if n == 0 {
-                break;
-            }
-            if buf.ends_with(b"\n") {
-                buf.pop();
-                if buf.ends_with(b"\r") {
-                    buf.pop();
-                }
-            }
-            batch.push(buf);
-        }
+        super::lines::read_batch(&mut input, &mut batch, BATCH)?;
         if batch.is_empty() {
             break;
         }

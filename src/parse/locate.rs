@@ -342,7 +342,7 @@ fn add_kyoto_towns(
         return;
     }
     let rest = &text[base.end..];
-    // Only look within the first 40 bytes' worth of streets.
+    // Streets and directions come within the first 24 characters.
     let window = rest.char_indices().nth(24).map_or(rest.len(), |(i, _)| i);
     for dir in KYOTO_DIRECTIONS {
         let mut from = 0;
