@@ -16,7 +16,8 @@ fn screener() -> &'static Screener {
     static S: OnceLock<Screener> = OnceLock::new();
     S.get_or_init(|| {
         let parser = Parser::new();
-        let csv = "id,address,reason\nF1,東京都世田谷区三軒茶屋2-11-5 コーポ黒猫201号室,chargeback\n";
+        let csv =
+            "id,address,reason\nF1,東京都世田谷区三軒茶屋2-11-5 コーポ黒猫201号室,chargeback\n";
         let fraud = Watchlist::from_csv_reader(csv.as_bytes(), ListKind::Fraud, &parser)
             .expect("fixture list");
         Screener::new(parser).with_fraud(fraud)
@@ -37,12 +38,22 @@ fuzz_target!(|data: &[u8]| {
     };
     let scorer = Scorer::new(&Config::default());
     let mut out = Vec::new();
-    let _ = bulk::screen_stream(body, &mut out, format, &Options::default(), screener(), &scorer);
+    let _ = bulk::screen_stream(
+        body,
+        &mut out,
+        format,
+        &Options::default(),
+        screener(),
+        &scorer,
+    );
 
     let mut reader = RecordReader::new(body, format == Format::Csv, format.delimiter());
     let mut consumed = 0u64;
     while let Ok(Some(rec)) = reader.next_record() {
         consumed += rec.consumed;
-        assert!(consumed <= body.len() as u64, "reader consumed more than its input");
+        assert!(
+            consumed <= body.len() as u64,
+            "reader consumed more than its input"
+        );
     }
 });

@@ -42,14 +42,20 @@ fn envelope(body: &[u8]) -> Vec<u8> {
     v.extend_from_slice(&file::VERSION.to_le_bytes());
     v.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
     v.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    assert_eq!(v.len(), file::HEADER_LEN, "envelope layout changed: update this target");
+    assert_eq!(
+        v.len(),
+        file::HEADER_LEN,
+        "envelope layout changed: update this target"
+    );
     v.extend_from_slice(body);
     v
 }
 
 fuzz_target!(|data: &[u8]| {
     HOOK.call_once(|| std::panic::set_hook(Box::new(|_| {})));
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let path = path();
     if mode & 1 == 1 {
         std::fs::write(path, envelope(rest)).expect("write temp file");
@@ -58,6 +64,12 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(list) = Watchlist::open_index(path) {
         // An index that opens was walked whole by validate(); reading it again must not panic.
-        let _ = (list.len(), list.blocks(), list.kind(), list.columns().len(), list.body_size());
+        let _ = (
+            list.len(),
+            list.blocks(),
+            list.kind(),
+            list.columns().len(),
+            list.body_size(),
+        );
     }
 });
