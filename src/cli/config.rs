@@ -23,6 +23,12 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Print the effective configuration as TOML.
+    #[command(after_help = "\
+Examples:
+  banchi config show
+  banchi config show --config banchi.toml
+
+Prints every key with the value in force: the file's where it sets one, else the default.")]
     Show {
         /// Configuration file to read over the defaults.
         #[arg(long, value_name = "FILE")]
