@@ -86,7 +86,7 @@ proptest! {
         // the second pass) and white space at the very end (after digit + ー).
         let s: String = s.chars().filter(|&c| !is_invisible(c)).collect();
         let s = s.trim_end_matches(char::is_whitespace);
-        let once = normalize(&s);
+        let once = normalize(s);
         let twice = normalize(&once);
         prop_assert_eq!(&twice, &once, "input {:?}", s);
     }
