@@ -32,8 +32,14 @@ use unicode_normalization::UnicodeNormalization;
 pub fn normalize(input: &str) -> String {
     let mut out = String::with_capacity(input.len() + 8);
     let mut pending_space = false;
-    // Invisible characters go first, so that the context of a `ー` never sees one.
-    let mut it = input.nfkc().filter(|&c| !chars::is_invisible(c)).peekable();
+    // Invisible characters go first, before composition (a zero-width space must not keep
+    // `a` and a combining accent apart on one pass only) and before a `ー`'s context is read.
+    let mut it = input
+        .chars()
+        .filter(|&c| !chars::is_invisible(c))
+        .nfkc()
+        .filter(|&c| !chars::is_invisible(c))
+        .peekable();
     while let Some(c) = it.next() {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
@@ -71,8 +77,9 @@ pub fn normalize(input: &str) -> String {
 /// Decides whether `ー` or `一` stands for a hyphen between `prev` and `next`.
 fn hyphen_in_context(c: char, prev: Option<char>, next: Option<char>) -> bool {
     let Some(prev) = prev else { return false };
-    let Some(next) = next else {
-        return c != '一' && prev.is_ascii_digit();
+    // At the end (or before a space, which may be the end) a mark is left as written.
+    let Some(next) = next.filter(|n| !n.is_whitespace()) else {
+        return false;
     };
     if c == '一' {
         // The kanji one is a numeral unless it stands between Arabic digits.
@@ -240,6 +247,8 @@ mod tests {
         assert_eq!(normalize("東京\u{0}都\u{200B}"), "東京都");
         assert_eq!(normalize("0ー\u{0}0"), "0-0");
         assert_eq!(normalize("1ｰ\u{FEFF}2"), "1-2");
+        assert_eq!(normalize("1ー "), "1ー");
+        assert_eq!(normalize("a\u{200B}\u{301}"), "\u{E1}");
         assert_eq!(normalize("濱松"), "浜松");
         assert_eq!(normalize(""), "");
     }
