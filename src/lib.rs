@@ -64,9 +64,9 @@ pub mod segment;
 pub mod watchlist;
 
 pub use address::{Address, Anomaly, Level};
+pub use config::Config;
 pub use error::{ParseError, MAX_INPUT_BYTES};
 pub use parse::Parser;
-pub use config::Config;
 pub use score::{Buyer, RiskLevel, Score, Scorer};
 pub use screen::{Screener, Screening};
 pub use watchlist::{Grade, ListKind, MatchOptions, Watchlist};
