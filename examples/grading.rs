@@ -12,7 +12,6 @@
 //! parser, with the rules of issue 3; the parser and the index then grade each query.
 //! Forwarder queries re-write the bundled warehouses with customer IDs, floors and rooms.
 
-#[allow(dead_code)]
 #[path = "../tests/support/generate.rs"]
 mod generate;
 
@@ -34,7 +33,7 @@ struct Point {
 }
 
 impl Point {
-    fn block(&self) -> (String, &'static str, Option<u32>, u32, u32) {
+    fn block(&self) -> Block {
         (
             self.city.clone(),
             self.town,
@@ -44,6 +43,12 @@ impl Point {
         )
     }
 }
+
+/// A block: municipality, town, chome, banchi, go.
+type Block = (String, &'static str, Option<u32>, u32, u32);
+
+/// Query kind, expected grade, graded, query text.
+type Outcome = (&'static str, Option<Grade>, Option<Grade>, String);
 
 fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::args()
@@ -165,7 +170,7 @@ fn rewrite(rng: &mut Rng, p: &Point) -> String {
 /// The grade a query deserves against the truths (issue 3's rules; near distance 2).
 fn expected(
     q: &Point,
-    by_block: &HashMap<(String, &str, Option<u32>, u32, u32), Vec<Option<u32>>>,
+    by_block: &HashMap<Block, Vec<Option<u32>>>,
     blocks: &HashSet<(String, &str, Option<u32>)>,
 ) -> Option<Grade> {
     if let Some(units) = by_block.get(&q.block()) {
@@ -219,8 +224,7 @@ fn main() {
     );
 
     // kind, expected, got
-    let mut results: Vec<(&str, Option<Grade>, Option<Grade>, String)> =
-        Vec::with_capacity(queries);
+    let mut results: Vec<Outcome> = Vec::with_capacity(queries);
     let opts = MatchOptions::default();
     for _ in 0..queries {
         let base = listed[rng.below(listed.len())].clone();
