@@ -7,14 +7,15 @@
 //! (memory-mapped). The forwarder list defaults to the bundled `data/forwarders.csv`; there is
 //! no fraud list unless `--fraud` is given.
 
+use super::lists::build_screener;
 use super::screen::{load_config, FailOn};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use banchi::score::{Buyer, RiskLevel, Score, Scorer};
-use banchi::watchlist::{Grade, ListKind, ListResult, MatchOptions, Watchlist};
-use banchi::{Address, Parser, Screener, Screening};
+use banchi::watchlist::{Grade, ListResult, MatchOptions};
+use banchi::{Address, Screener, Screening};
 use rayon::prelude::*;
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Arguments of `banchi check`.
 #[derive(Debug, clap::Args)]
@@ -53,50 +54,18 @@ pub struct Args {
 /// Lines screened per parallel batch when streaming stdin.
 const BATCH: usize = 8192;
 
-/// Opens a list given on the command line; reports rejected rows by line number on stderr.
-pub(crate) fn open_list(path: &Path, kind: ListKind, parser: &Parser) -> Result<Watchlist> {
-    let list = Watchlist::open(path, kind, parser)
-        .with_context(|| format!("loading {} list {}", kind.as_str(), path.display()))?;
-    if list.kind() != kind {
-        bail!(
-            "{} is an index of a {} list, not a {} list (rebuild it with `banchi index build --kind {}`)",
-            path.display(),
-            list.kind().as_str(),
-            kind.as_str(),
-            kind.as_str()
-        );
-    }
-    let report = list.report();
-    if !report.rejected.is_empty() {
-        eprintln!(
-            "banchi: {} list {}: {}",
-            kind.as_str(),
-            path.display(),
-            report.summary(10)
-        );
-    }
-    Ok(list)
-}
-
 /// Builds the screener the arguments describe.
 fn screener(args: &Args, config: &banchi::Config) -> Result<Screener> {
-    let parser = Parser::new();
-    let mut s = Screener::new(parser).with_options(MatchOptions {
+    let options = MatchOptions {
         near_distance: args.near.unwrap_or(config.matching.near_distance),
         ..config.matching.options()
-    });
-    if let Some(p) = &args.fraud {
-        s = s.with_fraud(open_list(p, ListKind::Fraud, &parser)?);
-    }
-    if !args.no_forwarders {
-        let fw = match &args.forwarders {
-            Some(p) => open_list(p, ListKind::Forwarder, &parser)?,
-            None => Watchlist::bundled_forwarders(&parser)
-                .context("loading the bundled forwarder list")?,
-        };
-        s = s.with_forwarders(fw);
-    }
-    Ok(s)
+    };
+    build_screener(
+        args.fraud.as_deref(),
+        args.forwarders.as_deref(),
+        args.no_forwarders,
+        options,
+    )
 }
 
 /// Runs `banchi check`.

@@ -8,6 +8,7 @@ mod config;
 mod index;
 mod lines;
 mod list;
+mod lists;
 mod normalize;
 mod screen;
 

@@ -5,12 +5,11 @@
 //! the progress bar (stderr, only on a terminal), Ctrl-C (finish the rows in flight, leave a
 //! valid output, say how far it got), the summary table and the exit status.
 
-use super::check::open_list;
+use super::lists::build_screener;
 use anyhow::{bail, Context, Result};
 use banchi::bulk::{self, Columns, Format, Options, Summary};
 use banchi::config::Config;
-use banchi::watchlist::{ListKind, Watchlist};
-use banchi::{Parser, Scorer, Screener};
+use banchi::Scorer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -192,19 +191,12 @@ pub fn run(args: Args) -> Result<u8> {
         bail!("the output must not be the input file");
     }
     let config = load_config(args.config.as_ref())?;
-    let parser = Parser::new();
-    let mut screener = Screener::new(parser).with_options(config.matching.options());
-    if let Some(p) = &args.fraud {
-        screener = screener.with_fraud(open_list(p, ListKind::Fraud, &parser)?);
-    }
-    if !args.no_forwarders {
-        let fw = match &args.forwarders {
-            Some(p) => open_list(p, ListKind::Forwarder, &parser)?,
-            None => Watchlist::bundled_forwarders(&parser)
-                .context("loading the bundled forwarder list")?,
-        };
-        screener = screener.with_forwarders(fw);
-    }
+    let screener = build_screener(
+        args.fraud.as_deref(),
+        args.forwarders.as_deref(),
+        args.no_forwarders,
+        config.matching.options(),
+    )?;
     let scorer = Scorer::new(&config);
     let opts = Options {
         format: args.format.map(Format::from),
