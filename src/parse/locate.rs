@@ -63,6 +63,16 @@ static PREF_KEYS: LazyLock<PrefKeys> = LazyLock::new(|| {
     PrefKeys { full, short }
 });
 
+/// Folded spellings of each municipality, by city index: with its 郡, then without (for
+/// spotting a municipality written twice without folding names on every parse).
+static CITY_KEYS: LazyLock<Vec<[String; 2]>> = LazyLock::new(|| {
+    Gazetteer::get()
+        .cities()
+        .iter()
+        .map(|c| [name_key(&c.full_name()), name_key(c.name)])
+        .collect()
+});
+
 /// Kyoto's street directions, after which the town name comes.
 const KYOTO_DIRECTIONS: [&str; 10] = [
     "上る",
@@ -152,8 +162,8 @@ pub fn locate(text: &str) -> Location {
             let mut dup_city = false;
             // 世田谷区世田谷区… : the municipality again (its full spelling, with or
             // without its 郡).
-            let repeated = [name_key(&city.full_name()), name_key(city.name)]
-                .into_iter()
+            let repeated = CITY_KEYS[id as usize]
+                .iter()
                 .find(|k| text[after..].starts_with(k.as_str()));
             if let Some(key) = repeated {
                 let again = skip_spaces(text, after + key.len());
