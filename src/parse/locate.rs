@@ -351,42 +351,33 @@ fn add_kyoto_towns(
     if !g.city(city).code.starts_with("261") {
         return;
     }
-    let rest = &text[base.end..];
-    // Streets and directions come within the first 24 characters.
-    let window = rest.char_indices().nth(24).map_or(rest.len(), |(i, _)| i);
-    for dir in KYOTO_DIRECTIONS {
-        let mut from = 0;
-        while let Some(i) = rest[from..window].find(dir) {
-            let after = base.end + from + i + dir.len();
-            add_towns(
-                g,
-                cands,
-                text,
-                after,
-                Location {
-                    town_start: after,
-                    ..base
-                },
-                score,
-            );
-            from += i + dir.len();
-        }
+    for after in direction_ends(text, base.end) {
+        let loc = Location {
+            town_start: after,
+            ..base
+        };
+        add_towns(g, cands, text, after, loc, score);
     }
+}
+
+/// Offsets just after each Kyoto street direction (上る, 西入…) within the 24 characters from
+/// `pos`, where a street and its direction are written.
+fn direction_ends(text: &str, pos: usize) -> impl Iterator<Item = usize> + '_ {
+    let rest = &text[pos..];
+    let window = &rest[..rest.char_indices().nth(24).map_or(rest.len(), |(i, _)| i)];
+    KYOTO_DIRECTIONS.iter().flat_map(move |dir| {
+        window
+            .match_indices(dir)
+            .map(move |(i, d)| pos + i + d.len())
+    })
 }
 
 /// Kyoto writes the street after the town too (忠庵町柳馬場通松原下ル(忠庵町)316): steps over
 /// a street and its direction, and a repeated town in brackets, up to the block number.
 pub fn skip_kyoto_street(text: &str, pos: usize) -> usize {
-    let rest = &text[pos..];
-    let window = rest.char_indices().nth(24).map_or(rest.len(), |(i, _)| i);
-    let Some(end) = KYOTO_DIRECTIONS
-        .iter()
-        .filter_map(|d| rest[..window].find(d).map(|i| i + d.len()))
-        .max()
-    else {
+    let Some(mut at) = direction_ends(text, pos).max() else {
         return pos;
     };
-    let mut at = pos + end;
     if text[at..].starts_with('(') {
         if let Some(close) = text[at..].find(')') {
             at += close + 1;
