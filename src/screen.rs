@@ -102,6 +102,11 @@ impl Screener {
         self
     }
 
+    /// The lookup options in use.
+    pub fn options(&self) -> MatchOptions {
+        self.options
+    }
+
     /// The parser.
     pub fn parser(&self) -> &Parser {
         &self.parser

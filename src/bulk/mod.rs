@@ -37,7 +37,7 @@ use crate::config::VelocitySettings;
 use crate::error::BulkError;
 use crate::score::{Buyer, Score, Scorer};
 use crate::screen::{Screener, Screening};
-use crate::watchlist::Grade;
+use crate::watchlist::{Grade, MatchOptions};
 use rayon::prelude::*;
 use split::{FieldSplitter, Problem, Record, RecordReader};
 use std::fs::{File, OpenOptions};
@@ -582,6 +582,11 @@ impl<R: BufRead + Send> Prepared<R> {
             v.window_rows,
             if time_known { v.window_hours } else { 0 },
         );
+        // Rows carry grades and reason codes, never record ids: the grade-only lookup.
+        let screener = &screener.clone().with_options(MatchOptions {
+            max_matches: 0,
+            ..screener.options()
+        });
         let ctx = Ctx {
             screener,
             scorer,

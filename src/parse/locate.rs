@@ -44,23 +44,32 @@ struct Candidate {
     score: i32,
 }
 
-/// Folded keys of the prefectures, full and short, by prefecture code.
-struct PrefKeys {
-    full: Vec<(u8, String)>,
-    short: Vec<(u8, String)>,
-}
-
-static PREF_KEYS: LazyLock<PrefKeys> = LazyLock::new(|| {
+/// Folded spellings of the prefectures, grouped by their first character (sorted, for a
+/// binary search): each group lists full names first, then short ones, as
+/// `(code, key, is the full name)`. A parse looks at one group, not all 94 spellings.
+static PREF_KEYS: LazyLock<Vec<(char, Vec<(u8, String, bool)>)>> = LazyLock::new(|| {
     let g = Gazetteer::get();
-    let mut full = Vec::new();
-    let mut short = Vec::new();
+    let mut all: Vec<(u8, String, bool)> = Vec::new();
     for p in g.prefectures() {
-        full.push((p.code, name_key(p.name)));
+        all.push((p.code, name_key(p.name), true));
+    }
+    for p in g.prefectures() {
         if p.short != p.name {
-            short.push((p.code, name_key(p.short)));
+            all.push((p.code, name_key(p.short), false));
         }
     }
-    PrefKeys { full, short }
+    let mut groups: Vec<(char, Vec<(u8, String, bool)>)> = Vec::new();
+    for entry in all {
+        let Some(first) = entry.1.chars().next() else {
+            continue;
+        };
+        match groups.iter_mut().find(|(c, _)| *c == first) {
+            Some((_, group)) => group.push(entry),
+            None => groups.push((first, vec![entry])),
+        }
+    }
+    groups.sort_by_key(|(c, _)| *c);
+    groups
 });
 
 /// Folded spellings of each municipality, by city index: with its 郡, then without (for
@@ -97,16 +106,17 @@ fn skip_spaces(text: &str, mut pos: usize) -> usize {
 /// Prefectures written at `pos`: (code, end, was the full name).
 fn prefectures_at(text: &str, pos: usize) -> Vec<(u8, usize, bool)> {
     let rest = &text[pos..];
-    let keys = &*PREF_KEYS;
     let mut out = Vec::new();
-    for (code, key) in &keys.full {
-        if rest.starts_with(key.as_str()) {
-            out.push((*code, pos + key.len(), true));
-        }
-    }
-    for (code, key) in &keys.short {
+    let Some(first) = rest.chars().next() else {
+        return out;
+    };
+    let keys = &*PREF_KEYS;
+    let Ok(i) = keys.binary_search_by_key(&first, |(c, _)| *c) else {
+        return out;
+    };
+    for (code, key, full) in &keys[i].1 {
         if rest.starts_with(key.as_str()) && !out.iter().any(|&(c, _, _)| c == *code) {
-            out.push((*code, pos + key.len(), false));
+            out.push((*code, pos + key.len(), *full));
         }
     }
     out

@@ -223,7 +223,9 @@ impl ListResult {
 pub struct MatchOptions {
     /// Largest banchi difference still graded near (default 2).
     pub near_distance: u32,
-    /// Most matches listed per list (default 50); the grade counts them all.
+    /// Most matches listed per list (default 50); the grade counts them all. `0` lists
+    /// none and takes the grade-only lookup ([`Watchlist::fraud_grade`]): the bulk path,
+    /// whose rows carry grades and reason codes but no record ids.
     pub max_matches: usize,
 }
 
@@ -451,6 +453,14 @@ impl Watchlist {
     }
 
     fn screen(&self, addr: &Address, opts: &MatchOptions, mode: Mode) -> ListResult {
+        if opts.max_matches == 0 {
+            let grade = self.grade_only(addr, opts, mode);
+            return ListResult {
+                grade,
+                truncated: grade.is_some(),
+                ..ListResult::default()
+            };
+        }
         let mut res = ListResult::default();
         // Candidates stay borrowed until the cap is applied: only listed matches allocate.
         let near_grade = match mode {
@@ -880,6 +890,20 @@ mod tests {
                 l.screen_forwarder(&q, &o).grade,
                 "{q:?}"
             );
+            // A cap of 0 takes the grade-only path: same grade and signals, no matches.
+            let none = MatchOptions {
+                max_matches: 0,
+                ..o
+            };
+            for (full, bare) in [
+                (l.screen_fraud(&q, &o), l.screen_fraud(&q, &none)),
+                (l.screen_forwarder(&q, &o), l.screen_forwarder(&q, &none)),
+            ] {
+                assert_eq!(bare.grade, full.grade, "{q:?}");
+                assert_eq!(bare.signals, full.signals, "{q:?}");
+                assert!(bare.matches.is_empty());
+                assert_eq!(bare.truncated, !full.matches.is_empty(), "{q:?}");
+            }
         }
     }
 
