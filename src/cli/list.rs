@@ -2,14 +2,17 @@
 //!
 //! Each entry records a reason code, who registered it, when (UTC) and a memo; disabling
 //! keeps the entry and its history but stops it matching. Every write replaces the file
-//! atomically. The file stays a list CSV that `check --fraud` and `index build` read directly
-//! (format: `banchi::watchlist::manage`).
+//! atomically, under the list's writers' lock (concurrent `banchi list` runs queue, none is
+//! lost); `--index FILE` rebuilds an index file from the list under the same lock. The file
+//! stays a list CSV that `check --fraud` and `index build` read directly (format:
+//! `banchi::watchlist::manage`).
 
+use super::index::KindArg;
 use anyhow::{Context, Result};
 use banchi::watchlist::manage::{EntryView, NewEntry};
-use banchi::watchlist::{ListFile, ReasonCode};
+use banchi::watchlist::{ListFile, ReasonCode, Watchlist};
 use banchi::Parser;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 /// Arguments of `banchi list`.
@@ -40,6 +43,8 @@ pub enum ListCommand {
         /// Id to use (default: the next free number).
         #[arg(long)]
         id: Option<String>,
+        #[command(flatten)]
+        index: IndexArgs,
     },
     /// Stop an entry matching; it stays in the file with its history.
     Disable {
@@ -53,6 +58,8 @@ pub enum ListCommand {
         /// Why.
         #[arg(long)]
         memo: Option<String>,
+        #[command(flatten)]
+        index: IndexArgs,
     },
     /// Let a disabled entry match again.
     Enable {
@@ -66,6 +73,8 @@ pub enum ListCommand {
         /// Why.
         #[arg(long)]
         memo: Option<String>,
+        #[command(flatten)]
+        index: IndexArgs,
     },
     /// Print the entries (or one), with their history.
     Show {
@@ -77,6 +86,39 @@ pub enum ListCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Keeping an index file in step with the list.
+#[derive(Debug, clap::Args)]
+pub struct IndexArgs {
+    /// Also rebuild this index file from the list after the change, under the same lock, so
+    /// `check`/`screen --fraud FILE.idx` see it (the list is written first: a crash between
+    /// the two leaves the index one change behind, never torn).
+    #[arg(long, value_name = "FILE")]
+    index: Option<PathBuf>,
+    /// What the list is for (the index's kind).
+    #[arg(long, value_enum, default_value_t = KindArg::Fraud, requires = "index")]
+    kind: KindArg,
+}
+
+/// Applies one change to the list at `path` under its writers' lock, writes it back, and
+/// rebuilds the index when asked. `change` returns the id it touched.
+fn change(
+    path: &Path,
+    index: &IndexArgs,
+    change: impl FnOnce(&mut ListFile) -> Result<String>,
+) -> Result<String> {
+    let _lock = ListFile::lock(path)?;
+    let mut file = ListFile::open(path)?;
+    let id = change(&mut file)?;
+    file.save()?;
+    if let Some(out) = &index.index {
+        let wl = Watchlist::from_csv_path(path, index.kind.into(), &Parser::new())
+            .with_context(|| format!("rebuilding the index from {}", path.display()))?;
+        wl.write_index(out)
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    Ok(id)
 }
 
 fn parse_reason(s: &str) -> Result<ReasonCode, String> {
@@ -95,10 +137,10 @@ pub fn run(args: Args) -> Result<u8> {
             by,
             memo,
             id,
+            index,
         } => {
-            let mut file = ListFile::open(&list)?;
-            let id = file
-                .add(
+            let id = change(&list, &index, |file| {
+                file.add(
                     &Parser::new(),
                     &NewEntry {
                         id: id.as_deref(),
@@ -109,20 +151,34 @@ pub fn run(args: Args) -> Result<u8> {
                     },
                     now,
                 )
-                .context("adding the entry")?;
-            file.save()?;
+                .context("adding the entry")
+            })?;
             eprintln!("banchi: added entry {id} to {}", list.display());
         }
-        ListCommand::Disable { list, id, by, memo } => {
-            let mut file = ListFile::open(&list)?;
-            file.disable(&id, &by, memo.as_deref(), now)?;
-            file.save()?;
+        ListCommand::Disable {
+            list,
+            id,
+            by,
+            memo,
+            index,
+        } => {
+            change(&list, &index, |file| {
+                file.disable(&id, &by, memo.as_deref(), now)?;
+                Ok(id.clone())
+            })?;
             eprintln!("banchi: disabled entry {id} in {}", list.display());
         }
-        ListCommand::Enable { list, id, by, memo } => {
-            let mut file = ListFile::open(&list)?;
-            file.enable(&id, &by, memo.as_deref(), now)?;
-            file.save()?;
+        ListCommand::Enable {
+            list,
+            id,
+            by,
+            memo,
+            index,
+        } => {
+            change(&list, &index, |file| {
+                file.enable(&id, &by, memo.as_deref(), now)?;
+                Ok(id.clone())
+            })?;
             eprintln!("banchi: enabled entry {id} in {}", list.display());
         }
         ListCommand::Show { list, id, json } => {

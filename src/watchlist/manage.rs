@@ -17,7 +17,9 @@
 //! An existing plain list (just `id,address,…`) can be managed too: missing management
 //! columns are appended on the first write, other columns are kept as they are. Every write
 //! replaces the file atomically ([`super::atomic`]): a reader never sees half a list, a crash
-//! never loses the previous one. Concurrent writers are not serialized: the last rename wins.
+//! never loses the previous one. Writers serialize on [`ListFile::lock`] (an advisory lock on
+//! a `.NAME.lock` file beside the list, released by the OS when its holder exits or is
+//! killed), so two concurrent changes never overwrite each other.
 
 use super::atomic::write_atomic;
 use super::load::{column_name, csv_error, Lines};
@@ -174,7 +176,38 @@ pub struct ListFile {
     rows: Vec<Vec<String>>,
 }
 
+/// An exclusive lock on a list file for one read-change-write; released when dropped (or
+/// when the process holding it dies: it is an OS file lock, never a stale marker file).
+#[derive(Debug)]
+pub struct ListLock {
+    _file: std::fs::File,
+}
+
 impl ListFile {
+    /// Takes the writers' lock of the list at `path`, waiting for another writer to finish.
+    /// Hold it from [`ListFile::open`] to [`ListFile::save`] (and any index rebuilt from the
+    /// list): changes made under it are never lost to a concurrent writer. Readers need no
+    /// lock — every write is an atomic rename.
+    pub fn lock(path: &Path) -> Result<ListLock, ListError> {
+        let name = path.file_name().unwrap_or(path.as_os_str());
+        let mut lock_name = std::ffi::OsString::from(".");
+        lock_name.push(name);
+        lock_name.push(".lock");
+        let lock_path = path.with_file_name(lock_name);
+        let io = |source| WatchlistError::Io {
+            path: lock_path.clone(),
+            source,
+        };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io)?;
+        file.lock().map_err(io)?;
+        Ok(ListLock { _file: file })
+    }
+
     /// Reads the list at `path`; a file that does not exist yet is an empty list.
     pub fn open(path: &Path) -> Result<ListFile, ListError> {
         let io = |source| WatchlistError::Io {
