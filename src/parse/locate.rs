@@ -44,12 +44,15 @@ struct Candidate {
     score: i32,
 }
 
+/// A prefecture spelling: (code, folded key, is the full name).
+type PrefSpelling = (u8, String, bool);
+
 /// Folded spellings of the prefectures, grouped by their first character (sorted, for a
 /// binary search): each group lists full names first, then short ones, as
 /// `(code, key, is the full name)`. A parse looks at one group, not all 94 spellings.
-static PREF_KEYS: LazyLock<Vec<(char, Vec<(u8, String, bool)>)>> = LazyLock::new(|| {
+static PREF_KEYS: LazyLock<Vec<(char, Vec<PrefSpelling>)>> = LazyLock::new(|| {
     let g = Gazetteer::get();
-    let mut all: Vec<(u8, String, bool)> = Vec::new();
+    let mut all: Vec<PrefSpelling> = Vec::new();
     for p in g.prefectures() {
         all.push((p.code, name_key(p.name), true));
     }
@@ -58,7 +61,7 @@ static PREF_KEYS: LazyLock<Vec<(char, Vec<(u8, String, bool)>)>> = LazyLock::new
             all.push((p.code, name_key(p.short), false));
         }
     }
-    let mut groups: Vec<(char, Vec<(u8, String, bool)>)> = Vec::new();
+    let mut groups: Vec<(char, Vec<PrefSpelling>)> = Vec::new();
     for entry in all {
         let Some(first) = entry.1.chars().next() else {
             continue;
