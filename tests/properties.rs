@@ -8,6 +8,9 @@
 //!   numerals, full width, hyphen look-alikes, `番地の`), parses to one `key`.
 //! * `block_digits_are_not_lost_silently` — `TOWN` + `b-g` parses to banchi `b` and go `g`, or
 //!   the address carries an anomaly (or the parse is an error) saying something was off.
+//! * `fraud_grading_is_symmetric` — two fictional units on nearby blocks of one town, each in
+//!   its own notation: listing A and asking with B gives the grade that listing B and asking
+//!   with A gives, and both equal the grade the rules spell out for the pair.
 //! * `parse_never_panics_*` — arbitrary strings up to 2 kB: `parse` returns, `TooLong` exactly
 //!   above `MAX_INPUT_BYTES`, and a parsed address is self-consistent (`key == compute_key()`).
 //!
@@ -16,6 +19,7 @@
 
 use banchi::gazetteer::{Gazetteer, TownId};
 use banchi::normalize::normalize;
+use banchi::watchlist::{Grade, ListKind, MatchOptions, Watchlist};
 use banchi::{Address, ParseError, Parser, MAX_INPUT_BYTES};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -381,6 +385,132 @@ proptest! {
                 );
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (e) fraud grading is symmetric: list A and ask with B, or list B and ask with A
+// ---------------------------------------------------------------------------------------------
+
+/// The unit written after a block: none, a room, a floor, or both (fictional building names).
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    None,
+    Room(u32),
+    Floor(u32),
+    FloorRoom(u32, u32),
+}
+
+impl Unit {
+    fn text(self) -> String {
+        match self {
+            Unit::None => String::new(),
+            Unit::Room(r) => format!(" ハイツ三毛 {r}号室"),
+            Unit::Floor(f) => format!(" 三毛ビル {f}階"),
+            Unit::FloorRoom(f, r) => format!(" 三毛ビル {f}F {r}号室"),
+        }
+    }
+    fn room(self) -> Option<u32> {
+        match self {
+            Unit::Room(r) | Unit::FloorRoom(_, r) => Some(r),
+            _ => None,
+        }
+    }
+    fn floor(self) -> Option<u32> {
+        match self {
+            Unit::Floor(f) | Unit::FloorRoom(f, _) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+fn unit_strategy() -> impl Strategy<Value = Unit> {
+    // Few distinct values, so that equal rooms and floors come up often.
+    prop_oneof![
+        Just(Unit::None),
+        (101u32..=103).prop_map(Unit::Room),
+        (2u32..=3).prop_map(Unit::Floor),
+        (2u32..=3, 201u32..=202).prop_map(|(f, r)| Unit::FloorRoom(f, r)),
+    ]
+}
+
+/// The grade the rules give a query `(b2, g2, u2)` against a listed `(b1, g1, u1)` on the same
+/// town and chome (near distance 2): written out independently of the lookup code.
+fn expected_grade(b1: u32, g1: u32, u1: Unit, b2: u32, g2: u32, u2: Unit) -> Option<Grade> {
+    if b1 != b2 {
+        return (b1.abs_diff(b2) <= 2).then_some(Grade::Warning);
+    }
+    if g1 != g2 {
+        return Some(Grade::Warning);
+    }
+    let same_or_not = |a: u32, b: u32| {
+        if a == b {
+            Grade::Danger
+        } else {
+            Grade::Caution
+        }
+    };
+    Some(match (u1.room(), u2.room()) {
+        (Some(a), Some(b)) => same_or_not(a, b),
+        (Some(_), None) | (None, Some(_)) => Grade::Caution,
+        (None, None) => match (u1.floor(), u2.floor()) {
+            (Some(a), Some(b)) => same_or_not(a, b),
+            (Some(_), None) | (None, Some(_)) => Grade::Caution,
+            (None, None) => Grade::Danger,
+        },
+    })
+}
+
+fn fraud_grade_of(parser: &Parser, listed: &str, query: &str) -> Result<Option<Grade>, String> {
+    let csv = format!("id,address\nL1,\"{listed}\"\n");
+    let list = Watchlist::from_csv_reader(csv.as_bytes(), ListKind::Fraud, parser)
+        .map_err(|e| e.to_string())?;
+    if list.len() != 1 {
+        return Err(format!("{listed:?} was not indexed: {:?}", list.report()));
+    }
+    let q = parser.parse(query).map_err(|e| e.to_string())?;
+    Ok(list.screen_fraud(&q, &MatchOptions::default()).grade)
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Fraud grades depend on the pair of delivery points, not on which one was listed: the
+    /// unit rules (room, floor, missing on one side), same block / other go / near banchi all
+    /// compare the two sides alike. Each side is written in its own notation, so the property
+    /// also says the grade does not depend on how either side was written. (Forwarder grades
+    /// are asymmetric on purpose: a warehouse's units are ignored, a customer ID raises the
+    /// query alone.)
+    #[test]
+    fn fraud_grading_is_symmetric(
+        id in town_strategy(),
+        pick in any::<u8>(),
+        b1 in 1u32..=40,
+        db in 0u32..=3,
+        g1 in 1u32..=3,
+        g2 in 1u32..=3,
+        u1 in unit_strategy(),
+        u2 in unit_strategy(),
+        n1 in 0usize..17,
+        n2 in 0usize..17,
+    ) {
+        let parser = Parser::new();
+        let front = front(id);
+        let chome = chome_for(id, pick);
+        let notations = all_notations();
+        let b2 = b1 + db;
+        let a = format!("{}{}", render(&front, chome, b1, g1, notations[n1]), u1.text());
+        let b = format!("{}{}", render(&front, chome, b2, g2, notations[n2]), u2.text());
+        let forward = fraud_grade_of(&parser, &a, &b);
+        let backward = fraud_grade_of(&parser, &b, &a);
+        prop_assert!(forward.is_ok() && backward.is_ok(), "{a:?} / {b:?}: {forward:?} {backward:?}");
+        let (forward, backward) = (forward.unwrap(), backward.unwrap());
+        prop_assert_eq!(forward, backward, "list {:?}, ask {:?} — and the other way", a, b);
+        prop_assert_eq!(
+            forward,
+            expected_grade(b1, g1, u1, b2, g2, u2),
+            "list {:?}, ask {:?}", a, b
+        );
     }
 }
 

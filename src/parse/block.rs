@@ -129,6 +129,12 @@ fn marker_at(rest: &str) -> (Marker, usize) {
     (Marker::End, 0)
 }
 
+/// True when `rest` begins with a letter (kanji, kana, Latin): the number before it is part
+/// of a word.
+fn starts_word(rest: &str) -> bool {
+    rest.chars().next().is_some_and(char::is_alphabetic)
+}
+
 fn skip_spaces(text: &str, mut pos: usize) -> usize {
     while text.as_bytes().get(pos) == Some(&b' ') {
         pos += 1;
@@ -153,6 +159,7 @@ pub fn read(text: &str, start: usize, shape: TownShape) -> Block {
     // 第1地割, 第2号: "第" before a number.
     let mut numbers_read = 0;
     let mut last_marked = true; // a space may follow a town or a marked number
+    let mut spaced = false; // spaces came between the last marked number and this one
     loop {
         let mut at = pos;
         if text[at..].starts_with('第') && digits_at(text, at + '第'.len_utf8()) > 0 {
@@ -200,6 +207,10 @@ pub fn read(text: &str, start: usize, shape: TownShape) -> Block {
             Marker::Sep | Marker::End => {
                 if !last_marked && text[pos..].starts_with(' ') {
                     false
+                } else if marker == Marker::End && spaced && starts_word(&text[at + len..]) {
+                    // `2番 三毛ビル` folds to `2番 3毛ビル`: a number set apart from the block
+                    // and glued to a word is the start of a name, not a go or a room.
+                    false
                 } else {
                     let run = if numbers_read == 0 {
                         run_length(text, at)
@@ -236,6 +247,7 @@ pub fn read(text: &str, start: usize, shape: TownShape) -> Block {
             if next > pos && digits_at(text, next) == 0 {
                 break;
             }
+            spaced = next > pos;
             pos = next;
         }
     }
@@ -350,6 +362,37 @@ mod tests {
         let b = read(text, 0, CHOME);
         assert_eq!(parts(&b), (Some(2), Some("8"), None, None));
         assert_eq!(&text[b.end..], " 3F");
+    }
+
+    #[test]
+    fn a_number_starting_a_name_is_not_a_block_number() {
+        // 1番2号 三毛ビル / 2番 一休ハイツ: kanji numerals of a name, folded to digits.
+        for (text, want, rest) in [
+            (
+                "1番2号 3毛ビル 2階",
+                (None, Some("1"), Some("2"), None),
+                " 3毛ビル 2階",
+            ),
+            (
+                "1丁目2番 1休ハイツ",
+                (Some(1), Some("2"), None, None),
+                " 1休ハイツ",
+            ),
+            (
+                "5番地 3ツ星ビル",
+                (None, Some("5"), None, None),
+                " 3ツ星ビル",
+            ),
+        ] {
+            let b = read(text, 0, CHOME);
+            assert_eq!(parts(&b), want, "{text}");
+            assert_eq!(&text[b.end..], rest, "{text}");
+        }
+        // A number standing alone after the block is still read.
+        let b = read("1番2号 301", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (None, Some("1"), Some("2"), Some("301")));
+        let b = read("1丁目2番 3", 0, CHOME);
+        assert_eq!(parts(&b), (Some(1), Some("2"), Some("3"), None));
     }
 
     #[test]
