@@ -3,12 +3,14 @@
 //! `build` parses every address of the CSV (in parallel), writes the FST and the records into
 //! one file with a format version and a checksum (atomically: a reader of the old file never
 //! sees a half-written one) and reports, on stderr, the rows it could not index — by line
-//! number, never by address. `info` checks a file and prints what it holds.
+//! number, never by address unless `--verbose` asks for it. `info` checks a file and prints
+//! what it holds.
 
 use anyhow::{Context, Result};
-use banchi::watchlist::{ListKind, Watchlist};
+use banchi::watchlist::{ListKind, LoadReport, Watchlist};
 use banchi::Parser;
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Arguments of `banchi index`.
@@ -37,6 +39,10 @@ pub enum IndexCommand {
         /// Refuse to write the index when more rows than this could not be indexed.
         #[arg(long, value_name = "N")]
         max_rejected: Option<u64>,
+        /// Also print the address of every rejected row (off by default: fraud lists hold
+        /// victims' addresses, and stderr often ends up in shared logs).
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Check an index file and print what it holds.
     Info {
@@ -71,6 +77,7 @@ pub fn run(args: Args) -> Result<u8> {
             output,
             kind,
             max_rejected,
+            verbose,
         } => {
             let start = Instant::now();
             let parser = Parser::new();
@@ -78,7 +85,14 @@ pub fn run(args: Args) -> Result<u8> {
                 .with_context(|| format!("reading {}", list.display()))?;
             let built = start.elapsed();
             let report = wl.report();
-            eprintln!("banchi: {}: {}", list.display(), report.summary(20));
+            if verbose {
+                let counts = report.summary(0);
+                let counts = counts.lines().next().unwrap_or_default();
+                eprintln!("banchi: {}: {counts}", list.display());
+                print_rejected_addresses(&list, report)?;
+            } else {
+                eprintln!("banchi: {}: {}", list.display(), report.summary(20));
+            }
             if let Some(max) = max_rejected {
                 if report.rejected.len() as u64 > max {
                     anyhow::bail!(
@@ -112,4 +126,41 @@ pub fn run(args: Args) -> Result<u8> {
             Ok(super::EXIT_OK)
         }
     }
+}
+
+/// `--verbose`: each rejected row's line, reason and address cell, as the CSV holds it.
+fn print_rejected_addresses(list: &Path, report: &LoadReport) -> Result<()> {
+    let reasons: HashMap<u64, String> = report
+        .rejected
+        .iter()
+        .map(|r| (r.line, r.reason.to_string()))
+        .collect();
+    if reasons.is_empty() {
+        return Ok(());
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(list)
+        .with_context(|| format!("reading {}", list.display()))?;
+    let address = rdr.byte_headers()?.iter().position(|h| {
+        String::from_utf8_lossy(h)
+            .trim_start_matches('\u{feff}')
+            .trim()
+            .eq_ignore_ascii_case("address")
+    });
+    for record in rdr.byte_records() {
+        // A row the loader could not read either is already named by its line above.
+        let Ok(record) = record else { continue };
+        let Some(line) = record.position().map(|p| p.line()) else {
+            continue;
+        };
+        if let Some(reason) = reasons.get(&line) {
+            let cell = address.and_then(|i| record.get(i)).unwrap_or_default();
+            eprintln!(
+                "  line {line}: {reason}: {}",
+                String::from_utf8_lossy(cell).replace(['\n', '\r'], " ")
+            );
+        }
+    }
+    Ok(())
 }
