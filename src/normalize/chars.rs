@@ -61,6 +61,24 @@ pub fn is_invisible(c: char) -> bool {
         )
 }
 
+/// NFKC of `c` when it is one of the characters most addresses are made of and NFKC maps it
+/// to a single character whatever surrounds it: ASCII, full-width ASCII (`１` → `1`), the
+/// ideographic space, hiragana and katakana letters, `ー`, CJK unified ideographs. `None`
+/// for anything else — a string with such a character takes the full NFKC path. None of these
+/// characters composes with a neighbour, and combining marks are not among them.
+pub fn nfkc_simple(c: char) -> Option<char> {
+    match c {
+        '\0'..='\u{7F}'
+        | '\u{3041}'..='\u{3096}'
+        | '\u{30A1}'..='\u{30FA}'
+        | '\u{30FC}'
+        | '\u{4E00}'..='\u{9FFF}' => Some(c),
+        '\u{3000}' => Some(' '),
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+        _ => None,
+    }
+}
+
 /// Katakana letters (for telling a long-vowel mark from a hyphen).
 pub fn is_katakana(c: char) -> bool {
     matches!(c, '\u{30A1}'..='\u{30FA}' | '\u{30FD}'..='\u{30FF}')
@@ -69,6 +87,20 @@ pub fn is_katakana(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nfkc_simple_is_nfkc() {
+        use unicode_normalization::UnicodeNormalization;
+        let mut simple = 0;
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            if let Some(m) = nfkc_simple(c) {
+                simple += 1;
+                let full: String = c.to_string().nfkc().collect();
+                assert_eq!(full, m.to_string(), "U+{:04X}", c as u32);
+            }
+        }
+        assert!(simple > 21_000, "{simple}");
+    }
 
     #[test]
     fn variant_table_is_sorted_and_without_chains() {

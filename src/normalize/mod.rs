@@ -30,16 +30,31 @@ use unicode_normalization::UnicodeNormalization;
 /// assert_eq!(banchi::normalize::normalize("東京都　港区１ー２－３　澤ハイツ"), "東京都 港区1-2-3 沢ハイツ");
 /// ```
 pub fn normalize(input: &str) -> String {
-    let mut out = String::with_capacity(input.len() + 8);
-    let mut pending_space = false;
     // Invisible characters go first, before composition (a zero-width space must not keep
     // `a` and a combining accent apart on one pass only) and before a `ー`'s context is read.
-    let mut it = input
-        .chars()
-        .filter(|&c| !chars::is_invisible(c))
-        .nfkc()
-        .filter(|&c| !chars::is_invisible(c))
-        .peekable();
+    if input.chars().all(|c| chars::nfkc_simple(c).is_some()) {
+        // Most addresses: ASCII, full-width ASCII, kana, common kanji — NFKC of each is one
+        // character, known without the decomposition and recomposition passes.
+        let it = input
+            .chars()
+            .filter(|&c| !chars::is_invisible(c))
+            .filter_map(chars::nfkc_simple);
+        display(input.len(), it)
+    } else {
+        let it = input
+            .chars()
+            .filter(|&c| !chars::is_invisible(c))
+            .nfkc()
+            .filter(|&c| !chars::is_invisible(c));
+        display(input.len(), it)
+    }
+}
+
+/// The display-form loop over NFKC'd characters: hyphens, modern kanji, white space.
+fn display(len: usize, it: impl Iterator<Item = char>) -> String {
+    let mut out = String::with_capacity(len + 8);
+    let mut pending_space = false;
+    let mut it = it.peekable();
     while let Some(c) = it.next() {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
@@ -226,6 +241,28 @@ pub fn name_key(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_path_agrees_with_full_nfkc() {
+        let full = |s: &str| {
+            let it = s
+                .chars()
+                .filter(|&c| !chars::is_invisible(c))
+                .nfkc()
+                .filter(|&c| !chars::is_invisible(c));
+            display(s.len(), it)
+        };
+        for s in [
+            "東京都　港区１ー２－３　澤ハイツ",
+            "大阪府大阪市北区梅田３丁目１番１号　大阪ビル１２Ｆ",
+            "ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ ー ー",
+            "カーサ一ー二 3ー4ー5 ビーム",
+            "\u{0}\tabc\u{7F} 1 - 2",
+        ] {
+            assert!(s.chars().all(|c| chars::nfkc_simple(c).is_some()), "{s}");
+            assert_eq!(normalize(s), full(s), "{s}");
+        }
+    }
 
     #[test]
     fn widths_spaces_and_hyphens() {
