@@ -363,9 +363,8 @@ impl Watchlist {
     }
 
     /// Only the fraud grade of `addr`: the lookup without building the list of matches
-    /// (same result as `screen_fraud(..).grade`). The query's own block is one FST `get`
-    /// (it settles danger / caution); only without it does a range scan look for one near
-    /// block (warning).
+    /// (same result as `screen_fraud(..).grade`): one FST range scan over the near blocks,
+    /// stopped at the query's own block (danger / caution) or the first key past it.
     pub fn fraud_grade(&self, addr: &Address, opts: &MatchOptions) -> Option<Grade> {
         self.grade_only(addr, opts, Mode::Fraud)
     }
@@ -396,24 +395,36 @@ impl Watchlist {
         opts: &MatchOptions,
         mode: Mode,
     ) -> Option<Grade> {
-        if let Some(value) = self.fst().get(key.as_bytes()) {
-            return match mode {
-                Mode::Forwarder => Some(Grade::ForwardingService),
-                Mode::Fraud => {
-                    let mut worst = None;
-                    for r in self.block_records(value) {
-                        raise(&mut worst, unit_grade(addr, &r).0);
-                    }
-                    worst
-                }
-            };
-        }
-        let (lo, hi) = key.near_range(opts.near_distance);
-        let mut stream = self.fst().range().ge(&lo).lt(&hi).into_stream();
-        stream.next().map(|_| match mode {
+        // One range scan over the near blocks, which hold the query's own block too: most
+        // queries miss their block, and a `get` before the scan would walk the FST twice.
+        // Keys come in order, so the scan stops at the query's block or just past it.
+        let near = match mode {
             Mode::Fraud => Grade::Warning,
             Mode::Forwarder => Grade::Possible,
-        })
+        };
+        let exact = key.as_bytes();
+        let (lo, hi) = key.near_range(opts.near_distance);
+        let mut stream = self.fst().range().ge(&lo).lt(&hi).into_stream();
+        let mut seen_near = false;
+        while let Some((k, value)) = stream.next() {
+            match k.cmp(exact) {
+                std::cmp::Ordering::Less => seen_near = true,
+                std::cmp::Ordering::Equal => {
+                    return match mode {
+                        Mode::Forwarder => Some(Grade::ForwardingService),
+                        Mode::Fraud => {
+                            let mut worst = None;
+                            for r in self.block_records(value) {
+                                raise(&mut worst, unit_grade(addr, &r).0);
+                            }
+                            worst
+                        }
+                    };
+                }
+                std::cmp::Ordering::Greater => return Some(near),
+            }
+        }
+        seen_near.then_some(near)
     }
 
     /// Walks the query's block and the blocks near it — one FST range scan over the town +
