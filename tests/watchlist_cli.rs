@@ -204,7 +204,14 @@ fn index_build_then_check_with_the_index() {
     assert!(!err.contains("世田谷"), "{err}");
     // ...unless --verbose asks for it.
     let out = banchi(
-        &["index", "build", "fraud.csv", "-o", "fraud.idx", "--verbose"],
+        &[
+            "index",
+            "build",
+            "fraud.csv",
+            "-o",
+            "fraud.idx",
+            "--verbose",
+        ],
         dir.path(),
     );
     let err = text(&out.stderr);
@@ -212,7 +219,10 @@ fn index_build_then_check_with_the_index() {
         err.contains("line 3: resolved only to city level, not a block: 東京都世田谷区"),
         "{err}"
     );
-    assert!(!err.contains("三軒茶屋"), "only rejected rows are shown: {err}");
+    assert!(
+        !err.contains("三軒茶屋"),
+        "only rejected rows are shown: {err}"
+    );
     let out = banchi(&["index", "info", "fraud.idx"], dir.path());
     assert!(text(&out.stdout).contains("records:  1"));
     let out = banchi(

@@ -329,8 +329,13 @@ fn keys(c: &Columns) -> Keys {
 #[derive(Debug, Default)]
 struct Row {
     /// Output bytes of the input columns (CSV/TSV: fields and delimiters; JSONL: the object
-    /// without its closing brace).
+    /// without its closing brace); once formatted, the whole output line, whose first
+    /// `prefix_len` bytes are still the input columns.
     prefix: Vec<u8>,
+    /// Length of the input columns in `prefix` after formatting.
+    prefix_len: usize,
+    /// `prefix` holds the formatted line.
+    formatted: bool,
     /// JSONL: the object already has members (a comma is needed).
     jsonl_comma: bool,
     /// Record could not be read.
@@ -465,6 +470,14 @@ pub fn screen_stream<R: BufRead + Send, W: Write + Send>(
                 RunError::Read(s) | RunError::Write(s) => s,
             },
         })
+}
+
+/// Work for the finisher thread, in input order.
+enum Finish {
+    /// Rows an earlier run wrote: only their velocity counts.
+    Replay(Vec<Row>),
+    /// Screened, formatted rows and the input line of the last one.
+    Rows(Vec<Row>, u64),
 }
 
 enum RunError {
@@ -633,16 +646,55 @@ impl<R: BufRead + Send> Prepared<R> {
                     }
                 }
             });
-            let (tx_out, rx_out) = sync_channel::<Vec<u8>>(2);
+            let (tx_out, rx_out) = sync_channel::<Vec<Vec<u8>>>(2);
             let mut writer = writer;
             let write_thread = scope.spawn(move || -> io::Result<()> {
-                for buf in rx_out {
-                    writer.write_all(&buf)?;
+                for lines in rx_out {
+                    for line in lines {
+                        writer.write_all(&line)?;
+                    }
                 }
                 writer.flush()
             });
 
+            // Velocity needs the rows in input order: a finisher thread counts them (and
+            // formats again the few rows it raises), tallies and hands the lines to the
+            // writer, while the workers screen the next chunk.
+            let (tx_done, rx_done) = sync_channel::<Finish>(2);
+            let ctx = &ctx;
+            let finisher = scope.spawn(move || -> Summary {
+                for msg in rx_done {
+                    match msg {
+                        Finish::Replay(rows) => {
+                            for r in &rows {
+                                velocity.observe(r.key, r.name, r.time);
+                            }
+                        }
+                        Finish::Rows(mut rows, last_line) => {
+                            for row in &mut rows {
+                                let names = velocity.observe(row.key, row.name, row.time);
+                                if let Some(score) = row.score.as_mut() {
+                                    if ctx.velocity_on && names >= ctx.min_names {
+                                        scorer.add_velocity(score, names, ctx.min_names);
+                                        row.velocity_hit = true;
+                                        ctx.format_row(row);
+                                    }
+                                }
+                                tally(&mut summary, row);
+                            }
+                            summary.last_line = last_line;
+                            let lines: Vec<Vec<u8>> = rows.into_iter().map(|r| r.prefix).collect();
+                            if tx_out.send(lines).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                summary
+            });
+
             let mut index = 0u64;
+            let mut rows_done = 0u64;
             let mut read_error = None;
             for chunk in rx_in {
                 let chunk = match chunk {
@@ -662,55 +714,51 @@ impl<R: BufRead + Send> Prepared<R> {
                         .par_iter()
                         .map(|r| ctx.velocity_inputs(r))
                         .collect();
-                    for r in &replay {
-                        velocity.observe(r.key, r.name, r.time);
+                    if tx_done.send(Finish::Replay(replay)).is_err() {
+                        break;
                     }
                 }
                 let fresh = &chunk[fresh_from..];
-                if fresh.is_empty() {
+                let Some(last) = fresh.last() else {
                     continue;
-                }
-                let mut rows: Vec<Row> = fresh
-                    .par_iter()
-                    .map_init(
-                        || FieldSplitter::new(ctx.format.delimiter(), ctx.format == Format::Csv),
-                        |sp, r| ctx.screen_record(sp, r),
-                    )
+                };
+                // Screened and formatted in one parallel pass, in a few pieces per thread,
+                // each with one field splitter (building one is not free).
+                let piece = fresh
+                    .len()
+                    .div_ceil(rayon::current_num_threads() * 4)
+                    .max(1);
+                let rows: Vec<Row> = fresh
+                    .par_chunks(piece)
+                    .flat_map_iter(|piece| {
+                        let mut sp =
+                            FieldSplitter::new(ctx.format.delimiter(), ctx.format == Format::Csv);
+                        piece.iter().map(move |r| {
+                            let mut row = ctx.screen_record(&mut sp, r);
+                            ctx.format_row(&mut row);
+                            row
+                        })
+                    })
                     .collect();
-                for row in &mut rows {
-                    let names = velocity.observe(row.key, row.name, row.time);
-                    if let Some(score) = row.score.as_mut() {
-                        if ctx.velocity_on && names >= ctx.min_names {
-                            scorer.add_velocity(score, names, ctx.min_names);
-                            row.velocity_hit = true;
-                        }
-                    }
-                    tally(&mut summary, row);
-                }
-                let parts: Vec<Vec<u8>> = rows
-                    .into_par_iter()
-                    .map(|row| ctx.format_row(row))
-                    .collect();
-                let mut buf = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-                for p in parts {
-                    buf.extend_from_slice(&p);
-                }
-                summary.last_line = fresh.last().map_or(summary.last_line, |r| r.line);
-                if tx_out.send(buf).is_err() {
+                rows_done += rows.len() as u64;
+                if tx_done.send(Finish::Rows(rows, last.line)).is_err() {
                     break;
                 }
                 progress(&Progress {
-                    rows: summary.rows,
+                    rows: rows_done,
                     bytes,
                     elapsed: started.elapsed(),
                 });
             }
-            drop(tx_out);
+            drop(tx_done);
+            let finished = finisher.join();
             let reached_end = reader.join().unwrap_or(false);
             let written = write_thread
                 .join()
                 .unwrap_or_else(|_| Err(io::Error::other("writer thread failed")));
             written.map_err(RunError::Write)?;
+            let mut summary = finished
+                .map_err(|_| RunError::Write(io::Error::other("finisher thread failed")))?;
             if let Some(e) = read_error {
                 return Err(RunError::Read(e));
             }
@@ -1002,8 +1050,21 @@ impl Ctx<'_> {
         row.score = Some(score);
     }
 
-    /// The output bytes of a row, line break included.
-    fn format_row(&self, row: Row) -> Vec<u8> {
+    /// Appends the verdict columns and the line break to the row's input columns (again,
+    /// replacing them, when called a second time): `row.prefix` becomes the output line.
+    fn format_row(&self, row: &mut Row) {
+        let mut out = std::mem::take(&mut row.prefix);
+        if row.formatted {
+            out.truncate(row.prefix_len);
+        }
+        row.prefix_len = out.len();
+        row.formatted = true;
+        self.append_verdict(row, &mut out);
+        row.prefix = out;
+    }
+
+    /// The verdict columns of a row and the line break, appended to `out`.
+    fn append_verdict(&self, row: &Row, out: &mut Vec<u8>) {
         let grade = row
             .screening
             .as_ref()
@@ -1019,7 +1080,6 @@ impl Ctx<'_> {
             .as_ref()
             .and_then(|s| s.address.as_ref())
             .map(normalized_text);
-        let mut out = row.prefix;
         out.reserve(160);
         match self.out_format {
             Format::Jsonl => {
@@ -1071,13 +1131,12 @@ impl Ctx<'_> {
                             }
                         }
                     } else if let Some(v) = v {
-                        push_field(&mut out, v.as_bytes(), f);
+                        push_field(out, v.as_bytes(), f);
                     }
                 }
             }
         }
         out.push(b'\n');
-        out
     }
 }
 

@@ -329,6 +329,16 @@ enum Place {
     Near(u32),
 }
 
+/// What [`Watchlist::walk_small_banchi`] found.
+enum Walked {
+    /// The query's block, with its FST value.
+    Exact(u64),
+    /// No exact block, but one within the near distance.
+    Near,
+    /// Nothing within the near distance.
+    Nothing,
+}
+
 /// A block key met in a scan.
 struct Seen<'k> {
     bytes: &'k [u8],
@@ -402,6 +412,22 @@ impl Watchlist {
             Mode::Fraud => Grade::Warning,
             Mode::Forwarder => Grade::Possible,
         };
+        if let Some(found) = self.walk_small_banchi(key, opts.near_distance) {
+            return match found {
+                Walked::Exact(value) => match mode {
+                    Mode::Forwarder => Some(Grade::ForwardingService),
+                    Mode::Fraud => {
+                        let mut worst = None;
+                        for r in self.block_records(value) {
+                            raise(&mut worst, unit_grade(addr, &r).0);
+                        }
+                        worst
+                    }
+                },
+                Walked::Near => Some(near),
+                Walked::Nothing => None,
+            };
+        }
         let exact = key.as_bytes();
         let (lo, hi) = key.near_range(opts.near_distance);
         let mut stream = self.fst().range().ge(&lo).lt(&hi).into_stream();
@@ -425,6 +451,53 @@ impl Watchlist {
             }
         }
         seen_near.then_some(near)
+    }
+
+    /// The grade lookup for the common case — a numeric banchi whose near range stays below
+    /// 256, so that every near banchi is one byte after the same `TAG_NUM8` — as a walk down
+    /// the FST's nodes: town + chome + tag, then the exact key's last bytes, else any
+    /// transition within the near range. No stream, no allocation. `None` when the key is
+    /// not of that shape (the caller scans the range instead).
+    fn walk_small_banchi(&self, key: &BlockKey, distance: u32) -> Option<Walked> {
+        let n = key.banchi().number()?;
+        if n.checked_add(distance)? > u32::from(u8::MAX) {
+            return None;
+        }
+        let fst = self.fst().as_fst();
+        let bytes = key.as_bytes();
+        let head = key.chome_end() + 1;
+        if bytes.get(key.chome_end()) != Some(&key::TAG_NUM8) {
+            return None;
+        }
+        let mut node = fst.root();
+        let mut out = fst::raw::Output::zero();
+        for &b in &bytes[..head] {
+            let Some(i) = node.find_input(b) else {
+                return Some(Walked::Nothing);
+            };
+            let t = node.transition(i);
+            out = out.cat(t.out);
+            node = fst.node(t.addr);
+        }
+        // `node`: the one-byte banchi of this town + chome. The query's own block first.
+        let banchis = node;
+        let mut exact = Some((node, out));
+        for &b in &bytes[head..] {
+            exact = exact.and_then(|(node, out)| {
+                let t = node.transition(node.find_input(b)?);
+                Some((fst.node(t.addr), out.cat(t.out)))
+            });
+        }
+        if let Some((node, out)) = exact.filter(|(node, _)| node.is_final()) {
+            return Some(Walked::Exact(out.cat(node.final_output()).value()));
+        }
+        // Any banchi within the distance (the query's own, with another go, included).
+        let lo = n.saturating_sub(distance);
+        let hi = n + distance;
+        let near = banchis
+            .transitions()
+            .any(|t| (lo..=hi).contains(&u32::from(t.inp)));
+        Some(if near { Walked::Near } else { Walked::Nothing })
     }
 
     /// Walks the query's block and the blocks near it — one FST range scan over the town +
@@ -914,6 +987,56 @@ mod tests {
                 assert_eq!(bare.signals, full.signals, "{q:?}");
                 assert!(bare.matches.is_empty());
                 assert_eq!(bare.truncated, !full.matches.is_empty(), "{q:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn node_walk_agrees_with_the_range_scan() {
+        // Banchi around the one-byte limit (255/256) and at 0..2, where the walk hands over to
+        // the range scan or saturates; several gos per banchi; units on some.
+        let mut rows = Vec::new();
+        for (i, b) in [1u32, 2, 5, 9, 10, 100, 253, 254, 256, 258, 300]
+            .iter()
+            .enumerate()
+        {
+            for g in [1u32, 3] {
+                let room = (i % 3 == 0).then(|| "101");
+                rows.push((
+                    format!("r{i}-{g}"),
+                    addr(Some(1), &b.to_string(), Some(&g.to_string()), None, room),
+                ));
+            }
+        }
+        let rows: Vec<(&str, Address)> =
+            rows.iter().map(|(i, a)| (i.as_str(), a.clone())).collect();
+        let fraud = list(ListKind::Fraud, &rows);
+        let fw = list(ListKind::Forwarder, &rows);
+        for near_distance in [0, 1, 2, 3] {
+            let o = MatchOptions {
+                near_distance,
+                ..MatchOptions::default()
+            };
+            for b in (0u32..=12)
+                .chain(95..=105)
+                .chain(250..=262)
+                .chain(296..=304)
+            {
+                for g in [None, Some("1"), Some("2"), Some("3")] {
+                    for room in [None, Some("101"), Some("102")] {
+                        let q = addr(Some(1), &b.to_string(), g, None, room);
+                        assert_eq!(
+                            fraud.fraud_grade(&q, &o),
+                            fraud.screen_fraud(&q, &o).grade,
+                            "{b}-{g:?} {room:?} d={near_distance}"
+                        );
+                        assert_eq!(
+                            fw.forwarder_grade(&q, &o),
+                            fw.screen_forwarder(&q, &o).grade,
+                            "{b}-{g:?} d={near_distance}"
+                        );
+                    }
+                }
             }
         }
     }

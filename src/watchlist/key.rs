@@ -228,6 +228,11 @@ impl BlockKey {
         }
     }
 
+    /// Length of the town + chome prefix (`code town 0x00 chome`): the banchi's tag follows.
+    pub fn chome_end(&self) -> usize {
+        self.chome_end
+    }
+
     /// The banchi part.
     pub fn banchi(&self) -> &Part {
         &self.banchi
