@@ -1001,7 +1001,7 @@ mod tests {
             .enumerate()
         {
             for g in [1u32, 3] {
-                let room = (i % 3 == 0).then(|| "101");
+                let room = (i % 3 == 0).then_some("101");
                 rows.push((
                     format!("r{i}-{g}"),
                     addr(Some(1), &b.to_string(), Some(&g.to_string()), None, room),
