@@ -708,28 +708,61 @@ pub fn dummy_name(name: &str) -> bool {
 /// digit (090-0000-0000, 03-1111-1111), counting sequences (0123456789), or a length no
 /// Japanese number has (fewer than 10 digits, more than 11). `+81` is read as a leading 0.
 pub fn dummy_phone(phone: &str) -> bool {
-    let c = compact(phone);
-    if c.is_empty() {
+    // Digits of the compacted number (full width folded, white space dropped), on the stack:
+    // this runs on every order of a bulk screen.
+    let mut buf = [0u8; 16];
+    let mut len = 0usize;
+    let mut head = [0u8; 3];
+    let mut seen = 0usize;
+    for c in phone.chars() {
+        let c = match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        };
+        if c.is_whitespace() {
+            continue;
+        }
+        if seen < head.len() {
+            head[seen] = if c.is_ascii() { c as u8 } else { 0 };
+        }
+        seen += 1;
+        if c.is_ascii_digit() {
+            if len == buf.len() {
+                return true; // far longer than any Japanese number
+            }
+            buf[len] = c as u8;
+            len += 1;
+        }
+    }
+    if seen == 0 {
         return false;
     }
-    let mut digits: String = c.chars().filter(|ch| ch.is_ascii_digit()).collect();
-    if c.starts_with("+81") || (c.starts_with("81") && digits.len() > 11) {
-        digits = format!("0{}", digits.get(2..).unwrap_or(""));
+    let mut digits = &buf[..len];
+    let mut with_zero = [0u8; 16];
+    if head == *b"+81" || (head[..2] == *b"81" && digits.len() > 11) {
+        // +81 90… → 090…
+        let rest = digits.get(2..).unwrap_or(&[]);
+        with_zero[0] = b'0';
+        with_zero[1..=rest.len()].copy_from_slice(rest);
+        digits = &with_zero[..=rest.len()];
     }
     if digits.len() < 10 || digits.len() > 11 {
         return true;
     }
-    if all_same(&digits) || all_same(digits.trim_start_matches('0')) {
+    let all_same = |d: &[u8]| d.len() >= 2 && d.iter().all(|&x| x == d[0]);
+    let no_zeros = &digits[digits.iter().take_while(|&&x| x == b'0').count()..];
+    if all_same(digits) || all_same(no_zeros) {
         return true;
     }
     // The last eight digits are the exchange + subscriber part of both 10- and 11-digit
     // numbers; all one digit there is a placeholder (090-0000-0000, 03-1111-1111).
-    let tail = digits.get(digits.len() - 8..).unwrap_or("");
-    if all_same(tail) {
+    if all_same(&digits[digits.len() - 8..]) {
         return true;
     }
-    const SEQUENCES: &[&str] = &["0123456789", "1234567890", "9876543210", "0987654321"];
-    SEQUENCES.iter().any(|s| digits.contains(s))
+    const SEQUENCES: [&[u8]; 4] = [b"0123456789", b"1234567890", b"9876543210", b"0987654321"];
+    SEQUENCES
+        .iter()
+        .any(|s| digits.windows(s.len()).any(|w| w == *s))
 }
 
 /// E-mail addresses that reach nobody: reserved or test domains (example.com/.net/.org/.jp,
@@ -812,7 +845,13 @@ mod tests {
         ] {
             assert!(dummy_phone(p), "{p}");
         }
-        for p in ["090-2468-1357", "03-5555-0123", "+81 90-2468-1357", ""] {
+        for p in [
+            "090-2468-1357",
+            "03-5555-0123",
+            "+81 90-2468-1357",
+            "81 90 2468 1357",
+            "",
+        ] {
             assert!(!dummy_phone(p), "{p}");
         }
     }
