@@ -856,7 +856,9 @@ impl Ctx<'_> {
         };
         // Input columns: verbatim when the row is sound, else rebuilt to the header's width.
         if problem.is_none() && utf8 && self.out_format == self.format {
-            row.prefix = r.bytes.clone();
+            // Room for the verdict columns, so appending them does not move the line.
+            row.prefix = Vec::with_capacity(r.bytes.len() + VERDICT_BYTES);
+            row.prefix.extend_from_slice(&r.bytes);
         } else {
             self.rebuild(sp, n, &mut row.prefix);
         }
@@ -1080,7 +1082,7 @@ impl Ctx<'_> {
             .as_ref()
             .and_then(|s| s.address.as_ref())
             .map(normalized_text);
-        out.reserve(160);
+        out.reserve(VERDICT_BYTES);
         match self.out_format {
             Format::Jsonl => {
                 use serde_json::json;
@@ -1109,11 +1111,12 @@ impl Ctx<'_> {
             }
             f => {
                 let d = f.delimiter();
-                let score = row.score.as_ref().map(|s| s.score.to_string());
+                let mut score_buf = [0u8; 3];
+                let score = row.score.as_ref().map(|s| decimal(s.score, &mut score_buf));
                 let fields: [Option<&str>; 7] = [
                     grade,
                     forwarder,
-                    score.as_deref(),
+                    score,
                     row.score.as_ref().map(|s| s.level.as_str()),
                     None,
                     normalized.as_deref(),
@@ -1138,6 +1141,26 @@ impl Ctx<'_> {
         }
         out.push(b'\n');
     }
+}
+
+/// Room reserved for the verdict columns of a row (they are rarely longer).
+const VERDICT_BYTES: usize = 224;
+
+/// A score (0–100) as decimal text, without allocating.
+fn decimal(n: u32, buf: &mut [u8; 3]) -> &str {
+    let n = n.min(999);
+    let digits = [(n / 100) as u8, (n / 10 % 10) as u8, (n % 10) as u8];
+    let skip = if n >= 100 {
+        0
+    } else if n >= 10 {
+        1
+    } else {
+        2
+    };
+    for (b, d) in buf.iter_mut().zip(digits) {
+        *b = b'0' + d;
+    }
+    std::str::from_utf8(&buf[skip..]).unwrap_or("0")
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
@@ -1219,4 +1242,17 @@ pub fn normalized_text(a: &Address) -> String {
         s.push(']');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_matches_to_string() {
+        let mut buf = [0u8; 3];
+        for n in 0..=999 {
+            assert_eq!(decimal(n, &mut buf), n.to_string());
+        }
+    }
 }
