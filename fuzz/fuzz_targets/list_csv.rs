@@ -1,25 +1,24 @@
 //! Arbitrary bytes as a watchlist CSV (`Watchlist::from_csv_reader`, the loader behind
-//! `banchi list` and `Watchlist::from_csv_path`), for both list kinds. An error is fine; a
-//! panic, hang or blow-up is not. A list that loads must also survive being written as an
-//! index and opened again.
+//! `banchi list` and `Watchlist::from_csv_path`), for both list kinds; a list that loads is
+//! written as an index (one temp file per process) and opened again. Check:
+//! `tests/fuzz_checks/mod.rs`.
 #![no_main]
 
-use banchi::watchlist::{ListKind, Watchlist};
-use banchi::Parser;
-use libfuzzer_sys::fuzz_target;
+#[path = "../../tests/fuzz_checks/mod.rs"]
+mod fuzz_checks;
 
-fuzz_target!(|data: &[u8]| {
-    let parser = Parser::new();
-    let kind = if data.first().is_some_and(|b| b & 1 == 1) {
-        ListKind::Forwarder
-    } else {
-        ListKind::Fraud
-    };
-    if let Ok(list) = Watchlist::from_csv_reader(data, kind, &parser) {
+use libfuzzer_sys::fuzz_target;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+fn path() -> &'static PathBuf {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DIR.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("list.idx");
-        list.write_index(&path).expect("write a loaded list");
-        let back = Watchlist::open_index(&path).expect("reopen a written index");
-        assert_eq!(back.len(), list.len());
-    }
-});
+        (dir, path)
+    })
+    .1
+}
+
+fuzz_target!(|data: &[u8]| fuzz_checks::list_csv(data, path()));
