@@ -27,7 +27,7 @@
 //!
 //! | what | figure | how |
 //! | --- | --- | --- |
-//! | grade lookup of a parsed address ([`Watchlist::fraud_grade`]) | hit 0.76–1.2 µs, near 1.7–2.0 µs, miss 0.95–1.2 µs, mixed 1.1–1.5 µs | `cargo bench --bench watchlist` (`watchlist_1m/grade/*`) |
+//! | grade lookup of a parsed address ([`Watchlist::fraud_grade`]) | hit 1.1–1.5 µs, near 0.8–1.0 µs, miss 0.35–0.38 µs, mixed 0.58 µs | `cargo bench --bench watchlist` (`watchlist_1m/grade/*`) |
 //! | lookup + owned list of matches ([`Watchlist::screen_fraud`]) | 4.4–5.7 µs with 4.4 matches per query (dense synthetic list), miss 0.9–1.1 µs | same bench, `watchlist_1m/matches/*` |
 //! | opening the mapped index (CRC + walk of every block) | 170–195 ms | same bench, `watchlist_1m_open` |
 //! | building the index from a 1M-line CSV (parsing on 2 threads) | 9.8–10.1 s, peak RSS 334 MB | see below |
