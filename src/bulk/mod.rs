@@ -14,10 +14,13 @@
 //!   JSON object) still gets its row, with `error` naming the line and the problem and the
 //!   input columns kept as far as they could be read.
 //! * **Streaming and ordered** — a reader thread cuts records into chunks of
-//!   [`Options::chunk_rows`]; each chunk is parsed, screened and scored on all cores (rayon),
-//!   velocity is counted over its rows in input order ([`velocity`]), the rows are formatted in
-//!   parallel and a writer thread writes them in order. At most a few chunks are in flight, so
-//!   memory stays flat whatever the file size.
+//!   [`Options::chunk_rows`]; each chunk is parsed, screened, scored and formatted on all
+//!   cores (rayon), a few pieces per thread, each piece's lines in one buffer with a small
+//!   mark per row (the parse and score are dropped on the worker that made them). A finisher
+//!   thread counts velocity over the marks in input order ([`velocity`]) — screening again
+//!   from its record the rare row that velocity raises — tallies, and hands the buffers to a
+//!   writer thread. At most a few chunks are in flight, so memory stays flat whatever the
+//!   file size.
 //! * **Interruptible and resumable** — when the stop flag is raised (Ctrl-C in the CLI), no
 //!   new chunk is read, the chunks read are finished and written, and [`Summary::interrupted`]
 //!   says so; the output then holds whole rows only. With [`Options::resume`] an existing
@@ -329,13 +332,8 @@ fn keys(c: &Columns) -> Keys {
 #[derive(Debug, Default)]
 struct Row {
     /// Output bytes of the input columns (CSV/TSV: fields and delimiters; JSONL: the object
-    /// without its closing brace); once formatted, the whole output line, whose first
-    /// `prefix_len` bytes are still the input columns.
+    /// without its closing brace).
     prefix: Vec<u8>,
-    /// Length of the input columns in `prefix` after formatting.
-    prefix_len: usize,
-    /// `prefix` holds the formatted line.
-    formatted: bool,
     /// JSONL: the object already has members (a comma is needed).
     jsonl_comma: bool,
     /// Record could not be read.
@@ -476,8 +474,15 @@ pub fn screen_stream<R: BufRead + Send, W: Write + Send>(
 enum Finish {
     /// Rows an earlier run wrote: only their velocity counts.
     Replay(Vec<Row>),
-    /// Screened, formatted rows and the input line of the last one.
-    Rows(Vec<Row>, u64),
+    /// Screened, formatted pieces of a chunk; the chunk's records (from `fresh_from` on they
+    /// are the pieces' rows, for screening again the rare row that velocity raises); the
+    /// input line of the last one.
+    Rows {
+        pieces: Vec<Piece>,
+        records: Vec<Record>,
+        fresh_from: usize,
+        last_line: u64,
+    },
 }
 
 enum RunError {
@@ -670,20 +675,37 @@ impl<R: BufRead + Send> Prepared<R> {
                                 velocity.observe(r.key, r.name, r.time);
                             }
                         }
-                        Finish::Rows(mut rows, last_line) => {
-                            for row in &mut rows {
-                                let names = velocity.observe(row.key, row.name, row.time);
-                                if let Some(score) = row.score.as_mut() {
-                                    if ctx.velocity_on && names >= ctx.min_names {
-                                        scorer.add_velocity(score, names, ctx.min_names);
-                                        row.velocity_hit = true;
-                                        ctx.format_row(row);
+                        Finish::Rows {
+                            pieces,
+                            records,
+                            fresh_from,
+                            last_line,
+                        } => {
+                            let mut index = fresh_from;
+                            let mut lines = Vec::with_capacity(pieces.len());
+                            for mut piece in pieces {
+                                let mut raised = Vec::new();
+                                for (i, m) in piece.marks.iter_mut().enumerate() {
+                                    let names = velocity.observe(m.key, m.name, m.time);
+                                    if ctx.velocity_on
+                                        && names >= ctx.min_names
+                                        && m.level.is_some()
+                                    {
+                                        raised.push((i, names));
                                     }
                                 }
-                                tally(&mut summary, row);
+                                for &(i, names) in &raised {
+                                    let record = &records[index + i];
+                                    let (line, mark) = ctx.raise_velocity(record, names);
+                                    piece.splice(i, &line, mark);
+                                }
+                                for m in &piece.marks {
+                                    tally(&mut summary, m);
+                                }
+                                index += piece.marks.len();
+                                lines.push(piece.buf);
                             }
                             summary.last_line = last_line;
-                            let lines: Vec<Vec<u8>> = rows.into_iter().map(|r| r.prefix).collect();
                             if tx_out.send(lines).is_err() {
                                 break;
                             }
@@ -728,20 +750,19 @@ impl<R: BufRead + Send> Prepared<R> {
                     .len()
                     .div_ceil(rayon::current_num_threads() * 4)
                     .max(1);
-                let rows: Vec<Row> = fresh
+                let pieces: Vec<Piece> = fresh
                     .par_chunks(piece)
-                    .flat_map_iter(|piece| {
-                        let mut sp =
-                            FieldSplitter::new(ctx.format.delimiter(), ctx.format == Format::Csv);
-                        piece.iter().map(move |r| {
-                            let mut row = ctx.screen_record(&mut sp, r);
-                            ctx.format_row(&mut row);
-                            row
-                        })
-                    })
+                    .map(|records| ctx.screen_piece(records))
                     .collect();
-                rows_done += rows.len() as u64;
-                if tx_done.send(Finish::Rows(rows, last.line)).is_err() {
+                rows_done += fresh.len() as u64;
+                let last_line = last.line;
+                let msg = Finish::Rows {
+                    pieces,
+                    records: chunk,
+                    fresh_from,
+                    last_line,
+                };
+                if tx_done.send(msg).is_err() {
                     break;
                 }
                 progress(&Progress {
@@ -769,35 +790,95 @@ impl<R: BufRead + Send> Prepared<R> {
     }
 }
 
-fn tally(s: &mut Summary, row: &Row) {
+/// What the finisher keeps of a screened row: its velocity inputs and what the summary counts.
+/// (The row itself — parse, grades, score — is dropped on the worker that made it.)
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    /// Offset of the row's line in its piece's buffer.
+    start: usize,
+    key: Option<u64>,
+    name: Option<u32>,
+    time: Option<u32>,
+    read_error: bool,
+    screened: bool,
+    address_error: bool,
+    fraud: Option<Grade>,
+    forwarder: Option<Grade>,
+    level: Option<usize>,
+    alert: bool,
+    velocity_hit: bool,
+}
+
+impl Mark {
+    fn of(row: &Row, start: usize) -> Mark {
+        let sc = row.screening.as_ref();
+        Mark {
+            start,
+            key: row.key,
+            name: row.name,
+            time: row.time,
+            read_error: row.read_error,
+            screened: sc.is_some(),
+            address_error: sc.is_some_and(|s| s.address.is_none()),
+            fraud: sc.and_then(|s| s.fraud.grade),
+            forwarder: sc.and_then(|s| s.forwarder.grade),
+            level: row.score.as_ref().map(|s| s.level as usize),
+            alert: row.score.as_ref().is_some_and(|s| s.alert),
+            velocity_hit: row.velocity_hit,
+        }
+    }
+}
+
+/// Screened rows of one stretch of a chunk: their output lines back to back, and a mark each.
+struct Piece {
+    buf: Vec<u8>,
+    marks: Vec<Mark>,
+}
+
+impl Piece {
+    /// Replaces row `i`'s line with `line` and its mark with `mark`.
+    fn splice(&mut self, i: usize, line: &[u8], mut mark: Mark) {
+        let start = self.marks[i].start;
+        let end = self.marks.get(i + 1).map_or(self.buf.len(), |m| m.start);
+        self.buf.splice(start..end, line.iter().copied());
+        mark.start = start;
+        self.marks[i] = mark;
+        let shift = line.len() as isize - (end - start) as isize;
+        for m in &mut self.marks[i + 1..] {
+            m.start = (m.start as isize + shift) as usize;
+        }
+    }
+}
+
+fn tally(s: &mut Summary, m: &Mark) {
     s.rows += 1;
-    if row.read_error {
+    if m.read_error {
         s.read_errors += 1;
         return;
     }
-    if let Some(sc) = &row.screening {
-        if sc.address.is_none() {
-            s.address_errors += 1;
-        }
-        s.fraud[match sc.fraud.grade {
+    if m.address_error {
+        s.address_errors += 1;
+    }
+    if m.screened {
+        s.fraud[match m.fraud {
             Some(Grade::Danger) => 1,
             Some(Grade::Caution) => 2,
             Some(Grade::Warning) => 3,
             _ => 0,
         }] += 1;
-        s.forwarder[match sc.forwarder.grade {
+        s.forwarder[match m.forwarder {
             Some(Grade::ForwardingService) => 1,
             Some(Grade::Possible) => 2,
             _ => 0,
         }] += 1;
     }
-    if let Some(score) = &row.score {
-        s.levels[score.level as usize] += 1;
-        if score.alert {
+    if let Some(level) = m.level {
+        s.levels[level] += 1;
+        if m.alert {
             s.alerts += 1;
         }
     }
-    if row.velocity_hit {
+    if m.velocity_hit {
         s.velocity += 1;
     }
 }
@@ -856,9 +937,7 @@ impl Ctx<'_> {
         };
         // Input columns: verbatim when the row is sound, else rebuilt to the header's width.
         if problem.is_none() && utf8 && self.out_format == self.format {
-            // Room for the verdict columns, so appending them does not move the line.
-            row.prefix = Vec::with_capacity(r.bytes.len() + VERDICT_BYTES);
-            row.prefix.extend_from_slice(&r.bytes);
+            row.prefix = r.bytes.clone();
         } else {
             self.rebuild(sp, n, &mut row.prefix);
         }
@@ -1052,17 +1131,37 @@ impl Ctx<'_> {
         row.score = Some(score);
     }
 
-    /// Appends the verdict columns and the line break to the row's input columns (again,
-    /// replacing them, when called a second time): `row.prefix` becomes the output line.
-    fn format_row(&self, row: &mut Row) {
-        let mut out = std::mem::take(&mut row.prefix);
-        if row.formatted {
-            out.truncate(row.prefix_len);
+    /// Screens and formats a stretch of records into one buffer (one allocation for all
+    /// their lines), with a mark per row.
+    fn screen_piece(&self, records: &[Record]) -> Piece {
+        let mut sp = FieldSplitter::new(self.format.delimiter(), self.format == Format::Csv);
+        let mut piece = Piece {
+            buf: Vec::with_capacity(records.iter().map(|r| r.bytes.len() + VERDICT_BYTES).sum()),
+            marks: Vec::with_capacity(records.len()),
+        };
+        for r in records {
+            let row = self.screen_record(&mut sp, r);
+            let start = piece.buf.len();
+            piece.buf.extend_from_slice(&row.prefix);
+            self.append_verdict(&row, &mut piece.buf);
+            piece.marks.push(Mark::of(&row, start));
         }
-        row.prefix_len = out.len();
-        row.formatted = true;
-        self.append_verdict(row, &mut out);
-        row.prefix = out;
+        piece
+    }
+
+    /// A row that velocity raised: screened again from its record, with the velocity reason
+    /// added; its output line and mark.
+    fn raise_velocity(&self, record: &Record, names: u32) -> (Vec<u8>, Mark) {
+        let mut sp = FieldSplitter::new(self.format.delimiter(), self.format == Format::Csv);
+        let mut row = self.screen_record(&mut sp, record);
+        if let Some(score) = row.score.as_mut() {
+            self.scorer.add_velocity(score, names, self.min_names);
+            row.velocity_hit = true;
+        }
+        let mut line = std::mem::take(&mut row.prefix);
+        self.append_verdict(&row, &mut line);
+        let mark = Mark::of(&row, 0);
+        (line, mark)
     }
 
     /// The verdict columns of a row and the line break, appended to `out`.
