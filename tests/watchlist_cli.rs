@@ -419,3 +419,93 @@ fn list_commands_manage_a_file() {
     );
     assert!(text(&again.stderr).contains("already active"));
 }
+
+#[test]
+fn lists_loaded_by_check_and_screen_name_rejected_rows_by_line_unless_verbose() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
+    fs::write(
+        dir.path().join("orders.csv"),
+        "address\n東京都世田谷区三軒茶屋1-2-3-101\n",
+    )
+    .unwrap();
+    let check = ["check", "東京都中央区銀座4-6-16", "--fraud", "fraud.csv"];
+    let screen = [
+        "screen",
+        "orders.csv",
+        "-o",
+        "out.csv",
+        "--fraud",
+        "fraud.csv",
+    ];
+    for args in [&check[..], &screen[..]] {
+        let out = banchi(args, dir.path());
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(err.contains("line 3: resolved only to city level"), "{err}");
+        assert!(
+            !err.contains("世田谷"),
+            "{args:?} printed an address: {err}"
+        );
+
+        let verbose: Vec<&str> = args.iter().copied().chain(["--verbose"]).collect();
+        let out = banchi(&verbose, dir.path());
+        assert!(out.status.success(), "{verbose:?}: {}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("line 3: resolved only to city level, not a block: 東京都世田谷区"),
+            "{err}"
+        );
+        assert!(!err.contains("三軒茶屋"), "only rejected rows: {err}");
+    }
+    // From an index the addresses are not at hand: --verbose says where they are instead.
+    let out = banchi(
+        &["index", "build", "fraud.csv", "-o", "fraud.idx"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = banchi(&["check", "x", "--fraud", "fraud.idx", "-v"], dir.path());
+    let err = text(&out.stderr);
+    assert!(err.contains("index build LIST.csv --verbose"), "{err}");
+    assert!(!err.contains("世田谷"), "{err}");
+}
+
+#[test]
+fn every_subcommand_help_has_examples_and_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let commands: &[&[&str]] = &[
+        &["normalize"],
+        &["check"],
+        &["screen"],
+        &["index"],
+        &["index", "build"],
+        &["index", "info"],
+        &["list"],
+        &["list", "add"],
+        &["list", "disable"],
+        &["list", "enable"],
+        &["list", "show"],
+        &["config"],
+        &["config", "show"],
+    ];
+    for cmd in commands {
+        let args: Vec<&str> = cmd.iter().copied().chain(["--help"]).collect();
+        let out = banchi(&args, dir.path());
+        assert!(out.status.success(), "{args:?}");
+        let help = text(&out.stdout);
+        let examples = help
+            .split_once("Examples:\n")
+            .map(|(_, rest)| rest)
+            .unwrap_or_else(|| panic!("{cmd:?} --help has no examples:\n{help}"));
+        // The first example line runs this very command.
+        let first = examples.lines().next().unwrap_or_default().trim();
+        let prefix = format!("banchi {}", cmd.join(" "));
+        assert!(first.starts_with(&prefix), "{cmd:?}: {first}");
+        if cmd.len() == 2 || ["normalize", "check", "screen", "list"].contains(&cmd[0]) {
+            assert!(
+                help.contains("Exit status"),
+                "{cmd:?} --help: no exit status"
+            );
+        }
+    }
+}

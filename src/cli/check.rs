@@ -7,11 +7,12 @@
 //! (memory-mapped). The forwarder list defaults to the bundled `data/forwarders.csv`; there is
 //! no fraud list unless `--fraud` is given.
 
-use super::lists::build_screener;
-use super::screen::{load_config, FailOn};
+use super::config::load_config;
+use super::lists::ListArgs;
+use super::screen::FailOn;
 use anyhow::{Context, Result};
 use banchi::score::{Buyer, RiskLevel, Score, Scorer};
-use banchi::watchlist::{Grade, ListResult, MatchOptions};
+use banchi::watchlist::{Grade, ListResult};
 use banchi::{Address, Screener, Screening};
 use rayon::prelude::*;
 use std::io::{self, BufWriter, Write};
@@ -25,22 +26,11 @@ use std::path::PathBuf;
 pub struct Args {
     /// Addresses to check; with none, one address per line is read from stdin (JSON lines out).
     pub addresses: Vec<String>,
-    /// Fraud list: a list CSV or an index file from `banchi index build`.
-    #[arg(long, value_name = "FILE")]
-    pub fraud: Option<PathBuf>,
-    /// Forwarding-warehouse list (CSV or index); default: the bundled data/forwarders.csv.
-    #[arg(long, value_name = "FILE")]
-    pub forwarders: Option<PathBuf>,
-    /// Do not screen against any forwarder list.
-    #[arg(long, conflicts_with = "forwarders")]
-    pub no_forwarders: bool,
+    #[command(flatten)]
+    pub lists: ListArgs,
     /// Print one JSON object per address instead of the readable verdict.
     #[arg(long)]
     pub json: bool,
-    /// Largest banchi difference still graded near (warning / possible); default 2, or the
-    /// configuration's `near_distance`.
-    #[arg(long, value_name = "N")]
-    pub near: Option<u32>,
     /// Exit with status 1 when any address reaches one of these: alert (score at or above the
     /// alert threshold), medium, high, or a grade or worse within its list (danger, caution,
     /// warning, forwarding_service, possible). Repeatable.
@@ -54,24 +44,10 @@ pub struct Args {
 /// Lines screened per parallel batch when streaming stdin.
 const BATCH: usize = 8192;
 
-/// Builds the screener the arguments describe.
-fn screener(args: &Args, config: &banchi::Config) -> Result<Screener> {
-    let options = MatchOptions {
-        near_distance: args.near.unwrap_or(config.matching.near_distance),
-        ..config.matching.options()
-    };
-    build_screener(
-        args.fraud.as_deref(),
-        args.forwarders.as_deref(),
-        args.no_forwarders,
-        options,
-    )
-}
-
 /// Runs `banchi check`.
 pub fn run(args: Args) -> Result<u8> {
     let config = load_config(args.config.as_ref())?;
-    let screener = screener(&args, &config)?;
+    let screener = args.lists.screener(&config)?;
     let scorer = Scorer::new(&config);
     // Colour only on a terminal (anstream strips it otherwise, and honours NO_COLOR).
     let mut out = BufWriter::new(anstream::stdout().lock());

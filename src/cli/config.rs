@@ -2,6 +2,7 @@
 //! over them) as TOML, so a merchant can see exactly which weights and thresholds apply.
 
 use anyhow::Result;
+use banchi::config::Config;
 use std::path::PathBuf;
 
 /// Arguments of `banchi config`.
@@ -28,7 +29,8 @@ Examples:
   banchi config show
   banchi config show --config banchi.toml
 
-Prints every key with the value in force: the file's where it sets one, else the default.")]
+Prints every key with the value in force: the file's where it sets one, else the default.
+Exit status: 0, or 2 when the file cannot be read or is invalid.")]
     Show {
         /// Configuration file to read over the defaults.
         #[arg(long, value_name = "FILE")]
@@ -40,7 +42,7 @@ Prints every key with the value in force: the file's where it sets one, else the
 pub fn run(args: Args) -> Result<u8> {
     match args.command {
         Command::Show { config } => {
-            let cfg = super::screen::load_config(config.as_ref())?;
+            let cfg = load_config(config.as_ref())?;
             let source = match &config {
                 Some(p) => format!("{} over the defaults", p.display()),
                 None => "built-in defaults".to_owned(),
@@ -49,5 +51,13 @@ pub fn run(args: Args) -> Result<u8> {
             print!("{}", cfg.to_toml_string());
             Ok(super::EXIT_OK)
         }
+    }
+}
+
+/// Loads `--config FILE`, or the defaults (shared by every subcommand that scores).
+pub(crate) fn load_config(path: Option<&PathBuf>) -> Result<Config> {
+    match path {
+        Some(p) => Config::from_path(p).map_err(anyhow::Error::from),
+        None => Ok(Config::default()),
     }
 }

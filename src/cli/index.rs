@@ -6,15 +6,21 @@
 //! number, never by address unless `--verbose` asks for it. `info` checks a file and prints
 //! what it holds.
 
+use super::lists::print_rejected_addresses;
 use anyhow::{Context, Result};
-use banchi::watchlist::{ListKind, LoadReport, Watchlist};
+use banchi::watchlist::{ListKind, Watchlist};
 use banchi::Parser;
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Arguments of `banchi index`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  banchi index build fraud.csv -o fraud.idx
+  banchi index build forwarders.csv -o forwarders.idx --kind forwarder
+  banchi index info fraud.idx
+  banchi screen orders.csv -o out.csv --fraud fraud.idx   # use it")]
 pub struct Args {
     #[command(subcommand)]
     pub command: IndexCommand,
@@ -25,7 +31,7 @@ pub struct Args {
 pub enum IndexCommand {
     /// Build an index file from a list CSV.
     #[command(
-        after_help = "The CSV needs a header with an `address` column; `id`, `reason`, `status` are\noptional (`service` is required for --kind forwarder); other columns are returned with\nevery match. Rows that do not resolve to a block are reported by line number.\n\nExit status: 0 when written (even with rejected rows, unless --max-rejected is exceeded),\n2 on a malformed CSV or an I/O error."
+        after_help = "Examples:\n  banchi index build fraud.csv -o fraud.idx\n  banchi index build fraud.csv -o fraud.idx --max-rejected 0   # refuse any unindexable row\n  banchi index build fraud.csv -o fraud.idx --verbose          # print rejected rows' addresses\n  banchi index build forwarders.csv -o forwarders.idx --kind forwarder\n\nThe CSV needs a header with an `address` column; `id`, `reason`, `status` are\noptional (`service` is required for --kind forwarder); other columns are returned with\nevery match. Rows that do not resolve to a block are reported by line number.\n\nExit status: 0 when written (even with rejected rows, unless --max-rejected is exceeded),\n2 on a malformed CSV or an I/O error."
     )]
     Build {
         /// The list CSV.
@@ -45,6 +51,14 @@ pub enum IndexCommand {
         verbose: bool,
     },
     /// Check an index file and print what it holds.
+    #[command(after_help = "\
+Examples:
+  banchi index info fraud.idx
+
+Verifies the magic, format version and CRC-32, walks every block, then prints the kind,
+record and block counts, columns, size and the load report of the CSV it was built from.
+
+Exit status: 0 when the file verifies, 2 when it is foreign, truncated or corrupt.")]
     Info {
         /// The index file.
         index: PathBuf,
@@ -126,41 +140,4 @@ pub fn run(args: Args) -> Result<u8> {
             Ok(super::EXIT_OK)
         }
     }
-}
-
-/// `--verbose`: each rejected row's line, reason and address cell, as the CSV holds it.
-fn print_rejected_addresses(list: &Path, report: &LoadReport) -> Result<()> {
-    let reasons: HashMap<u64, String> = report
-        .rejected
-        .iter()
-        .map(|r| (r.line, r.reason.to_string()))
-        .collect();
-    if reasons.is_empty() {
-        return Ok(());
-    }
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(list)
-        .with_context(|| format!("reading {}", list.display()))?;
-    let address = rdr.byte_headers()?.iter().position(|h| {
-        String::from_utf8_lossy(h)
-            .trim_start_matches('\u{feff}')
-            .trim()
-            .eq_ignore_ascii_case("address")
-    });
-    for record in rdr.byte_records() {
-        // A row the loader could not read either is already named by its line above.
-        let Ok(record) = record else { continue };
-        let Some(line) = record.position().map(|p| p.line()) else {
-            continue;
-        };
-        if let Some(reason) = reasons.get(&line) {
-            let cell = address.and_then(|i| record.get(i)).unwrap_or_default();
-            eprintln!(
-                "  line {line}: {reason}: {}",
-                String::from_utf8_lossy(cell).replace(['\n', '\r'], " ")
-            );
-        }
-    }
-    Ok(())
 }

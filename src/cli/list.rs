@@ -17,6 +17,18 @@ use std::time::SystemTime;
 
 /// Arguments of `banchi list`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  banchi list add fraud.csv '東京都世田谷区三軒茶屋2-11-5-201' --reason chargeback --by sato
+  banchi list disable fraud.csv 17 --by sato --memo 'refund confirmed'
+  banchi list show fraud.csv
+  banchi list add fraud.csv '大阪府大阪市北区梅田3-4-5' --reason resale --by kato --index fraud.idx
+
+Every write is atomic and taken under the list's writers' lock (.fraud.csv.lock beside
+fraud.csv), so concurrent runs queue instead of overwriting each other.
+
+Exit status: 0 done, 2 on a usage error, an unknown id, an address that does not resolve to a
+block, or an I/O error.")]
 pub struct Args {
     #[command(subcommand)]
     pub command: ListCommand,
@@ -26,6 +38,14 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum ListCommand {
     /// Register an address (the file is created if missing).
+    #[command(after_help = "\
+Examples:
+  banchi list add fraud.csv '東京都世田谷区三軒茶屋2-11-5 コーポ黒猫201' --reason chargeback --by sato
+  banchi list add fraud.csv '東京都中央区銀座4-6-16' --reason unpaid --by kato --memo 'order 1234' --id F-88
+  banchi list add fraud.csv '東京都中央区銀座4-6-16' --reason other --by kato --index fraud.idx
+
+Prints the id it registered. Exit status: 0, or 2 when the address does not resolve to a
+block, the id is taken, or the file cannot be written.")]
     Add {
         /// The list file (CSV).
         list: PathBuf,
@@ -47,6 +67,12 @@ pub enum ListCommand {
         index: IndexArgs,
     },
     /// Stop an entry matching; it stays in the file with its history.
+    #[command(after_help = "\
+Examples:
+  banchi list disable fraud.csv 17 --by sato --memo 'refund confirmed'
+  banchi list disable fraud.csv 17 --by sato --index fraud.idx
+
+Exit status: 0, or 2 when the id is unknown or the file cannot be written.")]
     Disable {
         /// The list file.
         list: PathBuf,
@@ -62,6 +88,11 @@ pub enum ListCommand {
         index: IndexArgs,
     },
     /// Let a disabled entry match again.
+    #[command(after_help = "\
+Examples:
+  banchi list enable fraud.csv 17 --by sato --memo 'chargeback after all'
+
+Exit status: 0, or 2 when the id is unknown or the file cannot be written.")]
     Enable {
         /// The list file.
         list: PathBuf,
@@ -77,6 +108,14 @@ pub enum ListCommand {
         index: IndexArgs,
     },
     /// Print the entries (or one), with their history.
+    #[command(after_help = "\
+Examples:
+  banchi list show fraud.csv
+  banchi list show fraud.csv 17
+  banchi list show fraud.csv --json | jq -r 'select(.status == \"disabled\") | .id'
+
+Prints addresses (that is what it is for): mind where its output goes.
+Exit status: 0, or 2 when the id is unknown or the file cannot be read.")]
     Show {
         /// The list file.
         list: PathBuf,

@@ -1,56 +1,132 @@
-//! The watchlists a subcommand screens against, opened from its `--fraud`, `--forwarders`
-//! and `--no-forwarders` arguments (shared by `check` and `screen`).
+//! The watchlists a subcommand screens against: the `--fraud`, `--forwarders`,
+//! `--no-forwarders`, `--near` and `--verbose` arguments that `check` and `screen` share, the
+//! screener built from them, and the one place that may print a list row's address
+//! (`--verbose`, also used by `index build`).
 
 use anyhow::{bail, Context, Result};
-use banchi::watchlist::{ListKind, MatchOptions, Watchlist};
+use banchi::config::Config;
+use banchi::watchlist::{file::looks_like_index, ListKind, LoadReport, MatchOptions, Watchlist};
 use banchi::{Parser, Screener};
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
-/// Opens a list given on the command line; reports rejected rows by line number on stderr.
-pub fn open_list(path: &Path, kind: ListKind, parser: &Parser) -> Result<Watchlist> {
-    let list = Watchlist::open(path, kind, parser)
-        .with_context(|| format!("loading {} list {}", kind.as_str(), path.display()))?;
-    if list.kind() != kind {
-        bail!(
-            "{} is an index of a {} list, not a {} list (rebuild it with `banchi index build --kind {}`)",
-            path.display(),
-            list.kind().as_str(),
-            kind.as_str(),
-            kind.as_str()
-        );
-    }
-    let report = list.report();
-    if !report.rejected.is_empty() {
-        eprintln!(
-            "banchi: {} list {}: {}",
-            kind.as_str(),
-            path.display(),
-            report.summary(10)
-        );
-    }
-    Ok(list)
+/// The list arguments of `check` and `screen`.
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Fraud list: a list CSV or an index file from `banchi index build`.
+    #[arg(long, value_name = "FILE")]
+    pub fraud: Option<PathBuf>,
+    /// Forwarding-warehouse list (CSV or index); default: the bundled data/forwarders.csv.
+    #[arg(long, value_name = "FILE")]
+    pub forwarders: Option<PathBuf>,
+    /// Do not screen against any forwarder list.
+    #[arg(long, conflicts_with = "forwarders")]
+    pub no_forwarders: bool,
+    /// Largest banchi difference still graded near (warning / possible); default 2, or the
+    /// configuration's `near_distance`.
+    #[arg(long, value_name = "N")]
+    pub near: Option<u32>,
+    /// Also print the address of every list row that could not be indexed (off by default:
+    /// fraud lists hold victims' addresses, and stderr often ends up in shared logs).
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
-/// A screener over the given fraud list (none when `None`) and forwarder list (the bundled
-/// one when `None`, none at all with `no_forwarders`).
-pub fn build_screener(
-    fraud: Option<&Path>,
-    forwarders: Option<&Path>,
-    no_forwarders: bool,
-    options: MatchOptions,
-) -> Result<Screener> {
-    let parser = Parser::new();
-    let mut s = Screener::new(parser).with_options(options);
-    if let Some(p) = fraud {
-        s = s.with_fraud(open_list(p, ListKind::Fraud, &parser)?);
-    }
-    if !no_forwarders {
-        let fw = match forwarders {
-            Some(p) => open_list(p, ListKind::Forwarder, &parser)?,
-            None => Watchlist::bundled_forwarders(&parser)
-                .context("loading the bundled forwarder list")?,
+impl ListArgs {
+    /// A screener over the fraud list (none without `--fraud`) and the forwarder list (the
+    /// bundled one unless `--forwarders` or `--no-forwarders`), matching with `config`'s
+    /// options and `--near` over them.
+    pub fn screener(&self, config: &Config) -> Result<Screener> {
+        let options = MatchOptions {
+            near_distance: self.near.unwrap_or(config.matching.near_distance),
+            ..config.matching.options()
         };
-        s = s.with_forwarders(fw);
+        let parser = Parser::new();
+        let mut s = Screener::new(parser).with_options(options);
+        if let Some(p) = &self.fraud {
+            s = s.with_fraud(self.open(p, ListKind::Fraud, &parser)?);
+        }
+        if !self.no_forwarders {
+            let fw = match &self.forwarders {
+                Some(p) => self.open(p, ListKind::Forwarder, &parser)?,
+                None => Watchlist::bundled_forwarders(&parser)
+                    .context("loading the bundled forwarder list")?,
+            };
+            s = s.with_forwarders(fw);
+        }
+        Ok(s)
     }
-    Ok(s)
+
+    /// Opens a list given on the command line; reports rejected rows on stderr by line number
+    /// (and, with `--verbose`, by address too).
+    fn open(&self, path: &Path, kind: ListKind, parser: &Parser) -> Result<Watchlist> {
+        let list = Watchlist::open(path, kind, parser)
+            .with_context(|| format!("loading {} list {}", kind.as_str(), path.display()))?;
+        if list.kind() != kind {
+            bail!(
+                "{} is an index of a {} list, not a {} list (rebuild it with `banchi index build --kind {}`)",
+                path.display(),
+                list.kind().as_str(),
+                kind.as_str(),
+                kind.as_str()
+            );
+        }
+        let report = list.report();
+        if !report.rejected.is_empty() {
+            let label = format!("banchi: {} list {}", kind.as_str(), path.display());
+            if self.verbose && !looks_like_index(path)? {
+                let counts = report.summary(0);
+                let counts = counts.lines().next().unwrap_or_default();
+                eprintln!("{label}: {counts}");
+                print_rejected_addresses(path, report)?;
+            } else {
+                eprintln!("{label}: {}", report.summary(10));
+                if self.verbose {
+                    eprintln!(
+                        "  (the rejected rows are in the CSV this index was built from: \
+                         `banchi index build LIST.csv --verbose` prints them)"
+                    );
+                }
+            }
+        }
+        Ok(list)
+    }
+}
+
+/// `--verbose`: each rejected row's line, reason and address cell, as the list CSV at `list`
+/// holds it. The only code that prints a list row's address.
+pub fn print_rejected_addresses(list: &Path, report: &LoadReport) -> Result<()> {
+    let reasons: HashMap<u64, String> = report
+        .rejected
+        .iter()
+        .map(|r| (r.line, r.reason.to_string()))
+        .collect();
+    if reasons.is_empty() {
+        return Ok(());
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(list)
+        .with_context(|| format!("reading {}", list.display()))?;
+    let address = rdr.byte_headers()?.iter().position(|h| {
+        String::from_utf8_lossy(h)
+            .trim_start_matches('\u{feff}')
+            .trim()
+            .eq_ignore_ascii_case("address")
+    });
+    for record in rdr.byte_records() {
+        // A row the loader could not read either is already named by its line above.
+        let Ok(record) = record else { continue };
+        let Some(line) = record.position().map(|p| p.line()) else {
+            continue;
+        };
+        if let Some(reason) = reasons.get(&line) {
+            let cell = address.and_then(|i| record.get(i)).unwrap_or_default();
+            eprintln!(
+                "  line {line}: {reason}: {}",
+                String::from_utf8_lossy(cell).replace(['\n', '\r'], " ")
+            );
+        }
+    }
+    Ok(())
 }

@@ -5,7 +5,8 @@
 //! the progress bar (stderr, only on a terminal), Ctrl-C (finish the rows in flight, leave a
 //! valid output, say how far it got), the summary table and the exit status.
 
-use super::lists::build_screener;
+use super::config::load_config;
+use super::lists::ListArgs;
 use anyhow::{bail, Context, Result};
 use banchi::bulk::{self, Columns, Format, Options, Summary};
 use banchi::config::Config;
@@ -43,15 +44,8 @@ pub struct Args {
     /// Where to write the screened list.
     #[arg(short, long, value_name = "OUTPUT")]
     pub output: PathBuf,
-    /// Fraud list: a list CSV or an index file from `banchi index build`.
-    #[arg(long, value_name = "FILE")]
-    pub fraud: Option<PathBuf>,
-    /// Forwarding-warehouse list (CSV or index); default: the bundled data/forwarders.csv.
-    #[arg(long, value_name = "FILE")]
-    pub forwarders: Option<PathBuf>,
-    /// Do not screen against any forwarder list.
-    #[arg(long, conflicts_with = "forwarders")]
-    pub no_forwarders: bool,
+    #[command(flatten)]
+    pub lists: ListArgs,
     /// Column holding the address; repeat to join several columns with a space.
     #[arg(long, value_name = "NAME")]
     pub address_column: Vec<String>,
@@ -79,11 +73,11 @@ pub struct Args {
     /// Configuration file (weights, thresholds, near distance); see `banchi config show`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Exit with status 1 when any row reaches this: alert (score at or above the alert
-    /// threshold), medium, high, or a grade (danger, caution, warning, forwarding_service,
-    /// possible).
+    /// Exit with status 1 when any row reaches one of these: alert (score at or above the
+    /// alert threshold), medium, high, or a grade or worse within its list (danger, caution,
+    /// warning, forwarding_service, possible). Repeatable.
     #[arg(long, value_name = "WHAT")]
-    pub fail_on: Option<FailOn>,
+    pub fail_on: Vec<FailOn>,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -166,14 +160,6 @@ impl FailOn {
     }
 }
 
-/// Loads `--config FILE`, or the defaults.
-pub(crate) fn load_config(path: Option<&PathBuf>) -> Result<Config> {
-    match path {
-        Some(p) => Config::from_path(p).map_err(anyhow::Error::from),
-        None => Ok(Config::default()),
-    }
-}
-
 static STOP: AtomicBool = AtomicBool::new(false);
 
 /// Runs `banchi screen`.
@@ -191,12 +177,7 @@ pub fn run(args: Args) -> Result<u8> {
         bail!("the output must not be the input file");
     }
     let config = load_config(args.config.as_ref())?;
-    let screener = build_screener(
-        args.fraud.as_deref(),
-        args.forwarders.as_deref(),
-        args.no_forwarders,
-        config.matching.options(),
-    )?;
+    let screener = args.lists.screener(&config)?;
     let scorer = Scorer::new(&config);
     let opts = Options {
         format: args.format.map(Format::from),
@@ -270,9 +251,10 @@ pub fn run(args: Args) -> Result<u8> {
         );
         return Ok(EXIT_INTERRUPTED);
     }
-    Ok(match args.fail_on {
-        Some(f) if f.reached(&summary) => super::EXIT_ALERT,
-        _ => super::EXIT_OK,
+    Ok(if args.fail_on.iter().any(|f| f.reached(&summary)) {
+        super::EXIT_ALERT
+    } else {
+        super::EXIT_OK
     })
 }
 
