@@ -134,6 +134,53 @@ pub struct Address {
 }
 
 impl Address {
+    /// The address written back from its parts: `東京都中央区銀座4丁目6-16 銀座ビル 3F 301号室`
+    /// (customer ID in brackets after it). What bulk output's `normalized` column and
+    /// `banchi check` show.
+    pub fn normalized_text(&self) -> String {
+        let mut s = String::with_capacity(64);
+        for p in [&self.prefecture, &self.city, &self.town]
+            .into_iter()
+            .flatten()
+        {
+            s.push_str(p);
+        }
+        if let Some(c) = self.chome {
+            s.push_str(&c.to_string());
+            s.push_str("丁目");
+        }
+        match (&self.banchi, &self.go) {
+            (Some(b), Some(g)) => {
+                s.push_str(b);
+                s.push('-');
+                s.push_str(g);
+            }
+            (Some(b), None) => s.push_str(b),
+            (None, Some(g)) => s.push_str(g),
+            (None, None) => {}
+        }
+        if let Some(b) = &self.building {
+            s.push(' ');
+            s.push_str(b);
+        }
+        if let Some(f) = &self.floor {
+            s.push(' ');
+            s.push_str(f);
+            s.push('F');
+        }
+        if let Some(r) = &self.room {
+            s.push(' ');
+            s.push_str(r);
+            s.push_str("号室");
+        }
+        if let Some(c) = &self.customer_id {
+            s.push_str(" [");
+            s.push_str(c);
+            s.push(']');
+        }
+        s
+    }
+
     /// Builds the canonical delivery-point key from the parts.
     ///
     /// The key is `CODE|TOWN|CHOME|BANCHI|GO|FLOOR|ROOM`, empty where a part is unknown; the
@@ -167,5 +214,37 @@ impl Address {
     /// True when the anomaly was recorded.
     pub fn has(&self, anomaly: Anomaly) -> bool {
         self.anomalies.contains(&anomaly)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalized_text_is_built_from_parts() {
+        let a = Address {
+            prefecture: Some("東京都".into()),
+            city: Some("中央区".into()),
+            town: Some("銀座".into()),
+            chome: Some(4),
+            banchi: Some("6".into()),
+            go: Some("16".into()),
+            building: Some("銀座ビル".into()),
+            floor: Some("3".into()),
+            room: Some("301".into()),
+            ..Address::default()
+        };
+        assert_eq!(
+            a.normalized_text(),
+            "東京都中央区銀座4丁目6-16 銀座ビル 3F 301号室"
+        );
+        let bare = Address {
+            town: Some("銀座".into()),
+            go: Some("16".into()),
+            customer_id: Some("PM12345".into()),
+            ..Address::default()
+        };
+        assert_eq!(bare.normalized_text(), "銀座16 [PM12345]");
     }
 }

@@ -13,7 +13,7 @@ use super::screen::FailOn;
 use anyhow::{Context, Result};
 use banchi::score::{Buyer, RiskLevel, Score, Scorer};
 use banchi::watchlist::{Grade, ListResult};
-use banchi::{Address, Screener, Screening};
+use banchi::{Screener, Screening};
 use rayon::prelude::*;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -160,37 +160,6 @@ fn to_json(s: &Screening, score: &Score) -> String {
     )
 }
 
-/// The address written back from its canonical parts: `東京都中央区銀座4丁目6-16 銀座ビル 3F 301`.
-pub(crate) fn display_address(a: &Address) -> String {
-    let mut s = String::new();
-    for p in [&a.prefecture, &a.city, &a.town].into_iter().flatten() {
-        s.push_str(p);
-    }
-    if let Some(c) = a.chome {
-        s.push_str(&format!("{c}丁目"));
-    }
-    let block: Vec<&str> = [&a.banchi, &a.go]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    s.push_str(&block.join("-"));
-    if let Some(b) = &a.building {
-        s.push(' ');
-        s.push_str(b);
-    }
-    if let Some(f) = &a.floor {
-        s.push_str(&format!(" {f}F"));
-    }
-    if let Some(r) = &a.room {
-        s.push_str(&format!(" {r}号室"));
-    }
-    if let Some(c) = &a.customer_id {
-        s.push_str(&format!(" [{c}]"));
-    }
-    s
-}
-
 /// The risk lines of the human verdict: score, level, alert, then each reason (ANSI colour;
 /// stripped by the output stream when stdout is not a terminal).
 fn risk_lines(score: &Score) -> String {
@@ -226,7 +195,7 @@ fn readable(s: &Screening, score: &Score, screener: &Screener) -> String {
         (Some(a), _) => {
             o.push_str(&format!(
                 "正規化 normalized: {}  (level: {})\n",
-                display_address(a),
+                a.normalized_text(),
                 a.level
             ));
             if !a.anomalies.is_empty() {
@@ -311,25 +280,5 @@ mod tests {
         assert_eq!("possible".parse(), Ok(FailOn::Grade(Grade::Possible)));
         assert_eq!("alert".parse(), Ok(FailOn::Alert));
         assert!("red".parse::<FailOn>().is_err());
-    }
-
-    #[test]
-    fn display_is_built_from_parts() {
-        let a = Address {
-            prefecture: Some("東京都".into()),
-            city: Some("中央区".into()),
-            town: Some("銀座".into()),
-            chome: Some(4),
-            banchi: Some("6".into()),
-            go: Some("16".into()),
-            building: Some("銀座ビル".into()),
-            floor: Some("3".into()),
-            room: Some("301".into()),
-            ..Address::default()
-        };
-        assert_eq!(
-            display_address(&a),
-            "東京都中央区銀座4丁目6-16 銀座ビル 3F 301号室"
-        );
     }
 }

@@ -1,6 +1,6 @@
 //! Locating an address in the gazetteer: prefecture → municipality → town.
 //!
-//! Every way of reading the front of the folded text is a [`Candidate`]: with or without the
+//! Every way of reading the front of the folded text is a `Candidate`: with or without the
 //! prefecture, each municipality spelling that starts the rest (with or without 郡, a
 //! designated city with or without its ward), each town of those municipalities that starts
 //! what follows (大字/字 optional), or — when the municipality was left out — each town of the

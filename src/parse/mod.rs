@@ -5,7 +5,7 @@
 //! 1. [`crate::normalize`] — display form and folded matching form of the input;
 //! 2. [`locate`] — prefecture, municipality and town against the gazetteer;
 //! 3. [`block`] — 丁目 / 番地 / 号 (and a room folded onto them) after the town;
-//! 4. [`unit`] — building, floor, room and customer ID from what is left;
+//! 4. [`unit`](mod@unit) — building, floor, room and customer ID from what is left;
 //!
 //! then the parts, the level reached and the anomalies are put together here.
 
