@@ -16,6 +16,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use unicode_width::UnicodeWidthStr;
 
 /// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -282,8 +283,11 @@ fn table(s: &Summary, config: &Config, args: &Args) -> String {
         }
     };
     let mut line = |label: &str, n: u64| {
+        // Pad by display width: a kanji takes two terminal columns.
+        let pad = 36usize.saturating_sub(label.width());
         t.push_str(&format!(
-            "  {label:<34} {:>12} {:>7.2} %\n",
+            "  {label}{:pad$} {:>12} {:>7.2} %\n",
+            "",
             group(n),
             pct(n)
         ));
