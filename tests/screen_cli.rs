@@ -310,3 +310,36 @@ fn check_shows_the_score() {
     );
     assert_eq!(code(&["check", "x", "--fail-on", "nope"]), Some(2));
 }
+
+#[test]
+fn screen_near_distance_and_repeated_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    std::fs::write(
+        p("fraud.csv"),
+        "id,address,reason\nF1,東京都世田谷区三軒茶屋2-5-1,chargeback\n",
+    )
+    .unwrap();
+    // Banchi 8 is 3 away from the listed 5: outside the default near distance (2).
+    std::fs::write(p("orders.csv"), "address\n東京都世田谷区三軒茶屋2-8-1\n").unwrap();
+    let grade = |extra: &[&str]| {
+        let (orders, out, fraud) = (p("orders.csv"), p("out.csv"), p("fraud.csv"));
+        let mut args = vec!["screen", &orders, "-o", &out, "--fraud", &fraud, "-q"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        let rows = csv_rows(Path::new(&out));
+        let at = rows[0].iter().position(|x| x == "grade").unwrap();
+        (o.status.code(), rows[1][at].clone())
+    };
+    assert_eq!(grade(&[]), (Some(0), String::new()));
+    assert_eq!(grade(&["--near", "3"]), (Some(0), "warning".to_owned()));
+    // --fail-on repeats: any one reached sets exit 1.
+    assert_eq!(
+        grade(&["--near", "3", "--fail-on", "danger", "--fail-on", "warning"]),
+        (Some(1), "warning".to_owned())
+    );
+    assert_eq!(
+        grade(&["--near", "3", "--fail-on", "danger", "--fail-on", "high"]),
+        (Some(0), "warning".to_owned())
+    );
+}
