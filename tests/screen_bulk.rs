@@ -109,7 +109,10 @@ fn malformed_csv_keeps_every_row() {
     );
     assert_eq!(data[4][score], "0", "the address itself was screened");
     assert!(data[4][1].contains('\u{FFFD}'));
-    assert_eq!(data[5][err], "line 7: the address is not valid UTF-8");
+    assert_eq!(
+        data[5][err],
+        "line 7: the address is not valid UTF-8 (Shift_JIS or EUC-JP? give the input encoding)"
+    );
     assert_eq!(data[6][err], "line 8: address: empty address");
     assert_eq!(data[6][score], "30");
     assert_eq!(data[7][err], "", "a 100 kB name is read");

@@ -343,3 +343,55 @@ fn screen_near_distance_and_repeated_fail_on() {
         (Some(0), "warning".to_owned())
     );
 }
+
+#[test]
+fn shift_jis_input_is_decoded_with_encoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let utf8 = std::fs::read_to_string(repo("data/sample_orders.csv")).unwrap();
+    let (sjis, _, lossy) = encoding_rs::SHIFT_JIS.encode(&utf8);
+    assert!(!lossy, "the sample is all Shift_JIS characters");
+    let input = dir.path().join("sjis.csv");
+    std::fs::write(&input, &sjis).unwrap();
+    let screen = |input: &Path, out: &str, extra: &[&str]| {
+        let out = dir.path().join(out);
+        let o = banchi()
+            .arg("screen")
+            .arg(input)
+            .arg("-o")
+            .arg(&out)
+            .args(["--fraud", "data/sample_fraud.csv", "-q"])
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        csv_rows(&out)
+    };
+    let want = screen(&repo("data/sample_orders.csv"), "utf8.csv", &[]);
+    for label in ["shift_jis", "cp932", "sjis"] {
+        let got = screen(&input, "sjis_out.csv", &["--encoding", label]);
+        assert_eq!(got.len(), want.len());
+        // Verdicts equal row for row (input text may differ where Shift_JIS maps a dash
+        // look-alike to another).
+        let verdicts = |rows: &[Vec<String>]| -> Vec<Vec<String>> {
+            rows.iter().map(|r| r[r.len() - 7..].to_vec()).collect()
+        };
+        assert_eq!(verdicts(&got), verdicts(&want), "--encoding {label}");
+        assert_eq!(got[1][0], "A-1001", "input columns decoded");
+    }
+    // Without it: every row still comes out, each saying its address is not UTF-8.
+    let raw = screen(&input, "raw.csv", &[]);
+    assert_eq!(raw.len(), want.len());
+    let error = raw[0].iter().position(|x| x == "error").unwrap();
+    assert!(raw[1..]
+        .iter()
+        .all(|r| r[error].contains("not valid UTF-8")));
+    // An unknown label is a usage error.
+    let o = run(&["screen", "x.csv", "-o", "y.csv", "--encoding", "klingon"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -78,6 +78,11 @@ pub struct Options {
     pub chunk_rows: usize,
     /// Velocity settings.
     pub velocity: VelocitySettings,
+    /// Input text encoding for [`screen_file`] (`None`: UTF-8, read as bytes — a row that is
+    /// not valid UTF-8 gets an `error`). Any other, e.g. Shift_JIS as Excel exports it, is
+    /// decoded to UTF-8 while streaming (a byte-order mark wins over it; undecodable bytes
+    /// become U+FFFD); the output is always UTF-8.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 impl Default for Options {
@@ -89,6 +94,7 @@ impl Default for Options {
             resume: false,
             chunk_rows: 8192,
             velocity: VelocitySettings::default(),
+            encoding: None,
         }
     }
 }
@@ -168,7 +174,15 @@ pub fn screen_file(
         .or_else(|| Format::from_path(output))
         .unwrap_or(format);
     let file = File::open(input).map_err(in_io)?;
-    let reader = BufReader::with_capacity(1 << 20, file);
+    let source: Box<dyn io::Read + Send> = match opts.encoding {
+        Some(enc) if enc != encoding_rs::UTF_8 => Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(enc))
+                .build(file),
+        ),
+        _ => Box::new(file),
+    };
+    let reader = BufReader::with_capacity(1 << 20, source);
 
     let mut prepared = prepare(reader, format, opts)?;
     let header_line = prepared.header_bytes(out_format);

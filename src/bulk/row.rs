@@ -191,7 +191,10 @@ impl Ctx<'_> {
         }
         if bad_address {
             row.read_error = true;
-            row.error = Some(format!("line {}: the address is not valid UTF-8", r.line));
+            row.error = Some(format!(
+                "line {}: the address is not valid UTF-8 (Shift_JIS or EUC-JP? give the input encoding)",
+                r.line
+            ));
             return row;
         }
         let field = |i: Option<usize>| text(i.and_then(|i| sp.field(i)));

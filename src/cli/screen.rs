@@ -33,6 +33,7 @@ Examples:
   banchi screen orders.tsv -o checked.tsv --fraud fraud.idx --address-column 住所1 --address-column 住所2
   banchi screen orders.jsonl -o checked.jsonl --fraud fraud.idx --config banchi.toml --fail-on high
   banchi screen big.csv -o out.csv --fraud fraud.idx --resume     # continue after Ctrl-C
+  banchi screen excel_export.csv -o out.csv --fraud fraud.idx --encoding shift_jis
 
 Columns found by name when not given: address/住所/お届け先住所, name/氏名, phone/電話番号,
 email/メールアドレス, order_time/注文日時 (buyer columns and the time are optional).
@@ -68,6 +69,10 @@ pub struct Args {
     /// Output format; default from the output's extension, else the input's.
     #[arg(long, value_enum)]
     pub output_format: Option<FormatArg>,
+    /// Input text encoding: utf-8 (default), shift_jis (also sjis, cp932, windows-31j),
+    /// euc-jp, or any WHATWG label. Decoded to UTF-8; the output is UTF-8.
+    #[arg(long, value_name = "NAME", value_parser = parse_encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
     /// Continue an interrupted run: keep the complete rows of OUTPUT and screen the rest.
     #[arg(long)]
     pub resume: bool,
@@ -85,6 +90,17 @@ pub struct Args {
     /// No progress bar and no summary.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// `--encoding`: a WHATWG label (`shift_jis`, `sjis`, `euc-jp`, `utf-8` …) or `cp932`.
+fn parse_encoding(label: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    let label = label.trim();
+    // Windows' name for its Shift_JIS, which WHATWG lists as ms932 / windows-31j.
+    if label.eq_ignore_ascii_case("cp932") {
+        return Ok(encoding_rs::SHIFT_JIS);
+    }
+    encoding_rs::Encoding::for_label(label.as_bytes())
+        .ok_or_else(|| format!("unknown encoding `{label}` (utf-8, shift_jis, euc-jp, …)"))
 }
 
 /// `--format` values.
@@ -191,6 +207,7 @@ pub fn run(args: Args) -> Result<u8> {
             time: args.time_column.clone(),
         },
         resume: args.resume,
+        encoding: args.encoding,
         velocity: config.velocity.clone(),
         ..Options::default()
     };
