@@ -26,17 +26,25 @@ fn csv_rows(path: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// `banchi screen INPUT -o OUT --fraud data/sample_fraud.csv EXTRA…`, run from the crate root.
+fn screen_against_sample_fraud(input: &Path, out: &Path, extra: &[&str]) -> Output {
+    banchi()
+        .arg("screen")
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .args(["--fraud", "data/sample_fraud.csv"])
+        .args(extra)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn readme_command_screens_the_sample() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.csv");
-    let o = banchi()
-        .args(["screen", "data/sample_orders.csv", "-o"])
-        .arg(&out)
-        .args(["--fraud", "data/sample_fraud.csv"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
+    let o = screen_against_sample_fraud(Path::new("data/sample_orders.csv"), &out, &[]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -354,16 +362,8 @@ fn shift_jis_input_is_decoded_with_encoding() {
     std::fs::write(&input, &sjis).unwrap();
     let screen = |input: &Path, out: &str, extra: &[&str]| {
         let out = dir.path().join(out);
-        let o = banchi()
-            .arg("screen")
-            .arg(input)
-            .arg("-o")
-            .arg(&out)
-            .args(["--fraud", "data/sample_fraud.csv", "-q"])
-            .args(extra)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .unwrap();
+        let args: Vec<&str> = ["-q"].into_iter().chain(extra.iter().copied()).collect();
+        let o = screen_against_sample_fraud(input, &out, &args);
         assert_eq!(
             o.status.code(),
             Some(0),

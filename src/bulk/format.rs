@@ -62,11 +62,11 @@ impl Format {
 /// The added columns of one row, borrowed from its screening and score.
 #[derive(Debug, Default)]
 pub(super) struct Verdict<'a> {
-    pub grade: Option<&'a str>,
-    pub forwarder: Option<&'a str>,
-    pub score: Option<&'a Score>,
-    pub normalized: Option<&'a str>,
-    pub error: Option<&'a str>,
+    pub(super) grade: Option<&'a str>,
+    pub(super) forwarder: Option<&'a str>,
+    pub(super) score: Option<&'a Score>,
+    pub(super) normalized: Option<&'a str>,
+    pub(super) error: Option<&'a str>,
 }
 
 /// Writes the header line: `fields` in `format` (nothing for JSONL, which has no header).
