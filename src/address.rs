@@ -70,6 +70,15 @@ pub enum Anomaly {
     /// The written prefecture does not hold the municipality found (the parser trusted the
     /// municipality).
     PrefectureMismatch,
+    /// The municipality is followed directly by its block number and it has several towns:
+    /// which one is meant is not written (`〇〇町391-1`).
+    MissingTown,
+    /// The town was found one look-alike kanji away from what is written (己/巳, 冶/治…).
+    FuzzyTown,
+    /// The municipality was found one look-alike kanji away from what is written.
+    FuzzyCity,
+    /// The postal code written (or given) does not belong to the town parsed.
+    PostalCodeMismatch,
 }
 
 impl Anomaly {
@@ -83,6 +92,10 @@ impl Anomaly {
             Anomaly::TrailingCustomerId => "trailing_customer_id",
             Anomaly::Ambiguous => "ambiguous",
             Anomaly::PrefectureMismatch => "prefecture_mismatch",
+            Anomaly::MissingTown => "missing_town",
+            Anomaly::FuzzyTown => "fuzzy_town",
+            Anomaly::FuzzyCity => "fuzzy_city",
+            Anomaly::PostalCodeMismatch => "postal_code_mismatch",
         }
     }
 }

@@ -114,6 +114,14 @@ pub struct Weights {
     pub ambiguous: u32,
     /// The written prefecture does not hold the municipality.
     pub prefecture_mismatch: u32,
+    /// A municipality with several towns followed directly by a block number.
+    pub missing_town: u32,
+    /// The town read through one look-alike kanji.
+    pub fuzzy_town: u32,
+    /// The municipality read through one look-alike kanji.
+    pub fuzzy_city: u32,
+    /// The postal code does not belong to the parsed town (a made-up address's tell).
+    pub postal_code_mismatch: u32,
     /// The address did not parse at all (empty, too long, nothing recognised).
     pub unparseable_address: u32,
     /// 営業所止め / 営業所留め: held at a carrier's depot.
@@ -153,6 +161,10 @@ impl Default for Weights {
             trailing_customer_id: 10,
             ambiguous: 5,
             prefecture_mismatch: 10,
+            missing_town: 5,
+            fuzzy_town: 5,
+            fuzzy_city: 5,
+            postal_code_mismatch: 20,
             unparseable_address: 30,
             office_pickup: 20,
             post_office_hold: 20,

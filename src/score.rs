@@ -122,6 +122,14 @@ pub enum ReasonCode {
     Ambiguous,
     /// Anomaly: prefecture does not hold the municipality.
     PrefectureMismatch,
+    /// Anomaly: the town is not written.
+    MissingTown,
+    /// Anomaly: the town was read through a look-alike kanji.
+    FuzzyTown,
+    /// Anomaly: the municipality was read through a look-alike kanji.
+    FuzzyCity,
+    /// Anomaly: the postal code does not belong to the town.
+    PostalCodeMismatch,
     /// The address did not parse.
     UnparseableAddress,
     /// 営業所止め / 営業所留め.
@@ -162,6 +170,10 @@ impl ReasonCode {
             ReasonCode::TrailingCustomerId => "trailing_customer_id",
             ReasonCode::Ambiguous => "ambiguous",
             ReasonCode::PrefectureMismatch => "prefecture_mismatch",
+            ReasonCode::MissingTown => "missing_town",
+            ReasonCode::FuzzyTown => "fuzzy_town",
+            ReasonCode::FuzzyCity => "fuzzy_city",
+            ReasonCode::PostalCodeMismatch => "postal_code_mismatch",
             ReasonCode::UnparseableAddress => "unparseable_address",
             ReasonCode::OfficePickup => "office_pickup",
             ReasonCode::PostOfficeHold => "post_office_hold",
@@ -191,6 +203,10 @@ impl ReasonCode {
             ReasonCode::TrailingCustomerId => w.trailing_customer_id,
             ReasonCode::Ambiguous => w.ambiguous,
             ReasonCode::PrefectureMismatch => w.prefecture_mismatch,
+            ReasonCode::MissingTown => w.missing_town,
+            ReasonCode::FuzzyTown => w.fuzzy_town,
+            ReasonCode::FuzzyCity => w.fuzzy_city,
+            ReasonCode::PostalCodeMismatch => w.postal_code_mismatch,
             ReasonCode::UnparseableAddress => w.unparseable_address,
             ReasonCode::OfficePickup => w.office_pickup,
             ReasonCode::PostOfficeHold => w.post_office_hold,
@@ -251,6 +267,22 @@ impl ReasonCode {
             ReasonCode::PrefectureMismatch => (
                 "都道府県と市区町村が一致しません",
                 "the prefecture does not hold the municipality",
+            ),
+            ReasonCode::MissingTown => (
+                "町名が書かれていません",
+                "the town is not written and the municipality has several",
+            ),
+            ReasonCode::FuzzyTown => (
+                "町名に似た字の書き違いがあります",
+                "the town is written with a look-alike kanji",
+            ),
+            ReasonCode::FuzzyCity => (
+                "市区町村名に似た字の書き違いがあります",
+                "the municipality is written with a look-alike kanji",
+            ),
+            ReasonCode::PostalCodeMismatch => (
+                "郵便番号が住所と一致しません",
+                "the postal code does not belong to the address",
             ),
             ReasonCode::UnparseableAddress => {
                 ("住所として読めません", "the address could not be read")
@@ -456,6 +488,10 @@ impl Scorer {
                         Anomaly::TrailingCustomerId => ReasonCode::TrailingCustomerId,
                         Anomaly::Ambiguous => ReasonCode::Ambiguous,
                         Anomaly::PrefectureMismatch => ReasonCode::PrefectureMismatch,
+                        Anomaly::MissingTown => ReasonCode::MissingTown,
+                        Anomaly::FuzzyTown => ReasonCode::FuzzyTown,
+                        Anomaly::FuzzyCity => ReasonCode::FuzzyCity,
+                        Anomaly::PostalCodeMismatch => ReasonCode::PostalCodeMismatch,
                     };
                     out.add(code);
                 }
