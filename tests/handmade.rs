@@ -5,16 +5,19 @@
 //!   here once the parser handles it).
 //! - Japan Post's 22,200 business addresses (the real-world run, `cargo run --release
 //!   --example real_world`) must stay above the floors below: today's figures minus a small
-//!   margin, raised as the parser improves.
+//!   margin, raised as the parser improves; so must the small public peer suites of
+//!   `tests/data/peers/` (prefecture + city + town agreement).
 
 #[allow(dead_code)] // the failure details and per-class rates serve the examples
 mod support {
     pub mod handmade;
+    pub mod peer;
+    pub mod peer_suites;
     pub mod real_world;
 }
 
 use banchi::Parser;
-use support::{handmade, real_world};
+use support::{handmade, peer_suites, real_world};
 
 /// Classes whose every case must pass.
 const ASSERTED_CLASSES: &[&str] = &["town_cut"];
@@ -24,6 +27,10 @@ const FLOOR_BLOCK_LEVEL: f64 = 0.975;
 const FLOOR_TOWN_AGREES: f64 = 0.987;
 const FLOOR_BLOCK_WITH_TOWN: f64 = 0.966;
 const FLOOR_SAME_KEY: f64 = 0.995;
+
+/// Floors of the small peer suites (prefecture + city + town agreement, 0–1).
+const FLOOR_PEER_SUITES: &[(&str, f64)] =
+    &[("japanese-address-parser", 0.915), ("abr-geocoder", 0.76)];
 
 #[test]
 fn asserted_classes_pass_every_case() {
@@ -100,4 +107,19 @@ fn the_shared_tools_fold_and_numerals() {
     assert_eq!(real_world::fold("烏丸通六角下る七観音町"), "七観音町");
     assert_eq!(real_world::fold("第４７線"), "第四十七線");
     assert_eq!(real_world::fold("霞ヶ関"), "霞ケ関");
+}
+
+#[test]
+fn peer_suites_stay_above_their_floors() {
+    let reports = peer_suites::score_all();
+    assert_eq!(reports.len(), FLOOR_PEER_SUITES.len());
+    for report in reports {
+        let floor = FLOOR_PEER_SUITES
+            .iter()
+            .find(|(name, _)| *name == report.suite)
+            .map(|(_, floor)| *floor)
+            .unwrap_or_else(|| panic!("no floor for {}", report.suite));
+        assert!(report.rows >= 30, "{report}");
+        assert!(report.share() >= floor, "{report}");
+    }
 }
