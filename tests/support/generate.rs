@@ -968,7 +968,9 @@ enum Need {
 /// municipality's (the municipality-wide one first). Built once per process.
 fn postal_code_of(id: TownId) -> Option<String> {
     use banchi::gazetteer::PostalArea;
-    static CODES: OnceLock<(HashMap<TownId, [u8; 7]>, HashMap<CityId, [u8; 7]>)> = OnceLock::new();
+    /// A code per town, and per municipality.
+    type Codes = (HashMap<TownId, [u8; 7]>, HashMap<CityId, [u8; 7]>);
+    static CODES: OnceLock<Codes> = OnceLock::new();
     let (by_town, by_city) = CODES.get_or_init(|| {
         let g = Gazetteer::get();
         let (mut by_town, mut by_city) = (HashMap::new(), HashMap::new());
