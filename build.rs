@@ -16,6 +16,10 @@
 //! * `towns.bin` — one 12-byte record per town: city u16, name offset u32, name length u16,
 //!   chome min u8, chome max u8, flags u8, 0.
 //! * `town_strings.bin` — the town names, UTF-8, back to back.
+//! * `postal.fst` — 7-digit postal code (ASCII) → where it points, as postal entries (u32:
+//!   bit 31 a 大口事業所 code, bit 30 the whole municipality — low bits its city index —
+//!   else the town index). A code with one entry holds it as its value; a code with several
+//!   has `1 << 40 | offset << 16 | count` into `postings.bin`.
 
 #[allow(dead_code, unused_imports)]
 #[path = "src/normalize/mod.rs"]
@@ -166,6 +170,8 @@ fn main() {
     write_fst(&out.join("koaza.fst"), &koaza_keys, &mut postings);
     write_fst(&out.join("towns.fst"), &town_keys, &mut postings);
     write_fst(&out.join("town_names.fst"), &global_keys, &mut postings);
+    let postal = read_postal(&dir.join("postal_codes.tsv.gz"), &index_of, &town_index);
+    write_postal_fst(&out.join("postal.fst"), &postal, &mut postings);
     fs::write(out.join("towns.bin"), records).expect("write towns.bin");
     fs::write(out.join("town_strings.bin"), strings).expect("write town_strings.bin");
     let post_bytes: Vec<u8> = postings.iter().flat_map(|p| p.to_le_bytes()).collect();
@@ -345,6 +351,86 @@ fn chome_range(spec: &str) -> (u8, u8, u8) {
     } else {
         (lo, hi, 0)
     }
+}
+
+/// Postal entry flag: a 大口事業所 code (one business).
+const POSTAL_OFFICE: u32 = 1 << 31;
+/// Postal entry flag: the code covers the whole municipality (low bits: city index).
+const POSTAL_CITY: u32 = 1 << 30;
+/// FST value flag: the value is an offset and count into the postings, not one entry.
+const POSTAL_LIST: u64 = 1 << 40;
+
+/// postal_codes.tsv.gz → {7-digit code: sorted entries}. A town the town table lacks (never,
+/// when both files come from one run of the generator) is taken as its whole municipality.
+fn read_postal(
+    path: &Path,
+    index_of: &BTreeMap<&str, usize>,
+    town_index: &BTreeMap<(usize, &str), u32>,
+) -> BTreeMap<String, Vec<u32>> {
+    let file = fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .expect("gzip UTF-8 postal codes");
+    let mut codes: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for row in parse_tsv(text.as_bytes()) {
+        let (Some(postal), Some(code), Some(town), Some(kind)) =
+            (row.first(), row.get(1), row.get(2), row.get(3))
+        else {
+            continue;
+        };
+        assert!(
+            postal.len() == 7 && postal.bytes().all(|b| b.is_ascii_digit()),
+            "postal code {postal:?}"
+        );
+        let Some(&city) = index_of.get(code.as_str()) else {
+            continue;
+        };
+        // Chome written as towns of their own were folded into their base town.
+        let town_id = (!town.is_empty())
+            .then(|| {
+                town_index.get(&(city, town.as_str())).or_else(|| {
+                    let (base, _) = split_chome_name(town)?;
+                    town_index.get(&(city, base))
+                })
+            })
+            .flatten();
+        let mut entry = match town_id {
+            Some(&t) => {
+                assert!(t < POSTAL_CITY, "town index overflows a postal entry");
+                t
+            }
+            None => POSTAL_CITY | city as u32,
+        };
+        if kind == "O" {
+            entry |= POSTAL_OFFICE;
+        }
+        let list = codes.entry(postal.clone()).or_default();
+        if !list.contains(&entry) {
+            list.push(entry);
+        }
+    }
+    for list in codes.values_mut() {
+        list.sort_unstable();
+    }
+    codes
+}
+
+fn write_postal_fst(path: &Path, codes: &BTreeMap<String, Vec<u32>>, postings: &mut Vec<u32>) {
+    let mut builder = fst::MapBuilder::memory();
+    for (code, list) in codes {
+        let value = match list.as_slice() {
+            [one] => u64::from(*one),
+            _ => {
+                let v = POSTAL_LIST | ((postings.len() as u64) << 16) | list.len() as u64;
+                postings.extend_from_slice(list);
+                v
+            }
+        };
+        builder.insert(code, value).expect("codes are sorted");
+    }
+    let bytes = builder.into_inner().expect("fst built");
+    fs::write(path, bytes).expect("write postal fst");
 }
 
 fn write_fst<K: AsRef<[u8]>>(path: &Path, keys: &BTreeMap<K, Vec<u32>>, postings: &mut Vec<u32>) {

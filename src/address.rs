@@ -142,6 +142,9 @@ pub struct Address {
     pub key: String,
     /// JIS X 0402 municipality code, e.g. `13102`, when the city is known.
     pub city_code: Option<String>,
+    /// The postal code written in front of the address or given beside it, as `104-0061`.
+    #[serde(default)]
+    pub postal_code: Option<String>,
     /// Notation oddities, sorted, without repeats.
     pub anomalies: Vec<Anomaly>,
 }

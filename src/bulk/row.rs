@@ -204,7 +204,8 @@ impl Ctx<'_> {
             email: field(self.cols.email),
         };
         let time = field(self.cols.time).and_then(velocity::parse_time_minutes);
-        self.finish_row(&mut row, &address, &buyer, time, notes);
+        let postal = field(self.cols.postal);
+        self.finish_row(&mut row, &address, postal, &buyer, time, notes);
         row
     }
 
@@ -295,11 +296,12 @@ impl Ctx<'_> {
         } else {
             get(&self.keys.address).unwrap_or_default()
         };
-        let (name, phone, email, time) = (
+        let (name, phone, email, time, postal) = (
             get(&self.keys.name),
             get(&self.keys.phone),
             get(&self.keys.email),
             get(&self.keys.time),
+            get(&self.keys.postal),
         );
         let buyer = Buyer {
             name: name.as_deref(),
@@ -307,7 +309,14 @@ impl Ctx<'_> {
             email: email.as_deref(),
         };
         let time = time.as_deref().and_then(velocity::parse_time_minutes);
-        self.finish_row(&mut row, &address, &buyer, time, Vec::new());
+        self.finish_row(
+            &mut row,
+            &address,
+            postal.as_deref(),
+            &buyer,
+            time,
+            Vec::new(),
+        );
         row
     }
 
@@ -332,11 +341,12 @@ impl Ctx<'_> {
         &self,
         row: &mut Row,
         address: &str,
+        postal: Option<&str>,
         buyer: &Buyer<'_>,
         time: Option<u32>,
         mut notes: Vec<String>,
     ) {
-        let s = self.screener.check(address);
+        let s = self.screener.check_with_postal(address, postal);
         if let Some(e) = &s.error {
             notes.push(format!("address: {e}"));
         }

@@ -39,6 +39,17 @@ pub struct Args {
     /// Configuration file (score weights, thresholds, near distance).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Postal code of the address (`104-0061`), checked against it (postal_code_mismatch)
+    /// and used to find a prefecture or municipality it leaves out. Applies to every address
+    /// checked; wins over a code written in the address.
+    #[arg(long, value_name = "CODE", value_parser = parse_postal)]
+    pub postal: Option<String>,
+}
+
+fn parse_postal(code: &str) -> Result<String, String> {
+    banchi::parse::postal::PostalCode::parse(code)
+        .map(|c| c.to_string())
+        .ok_or_else(|| "a postal code is seven digits, e.g. 104-0061".to_owned())
 }
 
 /// Lines screened per parallel batch when streaming stdin.
@@ -54,7 +65,7 @@ pub fn run(args: Args) -> Result<u8> {
     let mut alert = false;
     if !args.addresses.is_empty() {
         for a in &args.addresses {
-            let s = screener.check(a);
+            let s = screener.check_with_postal(a, args.postal.as_deref());
             let score = scorer.score(&s, &Buyer::default());
             alert |= fails(&s, &score, &args.fail_on);
             let text = if args.json {
@@ -67,7 +78,13 @@ pub fn run(args: Args) -> Result<u8> {
             }
         }
     } else {
-        alert = stream(&screener, &scorer, &args.fail_on, &mut out)?;
+        alert = stream(
+            &screener,
+            &scorer,
+            &args.fail_on,
+            args.postal.as_deref(),
+            &mut out,
+        )?;
     }
     out.flush().ok();
     Ok(if alert {
@@ -82,6 +99,7 @@ fn stream(
     screener: &Screener,
     scorer: &Scorer,
     fail_on: &[FailOn],
+    postal: Option<&str>,
     out: &mut impl Write,
 ) -> Result<bool> {
     let stdin = io::stdin();
@@ -96,7 +114,10 @@ fn stream(
         let results: Vec<(String, bool)> = batch
             .par_iter()
             .map(|b| {
-                let s = screener.check_bytes(b);
+                let s = match std::str::from_utf8(b) {
+                    Ok(text) => screener.check_with_postal(text, postal),
+                    Err(_) => screener.check_bytes(b),
+                };
                 let score = scorer.score(&s, &Buyer::default());
                 (to_json(&s, &score), fails(&s, &score, fail_on))
             })
@@ -194,7 +215,11 @@ fn readable(s: &Screening, score: &Score, screener: &Screener) -> String {
     match (&s.address, &s.error) {
         (Some(a), _) => {
             o.push_str(&format!(
-                "正規化 normalized: {}  (level: {})\n",
+                "正規化 normalized: {}{}  (level: {})\n",
+                a.postal_code
+                    .as_deref()
+                    .map(|c| format!("〒{c} "))
+                    .unwrap_or_default(),
                 a.normalized_text(),
                 a.level
             ));

@@ -63,6 +63,10 @@ pub struct Args {
     /// Column holding the order time (velocity time window).
     #[arg(long, value_name = "NAME")]
     pub time_column: Option<String>,
+    /// Column holding the postal code, checked against the address (postal_code_mismatch)
+    /// and used to find a prefecture or municipality it leaves out.
+    #[arg(long, value_name = "NAME")]
+    pub postal_column: Option<String>,
     /// Input format; default from the extension (CSV when unknown).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
@@ -205,6 +209,7 @@ pub fn run(args: Args) -> Result<u8> {
             phone: args.phone_column.clone(),
             email: args.email_column.clone(),
             time: args.time_column.clone(),
+            postal: args.postal_column.clone(),
         },
         resume: args.resume,
         encoding: args.encoding,

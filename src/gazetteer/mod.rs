@@ -5,8 +5,14 @@
 //! shared read-only by every thread. Names are looked up by their matching form
 //! ([`crate::normalize::name_key`]) with prefix walks: [`Gazetteer::city_prefixes`] and
 //! [`Gazetteer::town_prefixes`] report every indexed name that starts the given text.
+//! Japan Post's postal codes are looked up by their seven digits ([`Gazetteer::postal`]).
+
+mod postal;
+
+pub use postal::{PostalArea, PostalEntries, PostalEntry};
 
 use fst::raw::{Fst, Output};
+use fst::Streamer;
 use std::sync::OnceLock;
 
 /// A prefecture (都道府県).
@@ -55,6 +61,22 @@ pub type CityId = u16;
 /// Index of a town in the town table.
 pub type TownId = u32;
 
+/// Which chome (丁目) a town has, as far as the sources tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChomeRange {
+    /// The town is not divided into chome.
+    None,
+    /// The town has chome `min..=max` (Geolonia's chome rows, else Japan Post's notes).
+    Known {
+        /// Lowest chome.
+        min: u8,
+        /// Highest chome.
+        max: u8,
+    },
+    /// Japan Post says the town has chome but no source lists which.
+    Unknown,
+}
+
 /// A town (町・大字・町丁目 base name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Town {
@@ -78,6 +100,20 @@ impl Town {
     /// True when `chome` is one of this town's chome (any, when the range is unknown).
     pub fn accepts_chome(&self, chome: u32) -> bool {
         self.has_chome() && chome >= self.chome_min as u32 && chome <= self.chome_max as u32
+    }
+
+    /// Whether the town has chome, up to which, or that nobody knows which.
+    pub fn chome_range(&self) -> ChomeRange {
+        if self.flags & 1 != 0 {
+            ChomeRange::Unknown
+        } else if self.chome_max == 0 {
+            ChomeRange::None
+        } else {
+            ChomeRange::Known {
+                min: self.chome_min,
+                max: self.chome_max,
+            }
+        }
     }
 
     /// True when Japan Post lists the town (else only Geolonia's data does).
@@ -118,6 +154,7 @@ static KOAZA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/koaza.fst"));
 static POSTINGS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/postings.bin"));
 static TOWN_RECORDS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/towns.bin"));
 static TOWN_STRINGS: &str = include_str!(concat!(env!("OUT_DIR"), "/town_strings.bin"));
+static POSTAL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/postal.fst"));
 
 const TOWN_RECORD_LEN: usize = 12;
 
@@ -127,6 +164,7 @@ pub struct Gazetteer {
     towns: Fst<&'static [u8]>,
     town_names: Fst<&'static [u8]>,
     koaza: Fst<&'static [u8]>,
+    postal: Fst<&'static [u8]>,
 }
 
 impl std::fmt::Debug for Gazetteer {
@@ -139,7 +177,7 @@ impl std::fmt::Debug for Gazetteer {
 }
 
 impl Gazetteer {
-    /// The shared gazetteer, opened on first use (it validates four FST headers; no parsing).
+    /// The shared gazetteer, opened on first use (it validates five FST headers; no parsing).
     pub fn get() -> &'static Gazetteer {
         static G: OnceLock<Gazetteer> = OnceLock::new();
         G.get_or_init(|| {
@@ -151,6 +189,7 @@ impl Gazetteer {
                 towns: open(TOWNS),
                 town_names: open(TOWN_NAMES),
                 koaza: open(KOAZA),
+                postal: open(POSTAL),
             }
         })
     }
@@ -214,6 +253,26 @@ impl Gazetteer {
     /// Calls `found(end, towns)` for every town of any city whose name starts `text`.
     pub fn any_town_prefixes(&self, text: &str, found: impl FnMut(usize, Postings)) {
         walk(&self.town_names, &[], text, found);
+    }
+}
+
+impl Gazetteer {
+    /// Where the postal code `digits` (seven ASCII digits, `1040061`) points; empty when Japan
+    /// Post does not list it.
+    pub fn postal(&self, digits: &[u8; 7]) -> PostalEntries {
+        self.postal.get(digits).map_or(PostalEntries::NONE, |out| {
+            PostalEntries::from_value(out.value())
+        })
+    }
+
+    /// Every postal code Japan Post lists, in order, with its entries.
+    pub fn postal_codes(&self) -> impl Iterator<Item = ([u8; 7], PostalEntries)> + '_ {
+        let mut stream = self.postal.stream();
+        std::iter::from_fn(move || {
+            let (key, out) = stream.next()?;
+            let code = <[u8; 7]>::try_from(key).unwrap_or([b'0'; 7]);
+            Some((code, PostalEntries::from_value(out.value())))
+        })
     }
 }
 

@@ -127,6 +127,13 @@ fn prefectures_at(text: &str, pos: usize) -> Vec<(u8, usize, bool)> {
 
 /// Finds the best location for the folded text.
 pub fn locate(text: &str) -> Location {
+    locate_near(text, &[])
+}
+
+/// [`locate`], knowing the municipalities a postal code covers (`postal_cities`, see
+/// [`super::postal`]): among equally good readings the one in them wins, and when the text
+/// names no municipality their towns are tried (the prefecture and municipality left out).
+pub fn locate_near(text: &str, postal_cities: &[CityId]) -> Location {
     let g = Gazetteer::get();
     let start = skip_spaces(text, 0);
     let mut cands: Vec<Candidate> = Vec::new();
@@ -147,6 +154,7 @@ pub fn locate(text: &str) -> Location {
         pref_readings.push((Some(code), end, full, dup));
     }
 
+    let mut city_written = false;
     for &(pref, pos, full_pref, dup_pref) in &pref_readings {
         let mut found_city = false;
         let mut city_hits: Vec<(usize, CityId)> = Vec::new();
@@ -254,6 +262,7 @@ pub fn locate(text: &str) -> Location {
                 score: s + city_len_score(end - pos),
             });
         }
+        city_written |= found_city && !mismatch;
         // Municipality left out (or only found in another prefecture): towns of the
         // prefecture.
         if !found_city || mismatch {
@@ -299,7 +308,45 @@ pub fn locate(text: &str) -> Location {
         }
     }
 
-    pick(cands)
+    if !city_written {
+        add_postal_towns(g, &mut cands, text, &pref_readings, postal_cities);
+    }
+    pick(cands, postal_cities)
+}
+
+/// The municipality left out, a postal code naming it: the towns of the code's
+/// municipalities (in the written prefecture, if any), scored like a town found in the
+/// prefecture; else the municipality alone.
+fn add_postal_towns(
+    g: &Gazetteer,
+    cands: &mut Vec<Candidate>,
+    text: &str,
+    pref_readings: &[(Option<u8>, usize, bool, bool)],
+    postal_cities: &[CityId],
+) {
+    for &(pref, pos, full_pref, dup_pref) in pref_readings {
+        for &id in postal_cities {
+            let city = g.city(id);
+            if pref.is_some_and(|p| p != city.pref) {
+                continue;
+            }
+            let base = Location {
+                pref: Some(city.pref),
+                city: Some(id),
+                duplicated_pref: dup_pref,
+                town_start: pos,
+                end: pos,
+                ..Location::default()
+            };
+            let s = score_base(pref, full_pref, false);
+            add_towns(g, cands, text, pos, base, s - 14);
+            // Above the prefecture alone: the code does name the municipality.
+            cands.push(Candidate {
+                loc: base,
+                score: s,
+            });
+        }
+    }
 }
 
 /// Positions where a town may start: at `pos`, and after a leading 大字 or 字.
@@ -511,16 +558,26 @@ fn is_katakana(c: char) -> bool {
     ('\u{30A1}'..='\u{30FA}').contains(&c)
 }
 
-fn pick(mut cands: Vec<Candidate>) -> Location {
+fn pick(mut cands: Vec<Candidate>, postal_cities: &[CityId]) -> Location {
     if cands.is_empty() {
         return Location::default();
     }
-    // Highest score; among equals, the one that explains more text.
-    cands.sort_by(|a, b| b.score.cmp(&a.score).then(b.loc.end.cmp(&a.loc.end)));
+    let in_postal = |c: &Candidate| c.loc.city.is_some_and(|id| postal_cities.contains(&id));
+    // Highest score; among equals, one in the postal code's municipalities, then the one that
+    // explains more text.
+    cands.sort_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then(in_postal(b).cmp(&in_postal(a)))
+            .then(b.loc.end.cmp(&a.loc.end))
+    });
     let best = cands[0];
-    let ambiguous = cands[1..]
-        .iter()
-        .any(|c| c.score == best.score && c.loc.end == best.loc.end && c.loc.city != best.loc.city);
+    let ambiguous = cands[1..].iter().any(|c| {
+        c.score == best.score
+            && in_postal(c) == in_postal(&best)
+            && c.loc.end == best.loc.end
+            && c.loc.city != best.loc.city
+    });
     Location {
         ambiguous,
         ..best.loc

@@ -7,10 +7,12 @@
 //! 3. [`block`] — 丁目 / 番地 / 号 (and a room folded onto them) after the town;
 //! 4. [`unit`](mod@unit) — building, floor, room and customer ID from what is left;
 //!
-//! then the parts, the level reached and the anomalies are put together here.
+//! then the parts, the level reached and the anomalies are put together here. A postal code
+//! written in front or given beside the address is checked by [`postal`].
 
 pub mod block;
 pub mod locate;
+pub mod postal;
 pub mod unit;
 
 use crate::address::{Address, Anomaly, Level};
@@ -19,6 +21,7 @@ use crate::gazetteer::{Gazetteer, TownId};
 use crate::normalize::{fold, normalize, Folded};
 use crate::segment::{Segmenter, TokenKind};
 use block::TownShape;
+use postal::{PostalCities, PostalCode};
 
 /// Parses addresses against the built-in gazetteer.
 ///
@@ -55,6 +58,27 @@ impl Parser {
     /// municipality is found. Anything else parses as far as it goes, with [`Address::level`]
     /// saying how far.
     pub fn parse(&self, input: &str) -> Result<Address, ParseError> {
+        self.parse_with_postal(input, None)
+    }
+
+    /// Parses one address given with its postal code (`104-0061`, `1040061`, `〒104-0061`),
+    /// e.g. from a column of its own. The code given wins over one written in the address; a
+    /// value that is not a whole code (empty, partial) is ignored. The code is checked
+    /// against the place parsed ([`Anomaly::PostalCodeMismatch`]) and helps find a
+    /// municipality or prefecture the address leaves out.
+    ///
+    /// ```
+    /// let parser = banchi::Parser::new();
+    /// let a = parser.parse_with_postal("銀座４丁目６番１６号", Some("104-0061")).unwrap();
+    /// assert_eq!((a.city.as_deref(), a.town.as_deref()), (Some("中央区"), Some("銀座")));
+    /// let a = parser.parse_with_postal("東京都中央区銀座4-6-16", Some("100-0001")).unwrap();
+    /// assert!(a.has(banchi::Anomaly::PostalCodeMismatch));
+    /// ```
+    pub fn parse_with_postal(
+        &self,
+        input: &str,
+        postal_code: Option<&str>,
+    ) -> Result<Address, ParseError> {
         if input.len() > MAX_INPUT_BYTES {
             return Err(ParseError::TooLong {
                 len: input.len(),
@@ -66,9 +90,11 @@ impl Parser {
             return Err(ParseError::Empty);
         }
         let folded = fold(&display);
-        let start = skip_postal_code(&folded.text);
+        let (written_code, start) = postal::read_leading(&folded.text);
+        let code = postal_code.and_then(PostalCode::parse).or(written_code);
+        let near = code.map(PostalCities::of).unwrap_or_default();
         let loc = {
-            let mut l = locate::locate(&folded.text[start..]);
+            let mut l = locate::locate_near(&folded.text[start..], near.as_slice());
             l.end += start;
             l.town_start += start;
             l
@@ -76,37 +102,11 @@ impl Parser {
         if loc.pref.is_none() && loc.city.is_none() {
             return Err(ParseError::Unrecognized);
         }
-        Ok(assemble(input, &display, &folded, loc))
-    }
-}
-
-/// Skips a leading postal code (`〒100-0001`, `100-0001`) and spaces.
-fn skip_postal_code(text: &str) -> usize {
-    let b = text.as_bytes();
-    let mut i = 0;
-    if text.starts_with('〒') {
-        i += '〒'.len_utf8();
-    }
-    while b.get(i) == Some(&b' ') {
-        i += 1;
-    }
-    let d1 = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-    let code_len = if d1 == 3 && b.get(i + 3) == Some(&b'-') {
-        let d2 = b[i + 4..].iter().take_while(|c| c.is_ascii_digit()).count();
-        (d2 == 4).then_some(8)
-    } else {
-        (d1 == 7).then_some(7)
-    };
-    match code_len {
-        Some(n) => {
-            i += n;
-            while b.get(i) == Some(&b' ') {
-                i += 1;
-            }
-            i
+        let mut a = assemble(input, &display, &folded, loc);
+        if let Some(code) = code {
+            postal::apply(code, &mut a, loc.pref, loc.city, loc.town);
         }
-        None if i > 0 && text.starts_with('〒') => i,
-        None => 0,
+        Ok(a)
     }
 }
 
@@ -296,14 +296,6 @@ fn skip_koaza(g: &Gazetteer, town: TownId, text: &str, pos: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn postal_codes_are_skipped() {
-        assert_eq!(skip_postal_code("〒100-0001 東京都"), "〒100-0001 ".len());
-        assert_eq!(skip_postal_code("1000001 東京都"), 8);
-        assert_eq!(skip_postal_code("東京都"), 0);
-        assert_eq!(skip_postal_code("1-2-3"), 0);
-    }
 
     #[test]
     fn koaza_is_stepped_over() {

@@ -964,6 +964,37 @@ enum Need {
     ChomeNoTrailingNumeral,
 }
 
+/// A postal code that belongs to the town (`104-0061`): its own area code, else one of its
+/// municipality's (the municipality-wide one first). Built once per process.
+fn postal_code_of(id: TownId) -> Option<String> {
+    use banchi::gazetteer::PostalArea;
+    /// A code per town, and per municipality.
+    type Codes = (HashMap<TownId, [u8; 7]>, HashMap<CityId, [u8; 7]>);
+    static CODES: OnceLock<Codes> = OnceLock::new();
+    let (by_town, by_city) = CODES.get_or_init(|| {
+        let g = Gazetteer::get();
+        let (mut by_town, mut by_city) = (HashMap::new(), HashMap::new());
+        for (code, entries) in g.postal_codes() {
+            for e in entries.iter().filter(|e| !e.office) {
+                match e.area {
+                    PostalArea::Town(t) => {
+                        by_town.entry(t).or_insert(code);
+                        by_city.entry(g.town(t).city).or_insert(code);
+                    }
+                    PostalArea::City(c) => {
+                        by_city.insert(c, code);
+                    }
+                }
+            }
+        }
+        (by_town, by_city)
+    });
+    let g = Gazetteer::get();
+    let code = by_town.get(&id).or_else(|| by_city.get(&g.town(id).city))?;
+    let s = std::str::from_utf8(code).ok()?;
+    Some(format!("{}-{}", s.get(..3)?, s.get(3..)?))
+}
+
 /// What the generator knows about the gazetteer: built once per process, shared by every
 /// [`Generator`].
 struct Tables {
@@ -1647,8 +1678,12 @@ impl Generator {
 
         let mut s = String::new();
         if spec.postal_code {
-            let code = format!("{:03}-{:04}", r.below(1000), r.below(10000));
-            s.push_str(&format!("{}{code} ", if r.chance(0.5) { "〒" } else { "" }));
+            // The draws of the old random code are kept so that the other cases stay the same.
+            let (_, _) = (r.below(1000), r.below(10000));
+            let mark = if r.chance(0.5) { "〒" } else { "" };
+            if let Some(code) = postal_code_of(id) {
+                s.push_str(&format!("{mark}{code} "));
+            }
         }
         if spec.spaces && r.chance(0.3) {
             s.push_str(sp(r, true));
