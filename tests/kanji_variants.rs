@@ -14,15 +14,15 @@ fn parse(s: &str) -> Address {
 }
 
 /// (city, town, chome, banchi, go) of a parse.
-fn place(
-    a: &Address,
-) -> (
-    Option<&str>,
-    Option<&str>,
+type Place<'a> = (
+    Option<&'a str>,
+    Option<&'a str>,
     Option<u32>,
-    Option<&str>,
-    Option<&str>,
-) {
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
+fn place(a: &Address) -> Place<'_> {
     (
         a.city.as_deref(),
         a.town.as_deref(),

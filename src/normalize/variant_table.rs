@@ -791,6 +791,6 @@ pub(super) static MATCH_VARIANTS: &[(char, char)] = &[
     ('脊', '背'),
     // 舘/館: Unihan kSemanticVariant; jageocoder; SKK itaiji
     ('舘', '館'),
-    // 邇/爾: curated: 和邇 (大津市) and 和爾 (天理市) write one name, the Wani clan's, with either character (both are man'yōgana for に); no source lists 邇/爾 as variants (SKK and Geolonia give 邇/迩 and 爾/尓, Unihan neither)
+    // 邇/爾: curated, no registry source (CURATED_MATCH in tools/gen_dictionaries.py)
     ('迩', '爾'),
 ];

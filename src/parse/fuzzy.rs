@@ -130,8 +130,10 @@ fn town(g: &Gazetteer, text: &str, best: Location, city: CityId) -> Option<Locat
             });
         }
     });
+    // Substitutions keep byte lengths (every look-alike is 3 bytes, tested), so an end in the
+    // substituted text is a char boundary of `text`; checked all the same.
     match fits.as_slice() {
-        [(t, end)] if *end > best.end => Some(Location {
+        [(t, end)] if *end > best.end && text.is_char_boundary(*end) => Some(Location {
             town: Some(*t),
             end: *end,
             chome: None,
@@ -166,6 +168,9 @@ fn city(g: &Gazetteer, text: &str, best: Location, pref: u8) -> Option<Location>
     let [(id, city_end)] = fits.as_slice() else {
         return None;
     };
+    if !text.is_char_boundary(*city_end) {
+        return None;
+    }
     let after = skip_spaces(text, *city_end);
     let base = Location {
         pref: Some(pref),
