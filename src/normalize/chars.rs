@@ -1,6 +1,6 @@
 //! Character classes and one-character rewrites: hyphen look-alikes, old kanji, kana folds.
 
-use super::variant_table::VARIANTS;
+use super::variant_table::{MATCH_VARIANTS, VARIANTS};
 
 /// Hyphen look-alikes that always mean a hyphen in an address (after NFKC).
 ///
@@ -41,6 +41,31 @@ pub fn modern(c: char) -> char {
     }
 }
 
+/// The matching form of a variant kanji kept apart in the display form (塩竈 and 塩釜, 飯舘 and
+/// 飯館 meet here), or the character itself. Applied after [`modern`], by the fold only.
+pub fn match_variant(c: char) -> char {
+    if (c as u32) < 0x3400 {
+        return c;
+    }
+    match MATCH_VARIANTS.binary_search_by(|&(from, _)| from.cmp(&c)) {
+        Ok(i) => MATCH_VARIANTS[i].1,
+        Err(_) => c,
+    }
+}
+
+/// True for the variation selectors, which pick a glyph of the character before them
+/// (葛󠄀 is 葛): the standardized ones (U+FE00–FE0F) and the ideographic ones of the IVD
+/// (U+E0100–E01EF). They are dropped: the glyph never changes the place.
+pub fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// True for the characters the katakana ガ stands between when it is the small ヶ written
+/// large (緑ガ丘, 七里ガ浜, すみれガ丘): kanji, and hiragana before it.
+pub fn is_kanji(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{9FFF}')
+}
+
 /// Folds spellings that name the same place: ヶ/ヵ/が/ケ → ケ and の/ノ/之 → ノ.
 ///
 /// Only for the matching form: it is applied alike to gazetteer names and to input.
@@ -59,6 +84,7 @@ pub fn is_invisible(c: char) -> bool {
             c,
             '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}' | '\u{FEFF}'
         )
+        || is_variation_selector(c)
 }
 
 /// NFKC of `c` when it is one of the characters most addresses are made of and NFKC maps it
@@ -111,6 +137,27 @@ mod tests {
             assert_ne!(from, to);
             assert_eq!(modern(to), to, "chain {from} → {to} → {}", modern(to));
         }
+    }
+
+    #[test]
+    fn match_table_is_sorted_without_chains_and_after_variants() {
+        for pair in MATCH_VARIANTS.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "unsorted near {:?}", pair);
+        }
+        for &(from, to) in MATCH_VARIANTS {
+            assert_ne!(from, to);
+            // Both sides are already in their display form, and the target is final.
+            assert_eq!(modern(from), from, "{from} is rewritten by VARIANTS");
+            assert_eq!(modern(to), to, "{to} is rewritten by VARIANTS");
+            assert_eq!(match_variant(to), to, "chain {from} → {to}");
+        }
+    }
+
+    #[test]
+    fn variation_selectors() {
+        assert!(is_variation_selector('\u{FE00}') && is_variation_selector('\u{E0100}'));
+        assert!(is_variation_selector('\u{E01EF}') && is_invisible('\u{E0101}'));
+        assert!(!is_variation_selector('葛') && !is_variation_selector('\u{E01F0}'));
     }
 
     #[test]

@@ -7,9 +7,13 @@
 //!   kanji to their modern forms (澤 → 沢), controls dropped, white space collapsed to single
 //!   spaces. Building names are cut from this form, so they keep their own numerals.
 //! * [`fold`] gives the **matching form** of a display string: kanji numerals to Arabic
-//!   digits (二十三 → 23, 一四〇六 → 1406), ヶ/ヵ/が → ケ and の/ノ/之 → ノ. Gazetteer names are
+//!   digits (二十三 → 23, 一四〇六 → 1406), ヶ/ヵ/が → ケ (and ガ between kanji, 緑ガ丘),
+//!   の/ノ/之 → ノ, and the variant kanji that the display form keeps as written because an
+//!   official name uses them (塩竈/塩釜, 飯舘/飯館: [`match_variant`]). Gazetteer names are
 //!   folded the same way when the indexes are built (see `build.rs`), so folded input meets
 //!   folded names. [`Folded::source`] maps every position back to the display form.
+//!
+//! Variation selectors (U+FE00–FE0F, U+E0100–E01EF: 葛󠄀 is 葛) are dropped from both forms.
 //!
 //! This module depends on nothing else in the crate: `build.rs` includes it to fold the
 //! gazetteer with exactly the code that folds input at run time.
@@ -18,7 +22,7 @@ mod chars;
 pub mod numerals;
 mod variant_table;
 
-pub use chars::{fold_kana, is_hyphen, modern};
+pub use chars::{fold_kana, is_hyphen, match_variant, modern};
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -188,6 +192,10 @@ pub fn fold(display: &str) -> Folded {
             i = run_end;
             continue;
         }
+        if chars::is_variation_selector(c) {
+            i += c.len_utf8();
+            continue;
+        }
         let mapped = if chars::is_contextual_hyphen(c)
             && text.ends_with(|p: char| p.is_ascii_digit())
         {
@@ -199,8 +207,10 @@ pub fn fold(display: &str) -> Folded {
             } else {
                 c
             }
+        } else if c == 'ガ' && ga_is_small_ke(display, i) {
+            'ケ'
         } else {
-            fold_kana(c)
+            fold_kana(chars::match_variant(c))
         };
         push_char(&mut text, &mut offsets, mapped, i);
         i += c.len_utf8();
@@ -210,6 +220,15 @@ pub fn fold(display: &str) -> Folded {
         offsets,
         source_len: display.len(),
     }
+}
+
+/// True when the ガ at byte `at` of `display` stands for ヶ: after a kanji or hiragana and
+/// before a kanji (緑ガ丘, すみれガ丘), not inside a katakana word (ガーデン, ススガ平).
+fn ga_is_small_ke(display: &str, at: usize) -> bool {
+    let before = display[..at].chars().next_back();
+    let after = display[at + 'ガ'.len_utf8()..].chars().next();
+    before.is_some_and(|b| chars::is_kanji(b) || ('\u{3041}'..='\u{309F}').contains(&b))
+        && after.is_some_and(chars::is_kanji)
 }
 
 fn push_char(text: &mut String, offsets: &mut Vec<u32>, c: char, source: usize) {
@@ -316,6 +335,36 @@ mod tests {
         assert_eq!(fold("1-2-3一宮").text, "1-2-3 1宮");
         assert_eq!(fold("11番地十").text, "11番地10");
         assert_eq!(fold("ひばりが丘の1").text, "ひばりケ丘ノ1");
+    }
+
+    #[test]
+    fn fold_meets_variants_the_display_keeps() {
+        // The display form keeps the official spelling; the matching form meets the other.
+        assert_eq!(normalize("塩竈市"), "塩竃市");
+        assert_eq!(name_key("塩竈市"), name_key("塩釜市"));
+        assert_eq!(normalize("飯舘村"), "飯舘村");
+        assert_eq!(name_key("飯舘村"), name_key("飯館村"));
+        assert_ne!(name_key("舟屋町"), name_key("船屋町"));
+    }
+
+    #[test]
+    fn fold_reads_ga_between_kanji_as_ke() {
+        assert_eq!(fold("緑ガ丘").text, "緑ケ丘");
+        assert_eq!(fold("すみれガ丘").text, "すみれケ丘");
+        assert_eq!(fold("ガス平").text, "ガス平");
+        assert_eq!(fold("名塩ガーデン").text, "名塩ガーデン");
+        assert_eq!(fold("ススガ平").text, "ススガ平");
+        assert_eq!(fold("緑ガ").text, "緑ガ");
+    }
+
+    #[test]
+    fn variation_selectors_are_dropped() {
+        assert_eq!(normalize("葛\u{E0100}飾区"), "葛飾区");
+        assert_eq!(normalize("辻\u{FE00}"), "辻");
+        let f = fold("葛\u{E0101}飾");
+        assert_eq!(f.text, "葛飾");
+        assert_eq!(f.source("葛".len()), "葛\u{E0101}".len());
+        assert_eq!(name_key("葛\u{E0100}飾区"), name_key("葛飾区"));
     }
 
     #[test]

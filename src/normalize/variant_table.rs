@@ -775,3 +775,22 @@ pub(super) static VARIANTS: &[(char, char)] = &[
     ('﨑', '崎'),
     ('𠮷', '吉'),
 ];
+
+/// Variant kanji folded for matching only (`fold`, not the display form), after
+/// `VARIANTS`. Sorted by the first char. Sources: Debian unicode-data
+/// 15.0.0-1 (Unihan_Variants.txt) and the sources above; see
+/// dictionaries/NOTICE.md.
+pub(super) static MATCH_VARIANTS: &[(char, char)] = &[
+    // 娄/婁: Unihan kSimplifiedVariant/kTraditionalVariant
+    ('娄', '婁'),
+    // 炮/砲: Unihan kSemanticVariant; jageocoder
+    ('炮', '砲'),
+    // 竈/釜: Geolonia regex
+    ('竃', '釜'),
+    // 脊/背: jageocoder
+    ('脊', '背'),
+    // 舘/館: Unihan kSemanticVariant; jageocoder; SKK itaiji
+    ('舘', '館'),
+    // 邇/爾: curated, no registry source (CURATED_MATCH in tools/gen_dictionaries.py)
+    ('迩', '爾'),
+];

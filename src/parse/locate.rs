@@ -36,6 +36,10 @@ pub struct Location {
     pub town_start: usize,
     /// A chome read while locating the town (Sapporo's shorthand 北3西1).
     pub chome: Option<u32>,
+    /// The town was found one look-alike kanji away (see `fuzzy`).
+    pub fuzzy_town: bool,
+    /// The municipality was found one look-alike kanji away (see `fuzzy`).
+    pub fuzzy_city: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -99,7 +103,7 @@ const KYOTO_DIRECTIONS: [&str; 10] = [
     "西入",
 ];
 
-fn skip_spaces(text: &str, mut pos: usize) -> usize {
+pub(super) fn skip_spaces(text: &str, mut pos: usize) -> usize {
     while text.as_bytes().get(pos) == Some(&b' ') {
         pos += 1;
     }
@@ -311,7 +315,9 @@ pub fn locate_near(text: &str, postal_cities: &[CityId]) -> Location {
     if !city_written {
         add_postal_towns(g, &mut cands, text, &pref_readings, postal_cities);
     }
-    pick(cands, postal_cities)
+    let best = pick(cands, postal_cities);
+    // Only on a miss: a look-alike kanji one substitution away (己/巳, 冶/治 …).
+    super::fuzzy::retry(g, text, best).unwrap_or(best)
 }
 
 /// The municipality left out, a postal code naming it: the towns of the code's
@@ -350,7 +356,7 @@ fn add_postal_towns(
 }
 
 /// Positions where a town may start: at `pos`, and after a leading 大字 or 字.
-fn town_starts(text: &str, pos: usize) -> impl Iterator<Item = usize> + '_ {
+pub(super) fn town_starts(text: &str, pos: usize) -> impl Iterator<Item = usize> + '_ {
     let mut v = [Some(pos), None];
     for prefix in ["大字", "字"] {
         if text[pos..].starts_with(prefix) {

@@ -3,7 +3,8 @@
 //! The pipeline, each stage in its own module:
 //!
 //! 1. [`crate::normalize`] — display form and folded matching form of the input;
-//! 2. [`locate`] — prefecture, municipality and town against the gazetteer;
+//! 2. [`locate`] — prefecture, municipality and town against the gazetteer (on a miss,
+//!    `fuzzy` tries a name one look-alike kanji away);
 //! 3. [`block`] — 丁目 / 番地 / 号 (and a room folded onto them) after the town;
 //! 4. [`unit`](mod@unit) — building, floor, room and customer ID from what is left;
 //!
@@ -11,6 +12,7 @@
 //! written in front or given beside the address is checked by [`postal`].
 
 pub mod block;
+mod fuzzy;
 pub mod locate;
 pub mod postal;
 pub mod unit;
@@ -214,6 +216,12 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: locate::Location) 
     }
     if loc.pref_mismatch {
         anomalies.push(Anomaly::PrefectureMismatch);
+    }
+    if loc.fuzzy_town {
+        anomalies.push(Anomaly::FuzzyTown);
+    }
+    if loc.fuzzy_city {
+        anomalies.push(Anomaly::FuzzyCity);
     }
     if a.customer_id.is_some() {
         anomalies.push(Anomaly::TrailingCustomerId);
