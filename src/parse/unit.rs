@@ -32,11 +32,11 @@ static CUSTOMER_ID: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-/// A floor: `3F`, `3階`, `B1F`, `B1`, `地下1階`, and in kanji `二階`, `地下一階`.
+/// A floor: `3F`, `3階`, `B1F`, `B1`, `地下1階`, and in kanji `二階`, `地下一階`, `八F`.
 static FLOOR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(地下|B)\s?([0-9]{1,3})\s?(F|階)?|([0-9]{1,3})\s?(?:F|階)",
-        r"|(地下)?([〇一二三四五六七八九十]{1,3})階"
+        r"|(地下)?([〇一二三四五六七八九十]{1,3})(?:階|F)"
     ))
     .expect("static regex")
 });
@@ -168,17 +168,22 @@ pub fn read(rest: &str) -> Unit {
         }
     }
 
-    if let Some(c) = ROOM_MARKED.captures(&text) {
-        if let (Some(whole), Some(m)) = (c.get(0), c.get(1).or_else(|| c.get(2))) {
-            let start = room_start(&text, m);
-            unit.room = Some(clean_room(&text[start..m.end()]));
-            let cut = if start > m.start() {
-                start
-            } else {
-                whole.start()
-            };
-            text.replace_range(cut..whole.end(), " ");
-        }
+    // `1号館`, `第2号棟` number a building of a site, not a room.
+    let marked = ROOM_MARKED.captures_iter(&text).find(|c| {
+        c.get(0)
+            .is_some_and(|w| !text[w.end()..].starts_with(['館', '棟']))
+    });
+    if let Some((whole, m)) = marked.and_then(|c| Some((c.get(0)?, c.get(1).or_else(|| c.get(2))?)))
+    {
+        let start = room_start(&text, m);
+        unit.room = Some(clean_room(&text[start..m.end()]));
+        let cut = if start > m.start() {
+            start
+        } else {
+            whole.start()
+        };
+        let range = cut..whole.end();
+        text.replace_range(range, " ");
     }
 
     if let Some((range, floor)) = find_floor(&text) {
@@ -353,9 +358,26 @@ mod tests {
         );
         assert_eq!(r("ビル 地下一階"), (s("ビル"), s("B1"), None, None));
         assert_eq!(r("ビル十二階"), (s("ビル"), s("12"), None, None));
+        assert_eq!(r("八F"), (None, s("8"), None, None));
         // A numeral that is a name is not a room: one kanji before 号 names a building.
         assert_eq!(r("第一号館"), (s("第一号館"), None, None, None));
         assert_eq!(r("三井生命ビル"), (s("三井生命ビル"), None, None, None));
+    }
+
+    #[test]
+    fn a_numbered_wing_is_not_a_room() {
+        assert_eq!(
+            r("さいたま新都心合同庁舎1号館7階"),
+            (s("さいたま新都心合同庁舎1号館"), s("7"), None, None)
+        );
+        assert_eq!(
+            r("中央合同庁舎第4号館"),
+            (s("中央合同庁舎第4号館"), None, None, None)
+        );
+        assert_eq!(
+            r("コーポ山田2号棟105号室"),
+            (s("コーポ山田2号棟"), None, s("105"), None)
+        );
     }
 
     #[test]
