@@ -154,10 +154,13 @@ pub fn fold(display: &str) -> Folded {
             break;
         };
         if numerals::is_kanji_numeral(c) {
-            let run_end = display[i..]
+            let name_end = display[i..]
                 .char_indices()
                 .find(|&(_, x)| !numerals::is_kanji_numeral(x))
                 .map_or(display.len(), |(k, _)| i + k);
+            // After a block number, a name may begin inside the run (十三千葉: 千葉).
+            let run_end =
+                i + numerals::number_len_after_block(&display[..i], &display[i..], name_end - i);
             let run = &display[i..run_end];
             let prev_digit = i > 0 && bytes[i - 1].is_ascii_digit();
             let next_digit = bytes.get(run_end).is_some_and(u8::is_ascii_digit);
@@ -189,7 +192,10 @@ pub fn fold(display: &str) -> Folded {
                     }
                 }
             }
-            i = run_end;
+            for (k, x) in display[run_end..name_end].char_indices() {
+                push_char(&mut text, &mut offsets, x, run_end + k);
+            }
+            i = name_end;
             continue;
         }
         if chars::is_variation_selector(c) {

@@ -129,6 +129,13 @@ fn marker_at(rest: &str) -> (Marker, usize) {
     (Marker::End, 0)
 }
 
+/// True when `rest` is a space and then a floor or room marker (`16 F`, `3 階`, `101 号室`):
+/// the number before it is a unit, not a block number.
+fn unit_after_space(rest: &str) -> bool {
+    rest.strip_prefix(' ')
+        .is_some_and(|after| marker_at(after).0 == Marker::Unit)
+}
+
 /// True when `rest` begins with a letter (kanji, kana, Latin): the number before it is part
 /// of a word.
 fn starts_word(rest: &str) -> bool {
@@ -171,7 +178,11 @@ pub fn read(text: &str, start: usize, shape: TownShape) -> Block {
         }
         let digits = &text[at..at + len];
         let (marker, mlen) = marker_at(&text[at + len..]);
-        if marker == Marker::Unit {
+        if marker == Marker::Unit || unit_after_space(&text[at + len..]) {
+            break;
+        }
+        if at > pos && marker == Marker::End {
+            // 第2コーポ, 第44興和ビル: an ordinal not marked as a block number begins a name.
             break;
         }
         let n: u32 = digits.parse().unwrap_or(u32::MAX);
@@ -393,6 +404,46 @@ mod tests {
         assert_eq!(parts(&b), (None, Some("1"), Some("2"), Some("301")));
         let b = read("1丁目2番 3", 0, CHOME);
         assert_eq!(parts(&b), (Some(1), Some("2"), Some("3"), None));
+    }
+
+    #[test]
+    fn a_spaced_floor_or_room_marker_ends_the_block() {
+        for (text, rest) in [
+            ("2丁目3番1号 16 F", " 16 F"),
+            ("2丁目3番1号 3 階", " 3 階"),
+            ("2丁目3番1号 101 号室", " 101 号室"),
+        ] {
+            let b = read(text, 0, CHOME);
+            assert_eq!(parts(&b), (Some(2), Some("3"), Some("1"), None), "{text}");
+            assert_eq!(&text[b.end..], rest, "{text}");
+        }
+        // Without a marker after it, a number set apart is still a room.
+        let b = read("2丁目3番1号 1601", 0, CHOME);
+        assert_eq!(parts(&b), (Some(2), Some("3"), Some("1"), Some("1601")));
+    }
+
+    #[test]
+    fn an_ordinal_after_the_block_begins_a_name() {
+        for (text, want, rest) in [
+            (
+                "12番5号第2コーポ山田",
+                (None, Some("12"), Some("5"), None),
+                "第2コーポ山田",
+            ),
+            (
+                "2番1号第44興和ビル",
+                (None, Some("2"), Some("1"), None),
+                "第44興和ビル",
+            ),
+            ("3番地第2ハイツ", (None, Some("3"), None, None), "第2ハイツ"),
+        ] {
+            let b = read(text, 0, TownShape::NO_CHOME);
+            assert_eq!(parts(&b), want, "{text}");
+            assert_eq!(&text[b.end..], rest, "{text}");
+        }
+        // 第 marked as a block number is still read.
+        let b = read("第1地割5番地", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (Some(1), Some("5"), None, None));
     }
 
     #[test]
