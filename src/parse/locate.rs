@@ -327,8 +327,47 @@ fn town_candidates<'a>(
                 hits.push((at + end, t));
             }
         });
+        add_inner_oaza_towns(g, city, text, at, &mut hits);
     }
     hits.into_iter()
+}
+
+/// Longest former-town name (旧町名) read before an inner 大字, in characters.
+const MAX_FORMER_TOWN_CHARS: usize = 8;
+
+/// Merged municipalities write 旧町名 + 大字 + 大字名 (`鎮西町大字名護屋`) where the gazetteer
+/// has `鎮西町名護屋`: towns read with the inner 大字 left out, their ends mapped back to the
+/// text. Costs nothing unless 大字 follows within a few characters.
+fn add_inner_oaza_towns(
+    g: &Gazetteer,
+    city: CityId,
+    text: &str,
+    at: usize,
+    hits: &mut Vec<(usize, TownId)>,
+) {
+    const OAZA: &str = "大字";
+    let rest = &text[at..];
+    let window = rest
+        .char_indices()
+        .nth(MAX_FORMER_TOWN_CHARS + 1)
+        .map_or(rest.len(), |(i, _)| i);
+    let Some(cut) = rest[..window].find(OAZA).filter(|&k| k > 0) else {
+        return;
+    };
+    if rest[..cut].contains(|c: char| c.is_ascii_digit() || c == ' ') {
+        return;
+    }
+    let mut joined = String::with_capacity(rest.len());
+    joined.push_str(&rest[..cut]);
+    joined.push_str(&rest[cut + OAZA.len()..]);
+    g.town_prefixes(city, &joined, |end, ids| {
+        if end <= cut {
+            return; // the former town alone is found without the cut
+        }
+        for t in ids.iter() {
+            hits.push((at + end + OAZA.len(), t));
+        }
+    });
 }
 
 fn add_towns(
