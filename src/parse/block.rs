@@ -534,6 +534,85 @@ mod tests {
     }
 
     #[test]
+    fn spaced_markers_read_like_compact_ones() {
+        for text in ["1丁目 3 番 7 号", "1 丁目 3 番 7 号", "1-3-7"] {
+            let b = read(text, 0, CHOME);
+            assert_eq!(parts(&b), (Some(1), Some("3"), Some("7"), None), "{text}");
+        }
+        let b = read("6 地割 1-1", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (Some(6), Some("1"), Some("1"), None));
+        // A floor set apart stops the block before its number.
+        let text = "1-4-10-8 F";
+        let b = read(text, 0, CHOME);
+        assert_eq!(parts(&b), (Some(1), Some("4"), Some("10"), None));
+        assert_eq!(&text[b.end..], "8 F");
+    }
+
+    #[test]
+    fn banchi_word_in_a_chome_town_reads_like_the_dashes() {
+        let dashes = read("3-24", 0, CHOME);
+        assert_eq!(parts(&dashes), (Some(3), Some("24"), None, None));
+        assert_eq!(parts(&read("3番地24", 0, CHOME)), parts(&dashes));
+        // Above the last chome, and in a town without chome, it stays a banchi.
+        let b = read("33番地24", 0, CHOME);
+        assert_eq!(parts(&b), (None, Some("33"), Some("24"), None));
+        let b = read("3番地24", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (None, Some("3"), Some("24"), None));
+        // Explicit 番…号 keeps its marks.
+        let b = read("3番24号", 0, CHOME);
+        assert_eq!(parts(&b), (None, Some("3"), Some("24"), None));
+    }
+
+    #[test]
+    fn unknown_chome_range_and_unknown_towns_prefer_banchi_above_nine() {
+        let unknown_range = TownShape {
+            has_chome: true,
+            chome_range: (1, 255),
+            unknown: false,
+        };
+        assert_eq!(read("4-5", 0, unknown_range).chome, Some(4));
+        assert_eq!(read("12-5", 0, unknown_range).chome, None);
+        assert_eq!(read("1-2-3", 0, TownShape::UNKNOWN).chome, Some(1));
+        let b = read("12-3-5", 0, TownShape::UNKNOWN);
+        assert_eq!(parts(&b), (None, Some("12"), Some("3-5"), None));
+    }
+
+    #[test]
+    fn sub_areas_and_land_without_numbers() {
+        for (text, banchi, go) in [
+            ("イ92-11", "イ92", Some("11")),
+            ("イ-17", "イ17", None),
+            ("己部54", "己54", None),
+            ("甲2145", "甲2145", None),
+            ("タ字97", "タ97", None),
+        ] {
+            let b = read(text, 0, TownShape::NO_CHOME);
+            assert_eq!(parts(&b), (None, Some(banchi), go, None), "{text}");
+        }
+        let b = read("2丁目ソ22番地", 0, CHOME);
+        assert_eq!(parts(&b), (Some(2), Some("ソ22"), None, None));
+        // A katakana word is not a sub-area.
+        assert_eq!(read("メゾン21", 0, CHOME).banchi, None);
+        let text = "国有無番地(私書箱)";
+        let b = read(text, 0, TownShape::NO_CHOME);
+        assert_eq!(b.banchi.as_deref(), Some("無番地"));
+        assert_eq!(&text[b.end..], "(私書箱)");
+    }
+
+    #[test]
+    fn a_number_glued_to_a_word_after_the_go_is_a_name() {
+        let text = "1丁目2番16号18銀行ビル";
+        let b = read(text, 0, CHOME);
+        assert_eq!(parts(&b), (Some(1), Some("2"), Some("16"), None));
+        assert_eq!(&text[b.end..], "18銀行ビル");
+        let b = read("6番7号第1生命ビル", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (None, Some("6"), Some("7"), None));
+        // A bare number after the go is still a room.
+        let b = read("1番2号101", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (None, Some("1"), Some("2"), Some("101")));
+    }
+
+    #[test]
     fn hostile_digits_are_not_blocks() {
         let long = "9".repeat(100_000);
         let b = read(&long, 0, CHOME);
