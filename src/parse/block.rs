@@ -48,10 +48,24 @@ impl TownShape {
         unknown: false,
     };
 
+    /// True when `n` reads as one of the town's chome. A town whose last chome the
+    /// gazetteer does not know (`chome_max` 255) takes only 1–9: a first number above 9 is far
+    /// more often a banchi (see ARCHITECTURE.md, "Block numbers").
     fn accepts(&self, n: u32) -> bool {
-        self.has_chome && n >= self.chome_range.0 && n <= self.chome_range.1
+        let last = if self.chome_range.1 >= UNKNOWN_LAST_CHOME {
+            LAST_GUESSED_CHOME
+        } else {
+            self.chome_range.1
+        };
+        self.has_chome && n >= self.chome_range.0 && n <= last
     }
 }
+
+/// `chome_max` of a town known to have chome whose range the sources do not give.
+const UNKNOWN_LAST_CHOME: u32 = 255;
+
+/// Highest first number read as a chome when no source gives the town's last chome.
+const LAST_GUESSED_CHOME: u32 = 9;
 
 /// Counts the numbers joined by `-`/`ノ` from `pos` (1-2-3 → 3).
 fn run_length(text: &str, pos: usize) -> usize {
@@ -129,13 +143,6 @@ fn marker_at(rest: &str) -> (Marker, usize) {
     (Marker::End, 0)
 }
 
-/// True when `rest` is a space and then a floor or room marker (`16 F`, `3 階`, `101 号室`):
-/// the number before it is a unit, not a block number.
-fn unit_after_space(rest: &str) -> bool {
-    rest.strip_prefix(' ')
-        .is_some_and(|after| marker_at(after).0 == Marker::Unit)
-}
-
 /// True when `rest` begins with a letter (kanji, kana, Latin): the number before it is part
 /// of a word.
 fn starts_word(rest: &str) -> bool {
@@ -156,6 +163,76 @@ fn digits_at(text: &str, pos: usize) -> usize {
         .count()
 }
 
+/// The marker after the number ending at `pos`, spaces allowed before a marker word
+/// (`3 番 7 号`, `6 地割`, `5 F` read like `3番7号`, `6地割`, `5F`): the marker and the
+/// bytes from `pos` to its end.
+fn marker_after(text: &str, pos: usize) -> (Marker, usize) {
+    let rest = &text[pos..];
+    let (marker, len) = marker_at(rest);
+    let spaced = skip_spaces(text, pos);
+    if marker != Marker::End || spaced == pos {
+        return (marker, len);
+    }
+    match marker_at(&text[spaced..]) {
+        (m @ (Marker::Chome | Marker::Banchi | Marker::Go | Marker::Chiwari | Marker::Unit), l) => {
+            (m, spaced - pos + l)
+        }
+        _ => (Marker::End, 0),
+    }
+}
+
+/// Letters that name a sub-area of a town before its banchi: イロハ order (`佐原イ92`), the ten
+/// stems (`和食甲2145`) and the twelve branches (`藤橋町酉部22`).
+const SUB_AREA_KANJI: &str = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥";
+const SUB_AREA_KANA: &str = "アイウエオカキクケコサシスセソタチツテトナニヌネハヒフヘホマミムメモヤユヨラリルレロワヰヱヲン";
+
+/// A sub-area letter at `pos` before a number (`イ92`, `己部54`, `イ-17`, `タ字97`, `亥 45`):
+/// the letter and the bytes up to the number. ノ is left out: it joins numbers (`1ノ2`).
+fn sub_area_at(text: &str, pos: usize) -> Option<(char, usize)> {
+    let rest = &text[pos..];
+    let letter = rest
+        .chars()
+        .next()
+        .filter(|&c| SUB_AREA_KANJI.contains(c) || SUB_AREA_KANA.contains(c))?;
+    let mut len = skip_spaces(rest, letter.len_utf8());
+    for word in ["部", "字", "-"] {
+        if rest[len..].starts_with(word) {
+            len += word.len();
+        }
+    }
+    len = skip_spaces(rest, len);
+    (digits_at(rest, len) > 0).then_some((letter, len))
+}
+
+/// True when `text[pos..]` starts with a sub-area letter and its number (`イ92`, `甲2145`):
+/// the letter belongs to the block, not to a 小字 name.
+pub fn starts_sub_area(text: &str, pos: usize) -> bool {
+    sub_area_at(text, pos).is_some()
+}
+
+/// Written in place of a banchi for land without one: (spelling, canonical value).
+const NO_NUMBER: [(&str, &str); 8] = [
+    ("官有地無番地", "無番地"),
+    ("国有地無番地", "無番地"),
+    ("官有無番地", "無番地"),
+    ("国有無番地", "無番地"),
+    ("無番地", "無番地"),
+    ("官有地番外地", "番外地"),
+    ("国有地番外地", "番外地"),
+    ("番外地", "番外地"),
+];
+
+/// True when another block number follows `pos` (after `-`/`ノ` or spaces), not the start
+/// of a name (`5番地 3ツ星ビル`).
+fn number_follows(text: &str, pos: usize) -> bool {
+    if marker_at(&text[pos..]).0 == Marker::Sep {
+        return true;
+    }
+    let at = skip_spaces(text, pos);
+    let len = digits_at(text, at);
+    len > 0 && (at == pos || !starts_word(&text[at + len..]))
+}
+
 /// Reads block numbers from `text[start..]`.
 pub fn read(text: &str, start: usize, shape: TownShape) -> Block {
     let mut block = Block {
@@ -163,80 +240,127 @@ pub fn read(text: &str, start: usize, shape: TownShape) -> Block {
         ..Block::default()
     };
     let mut pos = skip_spaces(text, start);
-    // 第1地割, 第2号: "第" before a number.
+    if let Some((word, value)) = NO_NUMBER.iter().find(|(w, _)| text[pos..].starts_with(w)) {
+        block.banchi = Some((*value).to_owned());
+        block.end = pos + word.len();
+        return block;
+    }
     let mut numbers_read = 0;
     let mut last_marked = true; // a space may follow a town or a marked number
     let mut spaced = false; // spaces came between the last marked number and this one
+    let mut previous = Marker::End; // the marker of the number read before this one
     loop {
         let mut at = pos;
-        if text[at..].starts_with('第') && digits_at(text, at + '第'.len_utf8()) > 0 {
+        // 第1地割, 第2号: "第" before a number.
+        let ordinal = text[at..].starts_with('第') && digits_at(text, at + '第'.len_utf8()) > 0;
+        if ordinal {
             at += '第'.len_utf8();
+        }
+        let mut sub_area = None;
+        if block.banchi.is_none() && digits_at(text, at) == 0 {
+            if let Some((letter, len)) = sub_area_at(text, at) {
+                sub_area = Some(letter);
+                at += len;
+            }
         }
         let len = digits_at(text, at);
         if len == 0 || len > MAX_DIGITS {
             break;
         }
         let digits = &text[at..at + len];
-        let (marker, mlen) = marker_at(&text[at + len..]);
-        if marker == Marker::Unit || unit_after_space(&text[at + len..]) {
+        let (marker, mlen) = marker_after(text, at + len);
+        if marker == Marker::Unit {
             break;
         }
-        if at > pos && marker == Marker::End {
+        if ordinal && marker == Marker::End {
             // 第2コーポ, 第44興和ビル: an ordinal not marked as a block number begins a name.
             break;
         }
         let n: u32 = digits.parse().unwrap_or(u32::MAX);
         let value = trim_zeros(digits);
-        let taken = match marker {
-            Marker::Chome | Marker::Chiwari => {
-                if block.chome.is_none() && block.banchi.is_none() {
-                    block.chome = Some(n);
-                    true
-                } else {
-                    false
-                }
+        let taken = if let Some(letter) = sub_area {
+            // イ92, 甲2145-3: the letter leads the banchi.
+            if matches!(marker, Marker::Chome | Marker::Chiwari) {
+                false
+            } else {
+                let mut banchi = String::with_capacity(letter.len_utf8() + value.len());
+                banchi.push(letter);
+                banchi.push_str(value);
+                block.banchi = Some(banchi);
+                true
             }
-            Marker::Banchi => {
-                if block.banchi.is_none() {
-                    block.banchi = Some(value.to_owned());
-                    true
-                } else {
-                    false
-                }
-            }
-            Marker::Go => {
-                if block.banchi.is_none() {
-                    block.banchi = Some(value.to_owned());
-                    true
-                } else if block.go.is_none() {
-                    block.go = Some(value.to_owned());
-                    true
-                } else {
-                    false
-                }
-            }
-            Marker::Sep | Marker::End => {
-                if !last_marked && text[pos..].starts_with(' ') {
-                    false
-                } else if marker == Marker::End && spaced && starts_word(&text[at + len..]) {
-                    // `2番 三毛ビル` folds to `2番 3毛ビル`: a number set apart from the block
-                    // and glued to a word is the start of a name, not a go or a room.
-                    false
-                } else {
-                    let run = if numbers_read == 0 {
-                        run_length(text, at)
+        } else {
+            match marker {
+                Marker::Chome | Marker::Chiwari => {
+                    if block.chome.is_none() && block.banchi.is_none() {
+                        block.chome = Some(n);
+                        true
                     } else {
-                        0
-                    };
-                    place_unmarked(&mut block, n, value, shape, numbers_read, run)
+                        false
+                    }
                 }
+                Marker::Banchi => {
+                    if block.chome.is_none()
+                        && block.banchi.is_none()
+                        && text[at + len..at + len + mlen].ends_with("番地")
+                        && shape.accepts(n)
+                        && number_follows(text, at + len + mlen)
+                    {
+                        // One town, one reading: `9番地6` in a town with a 9丁目 reads
+                        // like `9-6` (`9番6号` keeps its own marks).
+                        block.chome = Some(n);
+                        true
+                    } else if block.banchi.is_none() {
+                        block.banchi = Some(value.to_owned());
+                        true
+                    } else if block.go.is_none() && previous == Marker::Banchi {
+                        // 1300番地7番: the second 番 numbers the go.
+                        block.go = Some(value.to_owned());
+                        true
+                    } else {
+                        false
+                    }
+                }
+                Marker::Go => {
+                    if block.banchi.is_none() {
+                        block.banchi = Some(value.to_owned());
+                        true
+                    } else if block.go.is_none() {
+                        block.go = Some(value.to_owned());
+                        true
+                    } else {
+                        false
+                    }
+                }
+                Marker::Sep | Marker::End => {
+                    let glued_to_word = marker == Marker::End && starts_word(&text[at + len..]);
+                    if !last_marked && text[pos..].starts_with(' ') {
+                        false
+                    } else if glued_to_word
+                        && numbers_read > 0
+                        && (spaced || ordinal || previous == Marker::Go)
+                    {
+                        // `2番 三毛ビル`, `16号十八銀行`, `7号第一生命ビル` fold to `2番 3毛ビル`,
+                        // `16号18銀行`, `7号第1生命ビル`: a number glued to a word after the
+                        // block is the start of a name, not a go or a room.
+                        false
+                    } else {
+                        let run = if numbers_read == 0 {
+                            run_length(text, at)
+                        } else {
+                            0
+                        };
+                        place_unmarked(&mut block, n, value, shape, numbers_read, run)
+                    }
+                }
+                Marker::Unit => false,
             }
-            Marker::Unit => false,
         };
         if !taken {
             break;
         }
         numbers_read += 1;
+        previous = marker;
         pos = at + len + mlen;
         block.end = pos;
         if marker == Marker::End {
@@ -255,7 +379,8 @@ pub fn read(text: &str, start: usize, shape: TownShape) -> Block {
                 continue;
             }
             let next = skip_spaces(text, pos);
-            if next > pos && digits_at(text, next) == 0 {
+            let sub_area_next = block.banchi.is_none() && sub_area_at(text, next).is_some();
+            if next > pos && digits_at(text, next) == 0 && !sub_area_next {
                 break;
             }
             spaced = next > pos;
@@ -275,7 +400,7 @@ fn place_unmarked(
     run: usize,
 ) -> bool {
     let first = block.chome.is_none() && block.banchi.is_none() && read == 0;
-    if first && (shape.accepts(n) || (shape.unknown && run >= 3 && n < 100)) {
+    if first && (shape.accepts(n) || (shape.unknown && run >= 3 && n <= LAST_GUESSED_CHOME)) {
         block.chome = Some(n);
     } else if block.banchi.is_none() {
         block.banchi = Some(value.to_owned());
@@ -450,6 +575,85 @@ mod tests {
     fn chome_out_of_range_is_banchi() {
         let b = read("24-13", 0, CHOME);
         assert_eq!(parts(&b), (None, Some("24"), Some("13"), None));
+    }
+
+    #[test]
+    fn spaced_markers_read_like_compact_ones() {
+        for text in ["1丁目 3 番 7 号", "1 丁目 3 番 7 号", "1-3-7"] {
+            let b = read(text, 0, CHOME);
+            assert_eq!(parts(&b), (Some(1), Some("3"), Some("7"), None), "{text}");
+        }
+        let b = read("6 地割 1-1", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (Some(6), Some("1"), Some("1"), None));
+        // A floor set apart stops the block before its number.
+        let text = "1-4-10-8 F";
+        let b = read(text, 0, CHOME);
+        assert_eq!(parts(&b), (Some(1), Some("4"), Some("10"), None));
+        assert_eq!(&text[b.end..], "8 F");
+    }
+
+    #[test]
+    fn banchi_word_in_a_chome_town_reads_like_the_dashes() {
+        let dashes = read("3-24", 0, CHOME);
+        assert_eq!(parts(&dashes), (Some(3), Some("24"), None, None));
+        assert_eq!(parts(&read("3番地24", 0, CHOME)), parts(&dashes));
+        // Above the last chome, and in a town without chome, it stays a banchi.
+        let b = read("33番地24", 0, CHOME);
+        assert_eq!(parts(&b), (None, Some("33"), Some("24"), None));
+        let b = read("3番地24", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (None, Some("3"), Some("24"), None));
+        // Explicit 番…号 keeps its marks.
+        let b = read("3番24号", 0, CHOME);
+        assert_eq!(parts(&b), (None, Some("3"), Some("24"), None));
+    }
+
+    #[test]
+    fn unknown_chome_range_and_unknown_towns_prefer_banchi_above_nine() {
+        let unknown_range = TownShape {
+            has_chome: true,
+            chome_range: (1, 255),
+            unknown: false,
+        };
+        assert_eq!(read("4-5", 0, unknown_range).chome, Some(4));
+        assert_eq!(read("12-5", 0, unknown_range).chome, None);
+        assert_eq!(read("1-2-3", 0, TownShape::UNKNOWN).chome, Some(1));
+        let b = read("12-3-5", 0, TownShape::UNKNOWN);
+        assert_eq!(parts(&b), (None, Some("12"), Some("3-5"), None));
+    }
+
+    #[test]
+    fn sub_areas_and_land_without_numbers() {
+        for (text, banchi, go) in [
+            ("イ92-11", "イ92", Some("11")),
+            ("イ-17", "イ17", None),
+            ("己部54", "己54", None),
+            ("甲2145", "甲2145", None),
+            ("タ字97", "タ97", None),
+        ] {
+            let b = read(text, 0, TownShape::NO_CHOME);
+            assert_eq!(parts(&b), (None, Some(banchi), go, None), "{text}");
+        }
+        let b = read("2丁目ソ22番地", 0, CHOME);
+        assert_eq!(parts(&b), (Some(2), Some("ソ22"), None, None));
+        // A katakana word is not a sub-area.
+        assert_eq!(read("メゾン21", 0, CHOME).banchi, None);
+        let text = "国有無番地(私書箱)";
+        let b = read(text, 0, TownShape::NO_CHOME);
+        assert_eq!(b.banchi.as_deref(), Some("無番地"));
+        assert_eq!(&text[b.end..], "(私書箱)");
+    }
+
+    #[test]
+    fn a_number_glued_to_a_word_after_the_go_is_a_name() {
+        let text = "1丁目2番16号18銀行ビル";
+        let b = read(text, 0, CHOME);
+        assert_eq!(parts(&b), (Some(1), Some("2"), Some("16"), None));
+        assert_eq!(&text[b.end..], "18銀行ビル");
+        let b = read("6番7号第1生命ビル", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (None, Some("6"), Some("7"), None));
+        // A bare number after the go is still a room.
+        let b = read("1番2号101", 0, TownShape::NO_CHOME);
+        assert_eq!(parts(&b), (None, Some("1"), Some("2"), Some("101")));
     }
 
     #[test]

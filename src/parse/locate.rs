@@ -260,6 +260,7 @@ pub fn locate_near(text: &str, postal_cities: &[CityId]) -> Location {
             add_towns(g, &mut cands, text, base.end, base, s);
             add_kyoto_towns(g, &mut cands, text, base, s);
             add_sapporo_shorthand(g, &mut cands, text, base, s);
+            add_sapporo_four_numbers(g, &mut cands, text, base, s);
             // The city alone (unknown town or none).
             cands.push(Candidate {
                 loc: base,
@@ -380,8 +381,47 @@ fn town_candidates<'a>(
                 hits.push((at + end, t));
             }
         });
+        add_inner_oaza_towns(g, city, text, at, &mut hits);
     }
     hits.into_iter()
+}
+
+/// Longest former-town name (旧町名) read before an inner 大字, in characters.
+const MAX_FORMER_TOWN_CHARS: usize = 8;
+
+/// Merged municipalities write 旧町名 + 大字 + 大字名 (`鎮西町大字名護屋`) where the gazetteer
+/// has `鎮西町名護屋`: towns read with the inner 大字 left out, their ends mapped back to the
+/// text. Costs nothing unless 大字 follows within a few characters.
+fn add_inner_oaza_towns(
+    g: &Gazetteer,
+    city: CityId,
+    text: &str,
+    at: usize,
+    hits: &mut Vec<(usize, TownId)>,
+) {
+    const OAZA: &str = "大字";
+    let rest = &text[at..];
+    let window = rest
+        .char_indices()
+        .nth(MAX_FORMER_TOWN_CHARS + 1)
+        .map_or(rest.len(), |(i, _)| i);
+    let Some(cut) = rest[..window].find(OAZA).filter(|&k| k > 0) else {
+        return;
+    };
+    if rest[..cut].contains(|c: char| c.is_ascii_digit() || c == ' ') {
+        return;
+    }
+    let mut joined = String::with_capacity(rest.len());
+    joined.push_str(&rest[..cut]);
+    joined.push_str(&rest[cut + OAZA.len()..]);
+    g.town_prefixes(city, &joined, |end, ids| {
+        if end <= cut {
+            return; // the former town alone is found without the cut
+        }
+        for t in ids.iter() {
+            hits.push((at + end + OAZA.len(), t));
+        }
+    });
 }
 
 fn add_towns(
@@ -505,6 +545,62 @@ fn add_sapporo_shorthand(
         }
     });
 }
+
+/// Sapporo's four-number form: `北郷1-2-3-4` for 北郷1条2丁目3番4号, read when the town
+/// with its 条 (`北郷1条`) exists and four numbers follow the bare town name.
+fn add_sapporo_four_numbers(
+    g: &Gazetteer,
+    cands: &mut Vec<Candidate>,
+    text: &str,
+    base: Location,
+    score: i32,
+) {
+    let Some(city) = base.city else { return };
+    if !g.city(city).code.starts_with("011") {
+        return;
+    }
+    let mut found = Vec::new();
+    for (end, _) in town_candidates(g, city, text, base.end) {
+        let numbers = &text[end..];
+        let lens: Vec<usize> = numbers
+            .split('-')
+            .take(4)
+            .map(|n| n.bytes().take_while(u8::is_ascii_digit).count())
+            .collect();
+        let four = lens.len() == 4 && lens.iter().all(|&l| (1..=MAX_BLOCK_DIGITS).contains(&l));
+        if !four || lens[0] > 2 || lens[1] > 2 {
+            continue;
+        }
+        let jo = &numbers[..lens[0]];
+        let chome: u32 = numbers[lens[0] + 1..lens[0] + 1 + lens[1]]
+            .parse()
+            .unwrap_or(0);
+        let mut key = String::with_capacity(end - base.end + jo.len() + "条".len());
+        key.push_str(&text[base.end..end]);
+        key.push_str(jo);
+        key.push('条');
+        let block_at = end + lens[0] + 1 + lens[1] + 1;
+        g.town_prefixes(city, &key, |len, ids| {
+            if len == key.len() {
+                found.extend(ids.iter().map(|t| (t, chome, block_at)));
+            }
+        });
+    }
+    for (t, chome, end) in found {
+        cands.push(Candidate {
+            loc: Location {
+                town: Some(t),
+                end,
+                chome: Some(chome),
+                ..base
+            },
+            score: score + 10 + town_score(g, t, text, end),
+        });
+    }
+}
+
+/// Longest digit run read as one block number.
+const MAX_BLOCK_DIGITS: usize = 6;
 
 fn score_base(pref: Option<u8>, full_pref: bool, mismatch: bool) -> i32 {
     let mut s = 0;

@@ -19,11 +19,12 @@ pub mod unit;
 
 use crate::address::{Address, Anomaly, Level};
 use crate::error::{ParseError, MAX_INPUT_BYTES};
-use crate::gazetteer::{Gazetteer, TownId};
+use crate::gazetteer::{CityId, Gazetteer, TownId};
 use crate::normalize::{fold, normalize, Folded};
 use crate::segment::{Segmenter, TokenKind};
 use block::TownShape;
 use postal::{PostalCities, PostalCode};
+use std::sync::LazyLock;
 
 /// Parses addresses against the built-in gazetteer.
 ///
@@ -134,6 +135,8 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: locate::Location) 
 
     let mut shape = TownShape::UNKNOWN;
     let mut block_start = loc.end;
+    // The town is the gazetteer's (or the municipality has no towns to name).
+    let mut town_known = loc.town.is_some();
     if let Some(t) = loc.town {
         let town = g.town(t);
         a.town = Some(town.name.to_owned());
@@ -147,7 +150,32 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: locate::Location) 
         if g.city(town.city).code.starts_with("261") {
             block_start = locate::skip_kyoto_street(text, block_start);
         }
-        block_start = skip_koaza(g, t, text, block_start);
+        let after_town = block_start;
+        block_start = skip_koaza(g, t, folded, display, block_start);
+        if block_start > after_town {
+            // A 小字 came between: the numbers after it are its banchi, not chome.
+            shape = TownShape::NO_CHOME;
+        }
+    } else if let Some(city) = loc
+        .city
+        .filter(|_| number_follows_city(folded, display, &loc))
+    {
+        // `〇〇村1234番地`: the municipality followed directly by its block number.
+        block_start = loc.town_start;
+        match towns_of(city) {
+            CityTowns::None => town_known = true,
+            CityTowns::One(t) => {
+                let town = g.town(t);
+                a.town = Some(town.name.to_owned());
+                shape = TownShape {
+                    has_chome: town.has_chome(),
+                    chome_range: (town.chome_min as u32, town.chome_max as u32),
+                    unknown: false,
+                };
+                town_known = true;
+            }
+            CityTowns::Several => anomalies.push(Anomaly::MissingTown),
+        }
     } else if loc.city.is_some() {
         // A town the gazetteer does not know: keep the place words up to the block number
         // (or up to a building name when they run into one).
@@ -195,7 +223,7 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: locate::Location) 
     a.room = block.room.or(unit.room);
     a.customer_id = unit.customer_id;
 
-    if loc.town.is_some() {
+    if town_known {
         if a.banchi.is_some() {
             a.level = Level::Block;
             if a.floor.is_some() || a.room.is_some() {
@@ -233,6 +261,54 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: locate::Location) 
     a
 }
 
+/// True when the municipality found is followed directly by a block number written in
+/// digits (`南箕輪村3884-1`), with no town between.
+fn number_follows_city(folded: &Folded, display: &str, loc: &locate::Location) -> bool {
+    let text = folded.text.as_str();
+    let mut at = loc.town_start;
+    while text.as_bytes().get(at) == Some(&b' ') {
+        at += 1;
+    }
+    loc.town.is_none()
+        && loc.chome.is_none()
+        && text[at..].starts_with(|c: char| c.is_ascii_digit())
+        && written_digit(folded, display, at)
+}
+
+/// How many towns the gazetteer lists for a municipality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CityTowns {
+    /// None: its addresses have no town name.
+    None,
+    /// Exactly this one.
+    One(TownId),
+    /// Several.
+    Several,
+}
+
+/// The towns of every municipality (by city index), counted once on first use.
+static TOWNS_OF_CITY: LazyLock<Vec<CityTowns>> = LazyLock::new(|| {
+    let g = Gazetteer::get();
+    let mut by_city = vec![CityTowns::None; g.cities().len()];
+    for id in 0..g.town_count() as TownId {
+        let city = g.town(id).city as usize;
+        if let Some(slot) = by_city.get_mut(city) {
+            *slot = match *slot {
+                CityTowns::None => CityTowns::One(id),
+                _ => CityTowns::Several,
+            };
+        }
+    }
+    by_city
+});
+
+fn towns_of(city: CityId) -> CityTowns {
+    TOWNS_OF_CITY
+        .get(city as usize)
+        .copied()
+        .unwrap_or(CityTowns::None)
+}
+
 /// The leading words of `text` that read as a place name: lindera's tokens up to the first
 /// one that looks like a building name (katakana or Latin letters, digits, symbols).
 fn leading_place_words(text: &str) -> &str {
@@ -258,47 +334,119 @@ fn fold_pos_of(folded: &Folded, display_pos: usize) -> usize {
         .unwrap_or(folded.text.len())
 }
 
-/// Steps over a 小字 written after the town (藤橋町亥45番地, 南長野県町): one the gazetteer
-/// lists for the town (after an optional 字), else up to eight kanji or hiragana directly
-/// followed by a number.
-fn skip_koaza(g: &Gazetteer, town: TownId, text: &str, pos: usize) -> usize {
+/// Steps over a 小字 written after the town (藤橋町亥45番地, 南長野県町, 鴻池字街道下1,
+/// 大山崎町字下植野小字二階下13): one the gazetteer lists for the town (after an optional
+/// 字/小字), else a name directly followed by a number — up to eight kanji or hiragana, or,
+/// when 字/小字 marks it, up to sixteen characters of any script (`字ウチダ216`). Kanji
+/// numerals inside the name (`字二ツ池`, `字五百刈田`), folded to digits, stay in the name.
+/// A sub-area letter before the number (`イ92`, `甲2145`) is left to the block reader.
+fn skip_koaza(g: &Gazetteer, town: TownId, folded: &Folded, display: &str, pos: usize) -> usize {
+    let text = folded.text.as_str();
     let mut at = pos;
     while text.as_bytes().get(at) == Some(&b' ') {
         at += 1;
     }
-    if text[at..].starts_with(|c: char| c.is_ascii_digit()) {
+    if text[at..].starts_with(|c: char| c.is_ascii_digit()) || block::starts_sub_area(text, at) {
         return pos;
     }
+    let marker_len = KOAZA_MARKERS
+        .iter()
+        .find(|m| text[at..].starts_with(*m))
+        .map_or(0, |m| m.len());
     let mut longest = None;
-    for start in [
-        at,
-        at + if text[at..].starts_with('字') {
-            '字'.len_utf8()
-        } else {
-            0
-        },
-    ] {
+    for start in [at, at + marker_len] {
         g.koaza_prefixes(town, &text[start..], |end| {
             longest = longest.max(Some(start + end));
         });
     }
     if let Some(end) = longest {
-        return end;
+        return skip_koaza_marker(text, end);
     }
-    let rest = &text[at..];
-    for (count, (i, c)) in rest.char_indices().enumerate() {
-        if c.is_ascii_digit() || c == ' ' {
-            return if count == 0 { pos } else { at + i };
+    let marked = marker_len > 0;
+    let max_chars = if marked { 16 } else { 8 };
+    let name_start = at + marker_len;
+    let mut i = name_start;
+    let mut count = 0;
+    let mut previous_katakana = false;
+    while let Some(c) = text[i..].chars().next() {
+        if c.is_ascii_digit() {
+            let run_end = i + text[i..].bytes().take_while(u8::is_ascii_digit).count();
+            if written_digit(folded, display, i) || !name_goes_on(text, run_end) {
+                return if count == 0 { pos } else { i };
+            }
+            count += 1;
+            i = run_end;
+            previous_katakana = false;
+            continue;
         }
-        let kanji_or_hira = ('\u{3041}'..='\u{309F}').contains(&c)
+        if c == ' ' {
+            return if count == 0 { pos } else { i };
+        }
+        let katakana = ('\u{30A1}'..='\u{30FA}').contains(&c);
+        if katakana && !previous_katakana && count > 0 && block::starts_sub_area(text, i) {
+            // 宇出津タ字97: the name ends where a sub-area letter starts.
+            return i;
+        }
+        previous_katakana = katakana;
+        let name_char = ('\u{3041}'..='\u{309F}').contains(&c)
             || ('\u{4E00}'..='\u{9FFF}').contains(&c)
             || c == 'ケ'
-            || c == 'ノ';
-        if !kanji_or_hira || count >= 8 || c == '第' {
+            || c == 'ノ'
+            || (marked && katakana);
+        if !name_char || count >= max_chars || c == '第' {
             return pos;
         }
+        count += 1;
+        i += c.len_utf8();
     }
     pos
+}
+
+/// True when the folded digit at `i` was written as a digit (not a kanji numeral).
+fn written_digit(folded: &Folded, display: &str, i: usize) -> bool {
+    display
+        .as_bytes()
+        .get(folded.source(i))
+        .is_some_and(u8::is_ascii_digit)
+}
+
+/// True when the name goes on after a kanji numeral ending at `pos` (`2ツ池`, `500刈田`):
+/// a letter follows that is not a block mark (番, 号, 丁, 地割, `-`, `ノ2`).
+fn name_goes_on(text: &str, pos: usize) -> bool {
+    let rest = &text[pos..];
+    let Some(c) = rest.chars().next() else {
+        return false;
+    };
+    if ["番", "号", "丁", "地割"]
+        .iter()
+        .any(|m| rest.starts_with(m))
+    {
+        return false;
+    }
+    if c == 'ノ' {
+        return !rest['ノ'.len_utf8()..].starts_with(|d: char| d.is_ascii_digit());
+    }
+    c.is_alphabetic()
+}
+
+/// Words that mark a 小字 after a town, longest first.
+const KOAZA_MARKERS: [&str; 2] = ["小字", "字"];
+
+/// After a listed 小字, steps over a second one marked 小字 (字下植野小字二階下).
+fn skip_koaza_marker(text: &str, end: usize) -> usize {
+    if !text[end..].starts_with("小字") {
+        return end;
+    }
+    let rest = &text[end + "小字".len()..];
+    let name = rest
+        .char_indices()
+        .find(|&(_, c)| c.is_ascii_digit() || c == ' ')
+        .map_or(0, |(i, _)| i);
+    if name > 0 && rest[..name].chars().count() <= 16 {
+        end + "小字".len() + name
+    } else {
+        end
+    }
 }
 
 #[cfg(test)]
@@ -308,18 +456,59 @@ mod tests {
     #[test]
     fn koaza_is_stepped_over() {
         let p = Parser::new();
+        let parts = |a: &Address| {
+            (
+                a.town.clone(),
+                a.chome,
+                a.banchi.clone(),
+                a.go.clone(),
+                a.level,
+            )
+        };
+        // 七尾市's zodiac sub-areas (亥部) lead the banchi, written with or without 部.
         let a = p.parse("石川県七尾市藤橋町亥45番地1").unwrap_or_default();
         assert_eq!(
             (a.town.as_deref(), a.banchi.as_deref(), a.go.as_deref()),
-            (Some("藤橋町"), Some("45"), Some("1"))
+            (Some("藤橋町"), Some("亥45"), Some("1"))
         );
-        let a = p
-            .parse("石川県七尾市藤橋町 亥 四十五番地1")
-            .unwrap_or_default();
-        assert_eq!(
-            (a.banchi.as_deref(), a.go.as_deref()),
-            (Some("45"), Some("1"))
-        );
+        for other in [
+            "石川県七尾市藤橋町亥部45番地1",
+            "石川県七尾市藤橋町 亥 四十五番地1",
+        ] {
+            let b = p.parse(other).unwrap_or_default();
+            assert_eq!(parts(&b), parts(&a), "{other}");
+        }
+        // A 小字 marked with 字, any script, kanji numerals inside; the numbers after it are
+        // banchi even in a town with chome.
+        for (text, town, banchi, go) in [
+            ("兵庫県伊丹市鴻池字街道下1", "鴻池", "1", None),
+            ("兵庫県豊岡市上陰字ウチダ216番地", "上陰", "216", None),
+            (
+                "新潟県柏崎市大字茨目字二ツ池2071-1",
+                "茨目",
+                "2071",
+                Some("1"),
+            ),
+            ("愛知県安城市今本町東向山7", "今本町", "7", None),
+            (
+                "京都府乙訓郡大山崎町字下植野小字二階下13",
+                "下植野",
+                "13",
+                None,
+            ),
+        ] {
+            let a = p.parse(text).unwrap_or_default();
+            assert_eq!(
+                (
+                    a.town.as_deref(),
+                    a.chome,
+                    a.banchi.as_deref(),
+                    a.go.as_deref()
+                ),
+                (Some(town), None, Some(banchi), go),
+                "{text}"
+            );
+        }
         let a = p.parse("長野県長野市南長野県町").unwrap_or_default();
         assert_eq!(
             (a.town.as_deref(), a.building.as_deref()),
