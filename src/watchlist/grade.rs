@@ -823,6 +823,125 @@ mod tests {
         }
     }
 
+    fn flat(building: Option<&str>, room: Option<&str>) -> Address {
+        let mut a = addr(Some(4), "6", Some("16"), None, room);
+        a.building = building.map(Into::into);
+        a
+    }
+
+    #[test]
+    fn a_building_number_glued_to_the_room_is_the_same_flat_both_ways() {
+        // パレス桜22 1005号 against the parser's reading of パレス桜221005号 (パレス桜2, 21005)
+        // and of パレス桜221005 (the whole number in the name, no room), each way round.
+        let spaced = flat(Some("パレス桜22"), Some("1005"));
+        let glued = flat(Some("パレス桜2"), Some("21005"));
+        let no_room = flat(Some("パレス桜221005"), None);
+        for (listed, query) in [
+            (&spaced, &glued),
+            (&glued, &spaced),
+            (&spaced, &no_room),
+            (&no_room, &spaced),
+            (&glued, &no_room),
+        ] {
+            let l = list(ListKind::Fraud, &[("X", listed.clone())]);
+            let r = l.screen_fraud(query, &MatchOptions::default());
+            assert_eq!(r.grade, Some(Grade::Danger), "{listed:?} vs {query:?}");
+            assert_eq!(r.matches[0].matched, Basis::SameFlat);
+            assert_eq!(
+                fraud_grade(&l, query),
+                l.fraud_grade(query, &MatchOptions::default())
+            );
+        }
+    }
+
+    #[test]
+    fn other_flats_of_a_numbered_building_stay_caution() {
+        let o = MatchOptions::default();
+        let cases = [
+            // Another room of the same building.
+            (
+                flat(Some("パレス桜22"), Some("1005")),
+                flat(Some("パレス桜22"), Some("1006")),
+            ),
+            // Digits that do not line up.
+            (
+                flat(Some("パレス桜22"), Some("1005")),
+                flat(Some("パレス桜2"), Some("11005")),
+            ),
+            // Too short to tell メゾン2 room 1 from メゾン21.
+            (
+                flat(Some("メゾン2"), Some("1")),
+                flat(Some("メゾン21"), None),
+            ),
+            // No building number on either side: rooms alone decide.
+            (
+                flat(Some("黒猫ハイツ"), Some("1005")),
+                flat(None, Some("21005")),
+            ),
+            // A room that is not a number.
+            (
+                flat(Some("コーポ2"), Some("A1")),
+                flat(Some("コーポ2A"), Some("1")),
+            ),
+        ];
+        for (listed, query) in &cases {
+            for (a, b) in [(listed, query), (query, listed)] {
+                let l = list(ListKind::Fraud, &[("X", a.clone())]);
+                assert_eq!(l.fraud_grade(b, &o), Some(Grade::Caution), "{a:?} vs {b:?}");
+            }
+        }
+        // The same room is danger whatever the building's number says (names are not compared).
+        let l = list(
+            ListKind::Fraud,
+            &[("X", flat(Some("メゾン21"), Some("305")))],
+        );
+        let r = l.screen_fraud(&flat(Some("メゾン22"), Some("305")), &o);
+        assert_eq!(
+            (r.grade, r.matches[0].matched),
+            (Some(Grade::Danger), Basis::SameRoom)
+        );
+    }
+
+    /// A row of 銀座 whose town the parser did not place (kept as written, level city).
+    fn unplaced(town: &str) -> Address {
+        let mut a = addr(Some(4), "6", Some("16"), None, Some("301"));
+        a.town = Some(town.into());
+        a.level = crate::address::Level::City;
+        a.anomalies = vec![Anomaly::UnknownTown];
+        a
+    }
+
+    #[test]
+    fn a_known_town_query_finds_a_row_its_parse_did_not_place() {
+        let o = MatchOptions::default();
+        // Listed with the town unplaced (older gazetteer or parser, odd notation): a query
+        // that names the town plainly probes the fallback key of the gazetteer's name.
+        let l = list(ListKind::Fraud, &[("U", unplaced("大字銀座"))]);
+        let known = addr(Some(4), "6", Some("16"), None, Some("301"));
+        let r = l.screen_fraud(&known, &o);
+        assert_eq!(r.grade, Some(Grade::Danger));
+        assert!(r.matches[0].fallback);
+        assert_eq!(l.fraud_grade(&known, &o), Some(Grade::Danger));
+        // Near blocks in the fallback space are warnings, as in the exact space.
+        let near = addr(Some(4), "7", Some("1"), None, None);
+        assert_eq!(l.fraud_grade(&near, &o), Some(Grade::Warning));
+        assert_eq!(l.screen_fraud(&near, &o).grade, Some(Grade::Warning));
+        // The other way round: listed under the gazetteer town, queried with the town
+        // unplaced. The exact space holds gazetteer names only, which an unplaced town
+        // does not name, so it does not match (the parser's job, not the index's).
+        let l = list(
+            ListKind::Fraud,
+            &[("E", known.clone()), ("U", unplaced("架空"))],
+        );
+        assert_eq!(l.fraud_grade(&unplaced("大字銀座"), &o), None);
+        assert_eq!(l.screen_fraud(&unplaced("大字銀座"), &o).grade, None);
+        assert_eq!(l.fraud_grade(&unplaced("字架空"), &o), Some(Grade::Danger));
+        // Without any fallback row the exact lookup is the only one.
+        let l = list(ListKind::Fraud, &[("E", known.clone())]);
+        assert!(!l.has_fallback());
+        assert_eq!(l.fraud_grade(&known, &o), Some(Grade::Danger));
+    }
+
     #[test]
     fn near_blocks_are_warnings() {
         let l = list(

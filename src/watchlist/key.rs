@@ -634,6 +634,113 @@ mod tests {
         assert_eq!(BlockParts::decode(b"\x33\x2et\x00\x02"), None);
     }
 
+    fn unknown(town: Option<&str>, chome: Option<u32>, banchi: &str, go: Option<&str>) -> Address {
+        Address {
+            city_code: Some("20201".into()),
+            town: town.map(Into::into),
+            chome,
+            banchi: Some(banchi.into()),
+            go: go.map(Into::into),
+            level: Level::City,
+            anomalies: vec![Anomaly::UnknownTown],
+            ..Address::default()
+        }
+    }
+
+    #[test]
+    fn fallback_towns_fold_every_notation() {
+        let key = |t: &str| fallback_town(t).0;
+        for (a, b) in [
+            ("大字架空字北澤", "架空北沢"),
+            ("字架空", "架空"),
+            ("架空ヶ丘", "架空が丘"),
+            ("架空ケ丘", "架空ヵ丘"),
+            ("架空の森", "架空ノ森"),
+            ("架空之森", "架空ノ森"),
+            ("ｶｸｳ台", "カクウ台"),
+            ("架空 北沢", "架空北沢"),
+            ("架空二区", "架空2区"),
+        ] {
+            assert_eq!(key(a), key(b), "{a} / {b}");
+        }
+        assert_ne!(key("架空北沢"), key("架空南沢"));
+        assert_eq!(fallback_town("架空三丁目"), ("架空".to_string(), Some(3)));
+        assert_eq!(fallback_town("架空丁目"), ("架空丁目".to_string(), None));
+        assert_eq!(fallback_town(""), (String::new(), None));
+    }
+
+    #[test]
+    fn fallback_keys_live_apart_from_gazetteer_towns() {
+        let listed = unknown(Some("架空"), None, "4", Some("5"));
+        let (k, space) = BlockKey::for_list(&listed).unwrap();
+        assert_eq!(space, KeySpace::Fallback(FallbackReason::UnknownTown));
+        assert_eq!(k.as_bytes()[2], FALLBACK_MARK);
+        // The same town name as a gazetteer town is another key.
+        let mut known = listed.clone();
+        known.level = Level::Block;
+        known.anomalies.clear();
+        let (exact, space) = BlockKey::for_list(&known).unwrap();
+        assert_eq!(space, KeySpace::Exact);
+        assert_ne!(exact.as_bytes(), k.as_bytes());
+        // Fallback keys decode like any key, and their near range stays in their town.
+        let parts = BlockParts::decode(k.as_bytes()).unwrap();
+        assert_eq!(parts.display(), "4-5");
+        let (lo, hi) = k.near_range(2);
+        assert!(exact.as_bytes() < lo.as_slice() || exact.as_bytes() >= hi.as_slice());
+        // A chome written inside the town text or read as the chome gives one key.
+        let a = BlockKey::for_list(&unknown(Some("架空三丁目"), None, "4", None)).unwrap();
+        let b = BlockKey::for_list(&unknown(Some("架空"), Some(3), "4", None)).unwrap();
+        assert_eq!(a.0, b.0);
+        // A missing town is its own key: empty town text.
+        let mut missing = unknown(None, None, "1234", None);
+        missing.anomalies = vec![Anomaly::MissingTown];
+        let (m, space) = BlockKey::for_list(&missing).unwrap();
+        assert_eq!(space, KeySpace::Fallback(FallbackReason::MissingTown));
+        assert_eq!(&m.as_bytes()[2..4], &[FALLBACK_MARK, 0]);
+    }
+
+    #[test]
+    fn list_keys_say_what_is_missing() {
+        let mut ambiguous = unknown(Some("架空町"), None, "1", Some("2"));
+        ambiguous.anomalies.push(Anomaly::Ambiguous);
+        assert_eq!(BlockKey::for_list(&ambiguous), Err(KeyError::Ambiguous));
+        let mut no_banchi = unknown(Some("架空町"), None, "1", None);
+        no_banchi.banchi = None;
+        assert_eq!(BlockKey::for_list(&no_banchi), Err(KeyError::NoBanchi));
+        let mut town_level = no_banchi.clone();
+        town_level.level = Level::Town;
+        assert_eq!(BlockKey::for_list(&town_level), Err(KeyError::NoBanchi));
+        let mut no_city = unknown(Some("架空町"), None, "1", None);
+        no_city.city_code = None;
+        assert_eq!(BlockKey::for_list(&no_city), Err(KeyError::NoCity));
+    }
+
+    #[test]
+    fn queries_probe_the_fallback_space_only_when_the_list_has_one() {
+        let mut known = unknown(Some("架空"), None, "4", Some("5"));
+        known.level = Level::Block;
+        known.anomalies.clear();
+        let keys = BlockKey::for_query(&known, false);
+        assert!(keys.exact.is_some() && keys.fallback.is_none());
+        let keys = BlockKey::for_query(&known, true);
+        let (fallback, _) =
+            BlockKey::for_list(&unknown(Some("架空"), None, "4", Some("5"))).unwrap();
+        assert_eq!(keys.fallback.as_ref(), Some(&fallback));
+        assert_eq!(
+            keys.iter().map(|(_, f)| f).collect::<Vec<_>>(),
+            [false, true]
+        );
+        // An unknown town probes the fallback space only.
+        let q = unknown(Some("架空"), None, "4", Some("5"));
+        assert_eq!(BlockKey::for_query(&q, false), QueryKeys::default());
+        let keys = BlockKey::for_query(&q, true);
+        assert_eq!((keys.exact, keys.fallback), (None, Some(fallback)));
+        // An ambiguous municipality probes nothing by fallback.
+        let mut amb = known.clone();
+        amb.anomalies.push(Anomaly::Ambiguous);
+        assert!(BlockKey::for_query(&amb, true).fallback.is_none());
+    }
+
     #[test]
     fn missing_parts_are_errors() {
         let mut a = addr("銀座", None, "1", None);

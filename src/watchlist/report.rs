@@ -219,19 +219,9 @@ impl LoadReport {
         self.indexed.saturating_sub(self.fallback.total())
     }
 
-    /// A one-paragraph summary — never any address text:
-    ///
-    /// ```text
-    /// 5 rows: 3 indexed, 0 disabled, 2 rejected
-    ///   indexed: 2 exactly, 1 by fallback key (1 unknown_town, 0 missing_town)
-    ///   rejected: 1 no_block_number, 1 ambiguous_municipality
-    ///   line 4: no block number (banchi) found (resolved to town level)
-    /// ```
-    ///
-    /// The first line keeps the shape it always had (scripts read it); the `indexed:` line
-    /// follows it always, the `rejected:` counts when a row was rejected, then the rejected
-    /// rows' line numbers and reasons (at most `max_lines` of them).
-    pub fn summary(&self, max_lines: usize) -> String {
+    /// The counts of [`LoadReport::summary`] without the rejected rows' lines: the old first
+    /// line, the `indexed:` line and, when a row was rejected, the `rejected:` counts.
+    pub fn counts(&self) -> String {
         let mut s = format!(
             "{} rows: {} indexed, {} disabled, {} rejected",
             self.rows,
@@ -261,6 +251,23 @@ impl LoadReport {
             let counts: Vec<String> = counts.iter().map(|(n, c)| format!("{c} {n}")).collect();
             s.push_str(&format!("\n  rejected: {}", counts.join(", ")));
         }
+        s
+    }
+
+    /// A one-paragraph summary — never any address text:
+    ///
+    /// ```text
+    /// 5 rows: 3 indexed, 0 disabled, 2 rejected
+    ///   indexed: 2 exactly, 1 by fallback key (1 unknown_town, 0 missing_town)
+    ///   rejected: 1 no_block_number, 1 ambiguous_municipality
+    ///   line 4: no block number (banchi) found (resolved to town level)
+    /// ```
+    ///
+    /// The first line keeps the shape it always had (scripts read it); the `indexed:` line
+    /// follows it always, the `rejected:` counts when a row was rejected, then the rejected
+    /// rows' line numbers and reasons (at most `max_lines` of them).
+    pub fn summary(&self, max_lines: usize) -> String {
+        let mut s = self.counts();
         for r in self.rejected.iter().take(max_lines) {
             s.push_str(&format!("\n  line {}: {}", r.line, r.reason));
         }
