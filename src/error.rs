@@ -135,11 +135,14 @@ pub enum ListError {
     /// The reason is not one of the codes.
     #[error("unknown reason `{0}` (use one of: chargeback, credit_master, resale, unpaid, forwarding, other)")]
     UnknownReason(String),
-    /// The address does not resolve to a block, so it could never match.
+    /// The address has no municipality or no block number, so it could never match.
     #[error(
-        "the address resolves only to {0} level; a list entry needs at least a block (banchi)"
+        "the address resolves only to {0} level; a list entry needs a municipality and a block number (banchi)"
     )]
     NotABlock(crate::address::Level),
+    /// The address cannot be indexed for another reason (an ambiguous municipality…).
+    #[error("the address cannot be indexed: {0}")]
+    NotIndexable(crate::watchlist::RejectReason),
     /// The address does not parse.
     #[error("the address does not parse: {0}")]
     Unparseable(#[from] ParseError),

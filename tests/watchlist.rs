@@ -361,3 +361,130 @@ fn ids_default_to_line_numbers() {
     assert_eq!(r.fraud.matches[0].id, "3");
     assert_eq!(r.fraud.matches[0].reason, None);
 }
+
+/// Rows whose town is not in the gazetteer (黒猫… are made-up towns in real municipalities),
+/// or not written (阿智村 + its block number), and a row whose municipality is ambiguous.
+const UNKNOWN_TOWNS_CSV: &str = "\
+id,address,reason
+U-kita,長野県長野市大字黒猫字北澤４５６番地 コーポ白猫101号室,chargeback
+U-oka,長野県長野市黒猫ヶ丘三丁目4番5号,resale
+U-mori,長野県長野市黒猫の森12番地の3,unpaid
+U-vill,長野県下伊那郡阿智村1234番地,chargeback
+A-fuchu,府中市黒猫町1-2,other
+E-known,東京都世田谷区深沢3-4-5,unpaid
+N-noblock,長野県長野市黒猫北沢,other
+";
+
+fn unknown_towns() -> Watchlist {
+    Watchlist::from_csv_reader(UNKNOWN_TOWNS_CSV.as_bytes(), ListKind::Fraud, &parser()).unwrap()
+}
+
+#[test]
+fn the_load_report_counts_exact_fallback_and_rejected_rows() {
+    use banchi::watchlist::{FallbackCounts, RejectReason};
+    let l = unknown_towns();
+    let r = l.report();
+    assert_eq!((r.rows, r.indexed, r.exact(), r.disabled), (7, 5, 1, 0));
+    assert_eq!(r.fallback.total(), 4);
+    assert!(r.fallback.unknown_town >= 3, "{r:?}");
+    assert_eq!(
+        r.fallback,
+        FallbackCounts {
+            unknown_town: r.fallback.unknown_town,
+            missing_town: 4 - r.fallback.unknown_town,
+        }
+    );
+    let rejected: Vec<(u64, RejectReason)> =
+        r.rejected.iter().map(|x| (x.line, x.reason)).collect();
+    assert_eq!(
+        rejected,
+        vec![
+            (6, RejectReason::AmbiguousMunicipality),
+            (8, RejectReason::NoBlockNumber(banchi::Level::City)),
+        ]
+    );
+    let summary = r.summary(10);
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(lines[0], "7 rows: 5 indexed, 0 disabled, 2 rejected");
+    assert!(
+        lines[1].starts_with("  indexed: 1 exactly, 4 by fallback key ("),
+        "{summary}"
+    );
+    assert_eq!(
+        lines[2],
+        "  rejected: 1 ambiguous_municipality, 1 no_block_number"
+    );
+    assert!(
+        !summary.contains("黒猫") && !summary.contains("府中"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_fraud_row_with_an_unknown_town_is_danger_in_other_notations() {
+    let l = unknown_towns();
+    let p = parser();
+    let o = MatchOptions::default();
+    let cases = [
+        // 大字/字 dropped, old kanji 澤 → 沢, kanji numerals, full-width room, #room.
+        (
+            "U-kita",
+            "長野県長野市黒猫北沢四百五十六番地 コーポ白猫１０１",
+        ),
+        ("U-kita", "長野市黒猫北沢456 コーポ白猫 #101"),
+        ("U-kita", "長野県長野市字黒猫北沢456番地 コーポ白猫101"),
+        // ヶ/ケ/が, 丁目 in kanji or hyphens, 大字 inserted.
+        ("U-oka", "長野市黒猫ケ丘3-4-5"),
+        ("U-oka", "長野県長野市黒猫が丘３丁目４－５"),
+        ("U-oka", "長野県長野市大字黒猫ヶ丘三丁目四番五号"),
+        // の/ノ/之, 番地の.
+        ("U-mori", "長野県長野市黒猫ノ森12-3"),
+        ("U-mori", "長野県長野市黒猫之森十二番地三"),
+        // A municipality followed directly by its block number matches the same text.
+        ("U-vill", "長野県下伊那郡阿智村１２３４"),
+    ];
+    for (id, q) in cases {
+        let a = p.parse(q).unwrap();
+        let r = l.screen_fraud(&a, &o);
+        assert_eq!(r.grade, Some(Grade::Danger), "{q}: {r:?}");
+        assert_eq!(r.matches[0].id, id, "{q}");
+        assert!(r.matches[0].fallback, "{q}");
+        assert_eq!(l.fraud_grade(&a, &o), Some(Grade::Danger), "{q}");
+    }
+    // Near, other unit, other town, other village block: graded as in the exact space.
+    let graded = |q: &str| l.fraud_grade(&p.parse(q).unwrap(), &o);
+    assert_eq!(
+        graded("長野県長野市黒猫北沢456番地 コーポ白猫102"),
+        Some(Grade::Caution)
+    );
+    assert_eq!(graded("長野県長野市黒猫北沢457番地"), Some(Grade::Warning));
+    assert_eq!(
+        graded("長野県長野市白猫北沢456番地 コーポ白猫101号室"),
+        None
+    );
+    assert_eq!(graded("長野県長野市黒猫ヶ丘四丁目4番5号"), None);
+    assert_eq!(graded("長野県下伊那郡阿智村1240番地"), None);
+    // The ambiguous row was not indexed: neither Fuchu matches it.
+    assert_eq!(graded("東京都府中市黒猫町1-2"), None);
+}
+
+#[test]
+fn a_building_number_glued_to_the_room_is_danger_both_ways() {
+    let p = parser();
+    let o = MatchOptions::default();
+    let spaced = "東京都中央区銀座4-6-16 パレス桜22 1005号";
+    let glued = "東京都中央区銀座４丁目６番１６号 パレス桜221005号";
+    for (listed, query) in [(spaced, glued), (glued, spaced)] {
+        let csv = format!("id,address\nG1,{listed}\n");
+        let l = Watchlist::from_csv_reader(csv.as_bytes(), ListKind::Fraud, &p).unwrap();
+        let r = l.screen_fraud(&p.parse(query).unwrap(), &o);
+        assert_eq!(r.grade, Some(Grade::Danger), "{listed} / {query}: {r:?}");
+        // Another flat of the same building stays caution.
+        let other = query.replace("1005", "1006");
+        assert_eq!(
+            l.fraud_grade(&p.parse(&other).unwrap(), &o),
+            Some(Grade::Caution),
+            "{listed} / {other}"
+        );
+    }
+}

@@ -195,8 +195,11 @@ fn index_build_then_check_with_the_index() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let err = text(&out.stderr);
+    // The old count line as it was (scripts read it), the fallback count right after it.
     assert!(
-        err.contains("2 rows: 1 indexed, 0 disabled, 1 rejected"),
+        err.contains(
+            "2 rows: 1 indexed, 0 disabled, 1 rejected\n  indexed: 1 exactly, 0 by fallback key (0 unknown_town, 0 missing_town)\n"
+        ),
         "{err}"
     );
     assert!(err.contains("line 3"), "{err}");
@@ -216,7 +219,9 @@ fn index_build_then_check_with_the_index() {
     );
     let err = text(&out.stderr);
     assert!(
-        err.contains("line 3: resolved only to city level, not a block: 東京都世田谷区"),
+        err.contains(
+            "line 3: no block number (banchi) found (resolved to city level): 東京都世田谷区"
+        ),
         "{err}"
     );
     assert!(
@@ -225,6 +230,13 @@ fn index_build_then_check_with_the_index() {
     );
     let out = banchi(&["index", "info", "fraud.idx"], dir.path());
     assert!(text(&out.stdout).contains("records:  1"));
+    assert!(
+        text(&out.stdout).contains(
+            "source:   2 rows: 1 indexed, 0 disabled, 1 rejected\n  indexed: 1 exactly, 0 by fallback key"
+        ),
+        "{}",
+        text(&out.stdout)
+    );
     let out = banchi(
         &[
             "check",
@@ -375,7 +387,11 @@ fn list_commands_manage_a_file() {
         dir.path(),
     );
     assert_eq!(bad.status.code(), Some(2));
-    assert!(text(&bad.stderr).contains("at least a block"));
+    assert!(
+        text(&bad.stderr).contains("needs a municipality and a block number"),
+        "{}",
+        text(&bad.stderr)
+    );
     ok(&[
         "list",
         "disable",
@@ -442,7 +458,10 @@ fn lists_loaded_by_check_and_screen_name_rejected_rows_by_line_unless_verbose() 
         let out = banchi(args, dir.path());
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
         let err = text(&out.stderr);
-        assert!(err.contains("line 3: resolved only to city level"), "{err}");
+        assert!(
+            err.contains("line 3: no block number (banchi) found (resolved to city level)"),
+            "{err}"
+        );
         assert!(
             !err.contains("世田谷"),
             "{args:?} printed an address: {err}"
@@ -453,7 +472,9 @@ fn lists_loaded_by_check_and_screen_name_rejected_rows_by_line_unless_verbose() 
         assert!(out.status.success(), "{verbose:?}: {}", text(&out.stderr));
         let err = text(&out.stderr);
         assert!(
-            err.contains("line 3: resolved only to city level, not a block: 東京都世田谷区"),
+            err.contains(
+                "line 3: no block number (banchi) found (resolved to city level): 東京都世田谷区"
+            ),
             "{err}"
         );
         assert!(!err.contains("三軒茶屋"), "only rejected rows: {err}");
@@ -508,4 +529,41 @@ fn every_subcommand_help_has_examples_and_exit_status() {
             );
         }
     }
+}
+
+#[test]
+fn index_build_and_info_count_fallback_rows_and_check_matches_them() {
+    let dir = tempfile::tempdir().unwrap();
+    // 黒猫ヶ丘 is a made-up town of a real city: not in the gazetteer.
+    fs::write(
+        dir.path().join("fraud.csv"),
+        "id,address,reason\nU1,長野県長野市黒猫ヶ丘三丁目4番5号,chargeback\nE1,東京都世田谷区深沢3-4-5,unpaid\nA1,府中市黒猫町1-2,other\n",
+    )
+    .unwrap();
+    let out = banchi(
+        &["index", "build", "fraud.csv", "-o", "fraud.idx"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = "3 rows: 2 indexed, 0 disabled, 1 rejected\n  indexed: 1 exactly, 1 by fallback key (1 unknown_town, 0 missing_town)\n  rejected: 1 ambiguous_municipality\n  line 4: the municipality is ambiguous";
+    let err = text(&out.stderr);
+    assert!(err.contains(report), "{err}");
+    assert!(!err.contains("黒猫"), "{err}");
+    let out = banchi(&["index", "info", "fraud.idx"], dir.path());
+    let info = text(&out.stdout);
+    assert!(info.contains(&format!("source:   {report}")), "{info}");
+    let out = banchi(
+        &[
+            "check",
+            "--json",
+            "長野市黒猫ケ丘3-4-5",
+            "--fraud",
+            "fraud.idx",
+        ],
+        dir.path(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["fraud"]["grade"], "danger", "{v}");
+    assert_eq!(v["fraud"]["matches"][0]["id"], "U1");
+    assert_eq!(v["fraud"]["matches"][0]["fallback"], true);
 }

@@ -146,7 +146,24 @@ fn foreign_files_and_other_versions_are_refused() {
         index_error(&p),
         IndexError::UnsupportedVersion {
             found: 7,
-            supported: 1
+            supported: 2
+        }
+    );
+    // An index written before fallback keys (format version 1) is refused, never read, and
+    // the error says how to fix it.
+    v[8..12].copy_from_slice(&1u32.to_le_bytes());
+    fs::write(&p, &v).unwrap();
+    let e = Watchlist::open_index(&p).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("rebuild it with `banchi index build`"),
+        "{e}"
+    );
+    assert_eq!(
+        index_error(&p),
+        IndexError::UnsupportedVersion {
+            found: 1,
+            supported: 2
         }
     );
     assert!(matches!(
@@ -310,4 +327,45 @@ fn malformed_list_csvs_are_clear_errors() {
     // A stray quote inside a field is kept as text, the row still parses.
     let l = load("id,address\nA,東京都世田谷区深沢3-4-5 \"x\" \n").unwrap();
     assert_eq!(l.report().rows, 1);
+}
+
+#[test]
+fn fallback_rows_survive_the_index_file_and_list_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let parser = Parser::new();
+    let path = dir.path().join("fraud.csv");
+    let mut f = ListFile::open(&path).unwrap();
+    let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    let entry = |address| NewEntry {
+        id: None,
+        address,
+        reason: ReasonCode::Chargeback,
+        by: "fictional-agent",
+        memo: None,
+    };
+    // A town the gazetteer does not know (黒猫ヶ丘 is made up) is accepted by `list add`...
+    f.add(&parser, &entry("長野県長野市黒猫ヶ丘三丁目4番5号"), t)
+        .unwrap();
+    // ...an ambiguous municipality is not, and says why.
+    let err = f.add(&parser, &entry("府中市黒猫町1-2"), t).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ListError::NotIndexable(banchi::watchlist::RejectReason::AmbiguousMunicipality)
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("ambiguous"), "{err}");
+    f.save().unwrap();
+    let built = Watchlist::from_csv_path(&path, ListKind::Fraud, &parser).unwrap();
+    assert_eq!(built.report().fallback.unknown_town, 1);
+    let idx = dir.path().join("fraud.idx");
+    built.write_index(&idx).unwrap();
+    let loaded = Watchlist::open_index(&idx).unwrap();
+    assert_eq!(loaded.report(), built.report());
+    assert!(loaded.has_fallback());
+    for q in ["長野市黒猫ケ丘3-4-5", "長野県長野市黒猫が丘３丁目４－６"] {
+        assert_eq!(grade(&loaded, q), grade(&built, q), "{q}");
+    }
+    assert_eq!(grade(&loaded, "長野市黒猫ケ丘3-4-5"), Some(Grade::Danger));
 }

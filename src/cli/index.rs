@@ -3,8 +3,9 @@
 //! `build` parses every address of the CSV (in parallel), writes the FST and the records into
 //! one file with a format version and a checksum (atomically: a reader of the old file never
 //! sees a half-written one) and reports, on stderr, the rows it could not index — by line
-//! number, never by address unless `--verbose` asks for it. `info` checks a file and prints
-//! what it holds.
+//! number, never by address unless `--verbose` asks for it — and how many rows took a fallback
+//! key (town not in the gazetteer). `info` checks a file and prints what it holds, the same
+//! load report included.
 
 use super::lists::print_rejected_addresses;
 use anyhow::{Context, Result};
@@ -31,7 +32,7 @@ pub struct Args {
 pub enum IndexCommand {
     /// Build an index file from a list CSV.
     #[command(
-        after_help = "Examples:\n  banchi index build fraud.csv -o fraud.idx\n  banchi index build fraud.csv -o fraud.idx --max-rejected 0   # refuse any unindexable row\n  banchi index build fraud.csv -o fraud.idx --verbose          # print rejected rows' addresses\n  banchi index build forwarders.csv -o forwarders.idx --kind forwarder\n\nThe CSV needs a header with an `address` column; `id`, `reason`, `status` are\noptional (`service` is required for --kind forwarder); other columns are returned with\nevery match. Rows that do not resolve to a block are reported by line number.\n\nExit status: 0 when written (even with rejected rows, unless --max-rejected is exceeded),\n2 on a malformed CSV or an I/O error."
+        after_help = "Examples:\n  banchi index build fraud.csv -o fraud.idx\n  banchi index build fraud.csv -o fraud.idx --max-rejected 0   # refuse any unindexable row\n  banchi index build fraud.csv -o fraud.idx --verbose          # print rejected rows' addresses\n  banchi index build forwarders.csv -o forwarders.idx --kind forwarder\n\nThe CSV needs a header with an `address` column; `id`, `reason`, `status` are\noptional (`service` is required for --kind forwarder); other columns are returned with\nevery match. A row whose town is not in the gazetteer (or not written) is indexed under a\nfallback key and counted apart; rows with no municipality, no block number or an ambiguous\nmunicipality are reported by line number.\n\nExit status: 0 when written (even with rejected rows, unless --max-rejected is exceeded),\n2 on a malformed CSV or an I/O error."
     )]
     Build {
         /// The list CSV.
@@ -56,7 +57,9 @@ Examples:
   banchi index info fraud.idx
 
 Verifies the magic, format version and CRC-32, walks every block, then prints the kind,
-record and block counts, columns, size and the load report of the CSV it was built from.
+record and block counts, columns, size and the load report of the CSV it was built from
+(rows indexed exactly, by fallback key with the reason, disabled and rejected). An index
+written by an older format version is refused: rebuild it with `banchi index build`.
 
 Exit status: 0 when the file verifies, 2 when it is foreign, truncated or corrupt.")]
     Info {
@@ -100,9 +103,7 @@ pub fn run(args: Args) -> Result<u8> {
             let built = start.elapsed();
             let report = wl.report();
             if verbose {
-                let counts = report.summary(0);
-                let counts = counts.lines().next().unwrap_or_default();
-                eprintln!("banchi: {}: {counts}", list.display());
+                eprintln!("banchi: {}: {}", list.display(), report.counts());
                 print_rejected_addresses(&list, report)?;
             } else {
                 eprintln!("banchi: {}: {}", list.display(), report.summary(20));

@@ -27,8 +27,8 @@ Examples:
 Every write is atomic and taken under the list's writers' lock (.fraud.csv.lock beside
 fraud.csv), so concurrent runs queue instead of overwriting each other.
 
-Exit status: 0 done, 2 on a usage error, an unknown id, an address that does not resolve to a
-block, or an I/O error.")]
+Exit status: 0 done, 2 on a usage error, an unknown id, an address with no municipality or no
+block number (or an ambiguous municipality), or an I/O error.")]
 pub struct Args {
     #[command(subcommand)]
     pub command: ListCommand,
@@ -44,12 +44,15 @@ Examples:
   banchi list add fraud.csv '東京都中央区銀座4-6-16' --reason unpaid --by kato --memo 'order 1234' --id F-88
   banchi list add fraud.csv '東京都中央区銀座4-6-16' --reason other --by kato --index fraud.idx
 
-Prints the id it registered. Exit status: 0, or 2 when the address does not resolve to a
-block, the id is taken, or the file cannot be written.")]
+An address whose town is not in the gazetteer is accepted and indexed under a fallback key
+(the town as written), as `index build` does.
+
+Prints the id it registered. Exit status: 0, or 2 when the address has no municipality or
+no block number, the id is taken, or the file cannot be written.")]
     Add {
         /// The list file (CSV).
         list: PathBuf,
-        /// The address; it must resolve to at least a block (banchi).
+        /// The address; it needs a municipality and a block number (banchi).
         address: String,
         /// Why: chargeback, credit_master, resale, unpaid, forwarding or other.
         #[arg(long, value_parser = parse_reason)]

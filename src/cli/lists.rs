@@ -75,9 +75,7 @@ impl ListArgs {
         if !report.rejected.is_empty() {
             let label = format!("banchi: {} list {}", kind.as_str(), path.display());
             if self.verbose && !looks_like_index(path)? {
-                let counts = report.summary(0);
-                let counts = counts.lines().next().unwrap_or_default();
-                eprintln!("{label}: {counts}");
+                eprintln!("{label}: {}", report.counts());
                 print_rejected_addresses(path, report)?;
             } else {
                 eprintln!("{label}: {}", report.summary(10));

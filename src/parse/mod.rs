@@ -314,11 +314,17 @@ fn towns_of(city: CityId) -> CityTowns {
 fn leading_place_words(text: &str) -> &str {
     let mut end = 0;
     for t in Segmenter::shared().tokens(text) {
-        let building_like = matches!(t.kind, TokenKind::Number | TokenKind::Symbol)
-            || t.text
-                .chars()
-                .all(|c| ('\u{30A1}'..='\u{30FF}').contains(&c))
-            || t.text.chars().any(|c| c.is_ascii_alphanumeric());
+        // ヶ/ケ/ヵ and ノ alone join place words (架空ヶ丘, 架空ノ森): not a katakana name.
+        let joiner = t
+            .text
+            .chars()
+            .all(|c| matches!(c, 'ヶ' | 'ケ' | 'ヵ' | 'ノ'));
+        let building_like = !joiner
+            && (matches!(t.kind, TokenKind::Number | TokenKind::Symbol)
+                || t.text
+                    .chars()
+                    .all(|c| ('\u{30A1}'..='\u{30FF}').contains(&c))
+                || t.text.chars().any(|c| c.is_ascii_alphanumeric()));
         if building_like {
             break;
         }

@@ -12,7 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn temp_path(path: &Path) -> io::Result<(PathBuf, PathBuf)> {
+/// Temp names tried before giving up: a name is taken only when a killed writer left its
+/// file behind and the process id came round again.
+const TEMP_ATTEMPTS: u32 = 16;
+
+fn temp_path(path: &Path, attempt: u32) -> io::Result<(PathBuf, PathBuf)> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
@@ -23,8 +27,32 @@ fn temp_path(path: &Path) -> io::Result<(PathBuf, PathBuf)> {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
-    tmp_name.push(format!(".{}.{n}.tmp", std::process::id()));
+    if attempt == 0 {
+        tmp_name.push(format!(".{}.{n}.tmp", std::process::id()));
+    } else {
+        // The plain name is taken (a stray temp file of a killed writer whose process id
+        // has been reused): add the clock's nanoseconds.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        tmp_name.push(format!(".{}.{n}.{nanos}.tmp", std::process::id()));
+    }
     Ok((dir.join(tmp_name), dir))
+}
+
+/// Creates a new temp file beside `path`, stepping over names a killed writer left behind.
+fn create_temp(path: &Path) -> io::Result<(File, PathBuf, PathBuf)> {
+    let mut attempt = 0;
+    loop {
+        let (tmp, dir) = temp_path(path, attempt)?;
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(file) => return Ok((file, tmp, dir)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt + 1 < TEMP_ATTEMPTS => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Replaces `path` with what `write` writes, atomically and durably.
@@ -34,8 +62,7 @@ pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
 ) -> io::Result<()> {
-    let (tmp, dir) = temp_path(path)?;
-    let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+    let (file, tmp, dir) = create_temp(path)?;
     let result = (|| {
         if let Ok(meta) = fs::metadata(path) {
             fs::set_permissions(&tmp, meta.permissions())?;
@@ -128,6 +155,27 @@ mod tests {
             fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o600
         );
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn stray_temp_files_of_a_reused_process_id_are_stepped_over() {
+        // A killed writer whose process id came round again left its temp files behind
+        // under the names this process would try next.
+        let d = scratch_dir("stray");
+        let target = d.join("list.csv");
+        let next = COUNTER.load(Ordering::Relaxed);
+        for n in next..next + 4 {
+            fs::write(
+                d.join(format!(".list.csv.{}.{n}.tmp", std::process::id())),
+                "old",
+            )
+            .unwrap();
+        }
+        write_atomic(&target, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        // Only the strays are left beside it.
+        assert_eq!(entries(&d).len(), 5, "{:?}", entries(&d));
         fs::remove_dir_all(&d).unwrap();
     }
 

@@ -2,11 +2,16 @@
 //!
 //! ```text
 //! offset 0   8 bytes  magic  "BANCHIWL"
-//!        8   u32 LE   format version (1)
+//!        8   u32 LE   format version (2)
 //!       12   u32 LE   CRC-32 (IEEE) of the body
 //!       16   u64 LE   body length in bytes
 //!       24   body     (see `table`)
 //! ```
+//!
+//! Version 2 added fallback keys (rows whose town is not in the gazetteer, see
+//! [`super::key`]), the fallback counts of the load report and the building number of a
+//! record: a version-1 index keys some rows differently, so it is refused with "rebuild it
+//! with `banchi index build`", never read.
 //!
 //! Loading memory-maps the file, checks magic, version, length and checksum before anything
 //! else reads it, and refuses a foreign, truncated or corrupt file with a typed
@@ -20,8 +25,8 @@ use std::path::Path;
 
 /// First bytes of every index file.
 pub const MAGIC: [u8; 8] = *b"BANCHIWL";
-/// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The format version this build writes and reads (see the module docs for what changed).
+pub const VERSION: u32 = 2;
 /// Size of the envelope header.
 pub const HEADER_LEN: usize = 24;
 
@@ -186,14 +191,22 @@ mod tests {
 
     #[test]
     fn other_versions_are_refused() {
-        let mut img = image(b"x");
-        img[8] = 2;
-        assert_eq!(
-            check(&img),
-            Err(IndexError::UnsupportedVersion {
-                found: 2,
-                supported: 1
-            })
-        );
+        for found in [1u32, 3, 7] {
+            let mut img = image(b"x");
+            img[8..12].copy_from_slice(&found.to_le_bytes());
+            let e = check(&img).unwrap_err();
+            assert_eq!(
+                e,
+                IndexError::UnsupportedVersion {
+                    found,
+                    supported: 2
+                }
+            );
+            assert!(
+                e.to_string()
+                    .contains("rebuild it with `banchi index build`"),
+                "{e}"
+            );
+        }
     }
 }

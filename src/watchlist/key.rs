@@ -20,8 +20,43 @@
 //! numerically: "banchi within 2 of 15" is the key range from `enc(13)` to `enc(18)`. The key
 //! is built from the [`Address`] fields, not from [`Address::key`], so the municipality code
 //! stands for prefecture + city whatever spelling the input used.
+//!
+//! # Fallback keys: towns the gazetteer does not know
+//!
+//! A fraud row whose municipality and block number are found but whose town is not in the
+//! gazetteer as written (`unknown_town`), or not written at all (`missing_town`:
+//! `〇〇村1234番地`), is not dropped: it is indexed under a **fallback key**,
+//!
+//! ```text
+//! code(u16 BE) 0x01 folded-town 0x00 chome banchi go
+//! ```
+//!
+//! The `0x01` mark cannot start a gazetteer town (normalization drops control characters), so
+//! the two key spaces never collide, and the rest of the layout — hence near ranges, the
+//! node walk and the open-time validation — is the same. The town is the text as written,
+//! folded the way queries are ([`fallback_town`]): widths, kanji numerals, old kanji,
+//! `ヶ/ケ/が`, `の/ノ/之` and spaces by [`crate::normalize::name_key`], then every `大字` and
+//! `字` marker dropped, and a trailing `N丁目` moved into the chome; it is empty for a missing
+//! town. So `大字架空字北澤４５６` and `架空北沢四五六番地` share a key.
+//!
+//! Which keys a query probes ([`BlockKey::for_query`]):
+//!
+//! * a query whose town is unknown (or missing) probes the fallback space only: the exact
+//!   space holds gazetteer towns, and the parser has just said the text names none;
+//! * a query that resolves to a known town probes its exact key **and**, when the list holds
+//!   any fallback row, the fallback key of the gazetteer's name for that town: a row the
+//!   parser could not place when the list was built (its town written in a way it did not
+//!   resolve then, by an older gazetteer or parser) is still found by a query that names the
+//!   town plainly. It costs one more FST walk per query, and only on lists with fallback rows.
+//! * A query or row whose municipality is ambiguous gets no fallback key: `府中市架空町1-2`
+//!   could be in Tokyo or in Hiroshima, and a danger grade must not rest on a guess.
+//! * A row with a missing town (`阿智村1234番地`) is found by the same text, not by a query
+//!   that names a town (`阿智村大字駒場1234`): a village's 大字 each number their own blocks, so
+//!   the same banchi under an unnamed town is no evidence of the same point.
 
-use crate::address::Address;
+use crate::address::{Address, Anomaly, Level};
+use crate::normalize::name_key;
+use crate::watchlist::report::FallbackReason;
 
 /// Tag of an absent part.
 pub(crate) const TAG_NONE: u8 = 0x01;
@@ -33,6 +68,36 @@ pub(crate) const TAG_NUM16: u8 = 0x03;
 pub(crate) const TAG_NUM32: u8 = 0x04;
 /// Tag of a non-numeric part (followed by its bytes and `0x00`).
 pub(crate) const TAG_TEXT: u8 = 0x05;
+/// First byte after the municipality code of a fallback key (see the module docs).
+pub(crate) const FALLBACK_MARK: u8 = 0x01;
+
+/// The town of a fallback key: `text` folded like queries ([`name_key`]), every `大字` and
+/// `字` marker dropped, and a trailing `N丁目` split off as the chome (returned beside it).
+///
+/// ```
+/// use banchi::watchlist::key::fallback_town;
+/// assert_eq!(fallback_town("大字架空字北澤"), ("架空北沢".to_string(), None));
+/// assert_eq!(fallback_town("架空ヶ丘三丁目"), ("架空ケ丘".to_string(), Some(3)));
+/// assert_eq!(fallback_town("架空の森"), fallback_town("架空之森"));
+/// ```
+pub fn fallback_town(text: &str) -> (String, Option<u32>) {
+    let mut folded = name_key(text);
+    if folded.contains('字') {
+        folded = folded.replace("大字", "").replace('字', "");
+    }
+    let chome = folded.strip_suffix("丁目").and_then(|head| {
+        let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let n: u32 = head.get(head.len() - digits..)?.parse().ok()?;
+        Some((head.len() - digits, n))
+    });
+    match chome {
+        Some((end, n)) => {
+            folded.truncate(end);
+            (folded, Some(n))
+        }
+        None => (folded, None),
+    }
+}
 
 /// One chome / banchi / go part as it sorts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +209,45 @@ pub enum KeyError {
     NoBanchi,
     /// A name holds a NUL byte, which the key uses as a separator.
     Nul,
+    /// The municipality is ambiguous and the town is not known (no fallback key).
+    Ambiguous,
+}
+
+/// Which key space a key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySpace {
+    /// Keyed by a gazetteer town.
+    Exact,
+    /// Keyed by the town as written (see the module docs), and why.
+    Fallback(FallbackReason),
+}
+
+/// The keys a query probes: its exact key and/or a fallback key (see the module docs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryKeys {
+    /// The gazetteer town's key, when the query resolved to a block.
+    pub exact: Option<BlockKey>,
+    /// The fallback key, when the list holds fallback rows and the query has one.
+    pub fallback: Option<BlockKey>,
+}
+
+impl QueryKeys {
+    /// The keys present, each with whether it is the fallback key.
+    pub fn iter(&self) -> impl Iterator<Item = (&BlockKey, bool)> + '_ {
+        self.exact
+            .iter()
+            .map(|k| (k, false))
+            .chain(self.fallback.iter().map(|k| (k, true)))
+    }
+}
+
+/// The municipality code of `addr` as the key's `u16`.
+fn city_code(addr: &Address) -> Result<u16, KeyError> {
+    let code = addr.city_code.as_deref().ok_or(KeyError::NoCity)?;
+    (code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| code.parse().ok())
+        .flatten()
+        .ok_or(KeyError::NoCity)
 }
 
 /// The block key of an address, split where lookups need it.
@@ -160,25 +264,94 @@ pub struct BlockKey {
 impl BlockKey {
     /// Builds the key of `addr`'s block. Needs the municipality code, the town and the banchi.
     pub fn from_address(addr: &Address) -> Result<BlockKey, KeyError> {
-        let code = addr.city_code.as_deref().ok_or(KeyError::NoCity)?;
-        let code: u16 = (code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| code.parse().ok())
-            .flatten()
-            .ok_or(KeyError::NoCity)?;
+        let code = city_code(addr)?;
         let town = addr.town.as_deref().ok_or(KeyError::NoTown)?;
+        Self::build(code, None, town, addr.chome, addr)
+    }
+
+    /// Builds the fallback key of `addr`'s block with `town` as its town text (the text as
+    /// written for an unknown town, the gazetteer name for a query's probe, `""` for a
+    /// missing town). Needs the municipality code and the banchi.
+    pub fn fallback(addr: &Address, town: &str) -> Result<BlockKey, KeyError> {
+        let code = city_code(addr)?;
+        let (town, chome_in_town) = fallback_town(town);
+        Self::build(
+            code,
+            Some(FALLBACK_MARK),
+            &town,
+            addr.chome.or(chome_in_town),
+            addr,
+        )
+    }
+
+    /// The key a list row is indexed under, and its key space: the exact key when the row
+    /// resolved to a block, else the fallback key when the municipality (unambiguous) and
+    /// a banchi were found. The error says what is missing.
+    pub fn for_list(addr: &Address) -> Result<(BlockKey, KeySpace), KeyError> {
+        city_code(addr)?;
+        if addr.level >= Level::Block {
+            return Ok((Self::from_address(addr)?, KeySpace::Exact));
+        }
+        if addr.banchi.as_deref().is_none_or(str::is_empty) {
+            return Err(KeyError::NoBanchi);
+        }
+        if addr.level != Level::City {
+            // A known town without a block number never reaches here (no banchi); anything
+            // else below a block is not a place we can key.
+            return Err(KeyError::NoBanchi);
+        }
+        if addr.has(Anomaly::Ambiguous) {
+            return Err(KeyError::Ambiguous);
+        }
+        let (town, reason) = match addr.town.as_deref() {
+            Some(t) if !t.is_empty() => (t, FallbackReason::UnknownTown),
+            _ => ("", FallbackReason::MissingTown),
+        };
+        Ok((Self::fallback(addr, town)?, KeySpace::Fallback(reason)))
+    }
+
+    /// The keys a query probes (see the module docs). `list_has_fallback` says whether the
+    /// list holds any fallback row: without one, no fallback key is built (no allocation).
+    pub fn for_query(addr: &Address, list_has_fallback: bool) -> QueryKeys {
+        if addr.level >= Level::Block {
+            let exact = Self::from_address(addr).ok();
+            let fallback = (list_has_fallback && !addr.has(Anomaly::Ambiguous))
+                .then(|| addr.town.as_deref().map(|t| Self::fallback(addr, t).ok()))
+                .flatten()
+                .flatten();
+            return QueryKeys { exact, fallback };
+        }
+        if !list_has_fallback {
+            return QueryKeys::default();
+        }
+        QueryKeys {
+            exact: None,
+            fallback: Self::for_list(addr).ok().map(|(k, _)| k),
+        }
+    }
+
+    /// Lays out a key: code, the optional mark, town, NUL, chome, banchi, go.
+    fn build(
+        code: u16,
+        mark: Option<u8>,
+        town: &str,
+        chome: Option<u32>,
+        addr: &Address,
+    ) -> Result<BlockKey, KeyError> {
         if addr.banchi.as_deref().is_none_or(str::is_empty) {
             return Err(KeyError::NoBanchi);
         }
         let banchi = Part::from_str_part(addr.banchi.as_deref());
         let go = Part::from_str_part(addr.go.as_deref());
-        let chome = addr.chome.map_or(Part::None, Part::Num);
+        let chome = chome.map_or(Part::None, Part::Num);
         let has_nul = |s: &str| s.as_bytes().contains(&0);
         let text_nul = |p: &Part| matches!(p, Part::Text(t) if has_nul(t));
         if has_nul(town) || text_nul(&banchi) || text_nul(&go) {
             return Err(KeyError::Nul);
         }
-        let mut bytes = Vec::with_capacity(town.len() + 16);
+        let mut bytes = Vec::with_capacity(town.len() + 17);
         bytes.extend_from_slice(&code.to_be_bytes());
+        bytes.extend(mark);
         bytes.extend_from_slice(town.as_bytes());
         bytes.push(0);
         chome.encode(&mut bytes);
@@ -459,6 +632,113 @@ mod tests {
         assert_eq!(BlockParts::decode(b"garbage"), None);
         assert_eq!(BlockParts::decode(b"\x33\x2et\x00\x09"), None);
         assert_eq!(BlockParts::decode(b"\x33\x2et\x00\x02"), None);
+    }
+
+    fn unknown(town: Option<&str>, chome: Option<u32>, banchi: &str, go: Option<&str>) -> Address {
+        Address {
+            city_code: Some("20201".into()),
+            town: town.map(Into::into),
+            chome,
+            banchi: Some(banchi.into()),
+            go: go.map(Into::into),
+            level: Level::City,
+            anomalies: vec![Anomaly::UnknownTown],
+            ..Address::default()
+        }
+    }
+
+    #[test]
+    fn fallback_towns_fold_every_notation() {
+        let key = |t: &str| fallback_town(t).0;
+        for (a, b) in [
+            ("大字架空字北澤", "架空北沢"),
+            ("字架空", "架空"),
+            ("架空ヶ丘", "架空が丘"),
+            ("架空ケ丘", "架空ヵ丘"),
+            ("架空の森", "架空ノ森"),
+            ("架空之森", "架空ノ森"),
+            ("ｶｸｳ台", "カクウ台"),
+            ("架空 北沢", "架空北沢"),
+            ("架空二区", "架空2区"),
+        ] {
+            assert_eq!(key(a), key(b), "{a} / {b}");
+        }
+        assert_ne!(key("架空北沢"), key("架空南沢"));
+        assert_eq!(fallback_town("架空三丁目"), ("架空".to_string(), Some(3)));
+        assert_eq!(fallback_town("架空丁目"), ("架空丁目".to_string(), None));
+        assert_eq!(fallback_town(""), (String::new(), None));
+    }
+
+    #[test]
+    fn fallback_keys_live_apart_from_gazetteer_towns() {
+        let listed = unknown(Some("架空"), None, "4", Some("5"));
+        let (k, space) = BlockKey::for_list(&listed).unwrap();
+        assert_eq!(space, KeySpace::Fallback(FallbackReason::UnknownTown));
+        assert_eq!(k.as_bytes()[2], FALLBACK_MARK);
+        // The same town name as a gazetteer town is another key.
+        let mut known = listed.clone();
+        known.level = Level::Block;
+        known.anomalies.clear();
+        let (exact, space) = BlockKey::for_list(&known).unwrap();
+        assert_eq!(space, KeySpace::Exact);
+        assert_ne!(exact.as_bytes(), k.as_bytes());
+        // Fallback keys decode like any key, and their near range stays in their town.
+        let parts = BlockParts::decode(k.as_bytes()).unwrap();
+        assert_eq!(parts.display(), "4-5");
+        let (lo, hi) = k.near_range(2);
+        assert!(exact.as_bytes() < lo.as_slice() || exact.as_bytes() >= hi.as_slice());
+        // A chome written inside the town text or read as the chome gives one key.
+        let a = BlockKey::for_list(&unknown(Some("架空三丁目"), None, "4", None)).unwrap();
+        let b = BlockKey::for_list(&unknown(Some("架空"), Some(3), "4", None)).unwrap();
+        assert_eq!(a.0, b.0);
+        // A missing town is its own key: empty town text.
+        let mut missing = unknown(None, None, "1234", None);
+        missing.anomalies = vec![Anomaly::MissingTown];
+        let (m, space) = BlockKey::for_list(&missing).unwrap();
+        assert_eq!(space, KeySpace::Fallback(FallbackReason::MissingTown));
+        assert_eq!(&m.as_bytes()[2..4], &[FALLBACK_MARK, 0]);
+    }
+
+    #[test]
+    fn list_keys_say_what_is_missing() {
+        let mut ambiguous = unknown(Some("架空町"), None, "1", Some("2"));
+        ambiguous.anomalies.push(Anomaly::Ambiguous);
+        assert_eq!(BlockKey::for_list(&ambiguous), Err(KeyError::Ambiguous));
+        let mut no_banchi = unknown(Some("架空町"), None, "1", None);
+        no_banchi.banchi = None;
+        assert_eq!(BlockKey::for_list(&no_banchi), Err(KeyError::NoBanchi));
+        let mut town_level = no_banchi.clone();
+        town_level.level = Level::Town;
+        assert_eq!(BlockKey::for_list(&town_level), Err(KeyError::NoBanchi));
+        let mut no_city = unknown(Some("架空町"), None, "1", None);
+        no_city.city_code = None;
+        assert_eq!(BlockKey::for_list(&no_city), Err(KeyError::NoCity));
+    }
+
+    #[test]
+    fn queries_probe_the_fallback_space_only_when_the_list_has_one() {
+        let mut known = unknown(Some("架空"), None, "4", Some("5"));
+        known.level = Level::Block;
+        known.anomalies.clear();
+        let keys = BlockKey::for_query(&known, false);
+        assert!(keys.exact.is_some() && keys.fallback.is_none());
+        let keys = BlockKey::for_query(&known, true);
+        let (fallback, _) =
+            BlockKey::for_list(&unknown(Some("架空"), None, "4", Some("5"))).unwrap();
+        assert_eq!(keys.fallback.as_ref(), Some(&fallback));
+        assert_eq!(
+            keys.iter().map(|(_, f)| f).collect::<Vec<_>>(),
+            [false, true]
+        );
+        // An unknown town probes the fallback space only.
+        let q = unknown(Some("架空"), None, "4", Some("5"));
+        assert_eq!(BlockKey::for_query(&q, false), QueryKeys::default());
+        let keys = BlockKey::for_query(&q, true);
+        assert_eq!((keys.exact, keys.fallback), (None, Some(fallback)));
+        // An ambiguous municipality probes nothing by fallback.
+        let mut amb = known.clone();
+        amb.anomalies.push(Anomaly::Ambiguous);
+        assert!(BlockKey::for_query(&amb, true).fallback.is_none());
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //!
 //! Columns (names matched case-insensitively, surrounding spaces and a BOM ignored):
 //!
-//! * `address` — required; parsed with [`Parser`]; a row must resolve to at least a block.
+//! * `address` — required; parsed with [`Parser`]; a row must resolve to a municipality and a
+//!   block number: to a block of a gazetteer town (exact key), or — its town unknown or not
+//!   written — to a fallback key (see [`super::key`]). Only a row with no municipality, no
+//!   block number, or an ambiguous municipality is rejected.
 //! * `id` — optional; unique when given (a repeat is an error). Without the column, a row's id
 //!   is its line number.
 //! * `reason` — optional, returned on a match.

@@ -22,8 +22,9 @@
 //! killed), so two concurrent changes never overwrite each other.
 
 use super::atomic::write_atomic;
+use super::key::BlockKey;
 use super::load::{column_name, csv_error, Lines};
-use crate::address::Level;
+use super::RejectReason;
 use crate::error::{ListError, WatchlistError};
 use crate::parse::Parser;
 use serde::{Deserialize, Serialize};
@@ -341,7 +342,9 @@ impl ListFile {
         self.find(id).map(|i| self.view(&self.rows[i]))
     }
 
-    /// Registers an entry after checking the address resolves to a block. Returns its id.
+    /// Registers an entry after checking the address can be indexed as the loader indexes a
+    /// row: a municipality and a block number, under its gazetteer town or a fallback key
+    /// (see [`super::key`]). Returns its id.
     pub fn add(
         &mut self,
         parser: &Parser,
@@ -352,8 +355,14 @@ impl ListFile {
             return Err(ListError::Empty("registered_by"));
         }
         let addr = parser.parse(new.address)?;
-        if addr.level < Level::Block {
-            return Err(ListError::NotABlock(addr.level));
+        // The loader's own rule: an exact or a fallback key, else the reason it has none.
+        if let Err(e) = BlockKey::for_list(&addr) {
+            return Err(match super::reject_reason(e, &addr) {
+                RejectReason::NoMunicipality(level) | RejectReason::NoBlockNumber(level) => {
+                    ListError::NotABlock(level)
+                }
+                other => ListError::NotIndexable(other),
+            });
         }
         let id = match new.id.map(str::trim) {
             Some("") => return Err(ListError::Empty("id")),

@@ -51,12 +51,12 @@ pub mod table;
 
 pub use grade::{Basis, Grade, ListResult, Match, MatchOptions, Signal};
 pub use manage::{ListFile, ReasonCode};
-pub use report::{LoadReport, RejectReason, RejectedRow};
+pub use report::{FallbackCounts, FallbackReason, LoadReport, RejectReason, RejectedRow};
 
 use crate::address::{Address, Level};
 use crate::error::WatchlistError;
 use crate::parse::Parser;
-use key::{BlockKey, KeyError};
+use key::{BlockKey, KeyError, KeySpace};
 use std::path::Path;
 use std::sync::Arc;
 use table::{BodyWriter, Layout, RecordFields, RecordView};
@@ -310,6 +310,12 @@ impl Watchlist {
         &self.layout.report
     }
 
+    /// True when some row is indexed under a fallback key: queries then probe the fallback
+    /// key space too (see [`key`]).
+    pub fn has_fallback(&self) -> bool {
+        self.layout.report.fallback.total() > 0
+    }
+
     /// The metadata columns, in file order.
     pub fn columns(&self) -> &[String] {
         &self.layout.columns
@@ -348,6 +354,25 @@ pub struct Entry {
     pub metadata: Vec<String>,
 }
 
+/// Why a parsed address cannot be indexed, from what its key lacks.
+pub(crate) fn reject_reason(e: KeyError, addr: &Address) -> RejectReason {
+    match e {
+        KeyError::Nul => RejectReason::NulCharacter,
+        KeyError::NoCity => RejectReason::NoMunicipality(addr.level.min(Level::Prefecture)),
+        KeyError::NoTown | KeyError::NoBanchi => RejectReason::NoBlockNumber(addr.level),
+        KeyError::Ambiguous => RejectReason::AmbiguousMunicipality,
+    }
+}
+
+/// One encoded list row: block key, record, and the fallback reason when it took a
+/// fallback key.
+#[derive(Debug)]
+pub(crate) struct Encoded {
+    key: Vec<u8>,
+    record: Vec<u8>,
+    fallback: Option<FallbackReason>,
+}
+
 /// Builds a [`Watchlist`] from entries and their parsed addresses.
 ///
 /// [`load`] drives it from a CSV; programs that hold parsed addresses already (tests,
@@ -371,23 +396,13 @@ impl WatchlistBuilder {
         }
     }
 
-    /// Encodes one entry: its block key and record. Pure, so rows can be encoded in parallel.
-    pub(crate) fn encode(
-        entry: &Entry,
-        addr: &Address,
-    ) -> Result<(Vec<u8>, Vec<u8>), RejectReason> {
+    /// Encodes one entry: its block key (exact or fallback, see [`key`]) and record. Pure, so
+    /// rows can be encoded in parallel.
+    pub(crate) fn encode(entry: &Entry, addr: &Address) -> Result<Encoded, RejectReason> {
         if entry.id.is_empty() {
             return Err(RejectReason::EmptyId);
         }
-        if addr.level < Level::Block {
-            return Err(RejectReason::BelowBlock(addr.level));
-        }
-        let key = BlockKey::from_address(addr).map_err(|e| match e {
-            KeyError::Nul => RejectReason::NulCharacter,
-            KeyError::NoCity | KeyError::NoTown | KeyError::NoBanchi => {
-                RejectReason::BelowBlock(addr.level.min(Level::Town))
-            }
-        })?;
+        let (key, space) = BlockKey::for_list(addr).map_err(|e| reject_reason(e, addr))?;
         let mut rec = Vec::with_capacity(32);
         table::encode_record(
             &RecordFields {
@@ -397,16 +412,29 @@ impl WatchlistBuilder {
                 room: addr.room.as_deref(),
                 customer_id: addr.customer_id.as_deref(),
                 service: entry.service.as_deref(),
+                building_number: grade::building_number(addr.building.as_deref()),
             },
             &entry.metadata,
             &mut rec,
         );
-        Ok((key.as_bytes().to_vec(), rec))
+        Ok(Encoded {
+            key: key.as_bytes().to_vec(),
+            record: rec,
+            fallback: match space {
+                KeySpace::Exact => None,
+                KeySpace::Fallback(r) => Some(r),
+            },
+        })
     }
 
     /// Adds an entry found on CSV line `line`; a row that cannot be indexed is recorded as
-    /// rejected (and the reason returned).
-    pub fn add(&mut self, line: u64, entry: &Entry, addr: &Address) -> Result<(), RejectReason> {
+    /// rejected (and the reason returned). `Ok` says whether it took a fallback key.
+    pub fn add(
+        &mut self,
+        line: u64,
+        entry: &Entry,
+        addr: &Address,
+    ) -> Result<Option<FallbackReason>, RejectReason> {
         let encoded = Self::encode(entry, addr);
         self.push(line, encoded)
     }
@@ -414,13 +442,16 @@ impl WatchlistBuilder {
     pub(crate) fn push(
         &mut self,
         line: u64,
-        encoded: Result<(Vec<u8>, Vec<u8>), RejectReason>,
-    ) -> Result<(), RejectReason> {
+        encoded: Result<Encoded, RejectReason>,
+    ) -> Result<Option<FallbackReason>, RejectReason> {
         self.report.rows += 1;
         match encoded {
-            Ok(item) => {
-                self.items.push(item);
-                Ok(())
+            Ok(e) => {
+                if let Some(r) = e.fallback {
+                    self.report.fallback.add(r);
+                }
+                self.items.push((e.key, e.record));
+                Ok(e.fallback)
             }
             Err(reason) => {
                 self.report.rejected.push(RejectedRow { line, reason });
@@ -545,7 +576,7 @@ mod tests {
         town_only.level = Level::Town;
         assert_eq!(
             b.add(4, &entry("c"), &town_only),
-            Err(RejectReason::BelowBlock(Level::Town))
+            Err(RejectReason::NoBlockNumber(Level::Town))
         );
         assert_eq!(
             b.add(5, &entry(""), &addr(Some(1), "1", None, None, None)),
@@ -562,6 +593,76 @@ mod tests {
         );
         assert_eq!(r.rejected[0].line, 4);
         assert!(r.is_consistent());
+    }
+
+    #[test]
+    fn builder_takes_fallback_keys_and_says_why_it_rejects() {
+        use crate::address::Anomaly;
+        let mut b = WatchlistBuilder::new(ListKind::Fraud, vec![]);
+        let mut unknown = addr(None, "456", None, None, None);
+        unknown.town = Some("大字架空字北沢".into());
+        unknown.level = Level::City;
+        unknown.anomalies = vec![Anomaly::UnknownTown];
+        assert_eq!(
+            b.add(2, &entry("u"), &unknown),
+            Ok(Some(FallbackReason::UnknownTown))
+        );
+        let mut missing = unknown.clone();
+        missing.town = None;
+        missing.anomalies = vec![Anomaly::MissingTown];
+        assert_eq!(
+            b.add(3, &entry("m"), &missing),
+            Ok(Some(FallbackReason::MissingTown))
+        );
+        assert_eq!(
+            b.add(4, &entry("e"), &addr(Some(1), "1", None, None, None)),
+            Ok(None)
+        );
+        let mut ambiguous = unknown.clone();
+        ambiguous.anomalies.push(Anomaly::Ambiguous);
+        assert_eq!(
+            b.add(5, &entry("a"), &ambiguous),
+            Err(RejectReason::AmbiguousMunicipality)
+        );
+        let mut no_block = unknown.clone();
+        no_block.banchi = None;
+        assert_eq!(
+            b.add(6, &entry("b"), &no_block),
+            Err(RejectReason::NoBlockNumber(Level::City))
+        );
+        let mut no_city = unknown.clone();
+        no_city.city_code = None;
+        no_city.level = Level::Prefecture;
+        assert_eq!(
+            b.add(7, &entry("c"), &no_city),
+            Err(RejectReason::NoMunicipality(Level::Prefecture))
+        );
+        let list = b.build().unwrap();
+        assert!(list.has_fallback());
+        let r = list.report();
+        assert_eq!(
+            (r.rows, r.indexed, r.exact(), r.rejected.len()),
+            (6, 3, 1, 3)
+        );
+        assert_eq!(
+            r.fallback,
+            FallbackCounts {
+                unknown_town: 1,
+                missing_town: 1
+            }
+        );
+        // The counts survive the body layout (what an index file stores).
+        let body = list.body.as_ref().to_vec();
+        let len = body.len();
+        let reread = Watchlist::from_backing(Backing::Owned(body), 0..len).unwrap();
+        assert_eq!(reread.report(), r);
+        // The same text in another notation finds the row; the known town's key does not.
+        let mut query = unknown.clone();
+        query.town = Some("架空北澤".into());
+        let o = MatchOptions::default();
+        assert_eq!(list.fraud_grade(&query, &o), Some(Grade::Danger));
+        assert!(list.screen_fraud(&query, &o).matches[0].fallback);
+        assert_eq!(list.fraud_grade(&missing, &o), Some(Grade::Danger));
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! What loading a list did with each row: indexed, disabled, or rejected and why.
+//! What loading a list did with each row: indexed (exactly or by fallback key), disabled, or
+//! rejected and why.
 //!
 //! A list is never silently shorter than its file: every data row is counted in exactly one of
-//! [`LoadReport::indexed`], [`LoadReport::disabled`] or [`LoadReport::rejected`]. Rejections carry
-//! the CSV line number and a reason, never the address text (fraud lists hold victims'
-//! addresses).
+//! [`LoadReport::indexed`], [`LoadReport::disabled`] or [`LoadReport::rejected`]. Of the indexed
+//! rows, [`LoadReport::fallback`] counts those whose town is not in the gazetteer as written
+//! (or not written at all) and that are indexed under a fallback key instead (see
+//! [`super::key`]), by [`FallbackReason`]. Rejections carry the CSV line number and a reason,
+//! never the address text (fraud lists hold victims' addresses).
 
 use crate::address::Level;
 use crate::error::ParseError;
@@ -20,8 +23,14 @@ pub enum RejectReason {
     TooLong,
     /// No prefecture, municipality or town was recognised.
     Unrecognized,
-    /// The address resolved, but not down to a block (banchi).
-    BelowBlock(Level),
+    /// No municipality was found (the address resolved to this level only).
+    NoMunicipality(Level),
+    /// No block number (banchi) was found after the municipality or town (the address
+    /// resolved to this level).
+    NoBlockNumber(Level),
+    /// The municipality name fits several municipalities (`府中市` with no prefecture and no
+    /// postal code) and the town does not tell them apart.
+    AmbiguousMunicipality,
     /// The `id` cell is empty.
     EmptyId,
     /// The address cell spans several lines (often a broken quote).
@@ -43,13 +52,31 @@ impl RejectReason {
         }
     }
 
+    /// A stable snake_case name, used in the report's counts by reason.
+    pub fn name(self) -> &'static str {
+        match self {
+            RejectReason::EmptyAddress => "empty_address",
+            RejectReason::TooLong => "too_long",
+            RejectReason::Unrecognized => "unrecognized",
+            RejectReason::NoMunicipality(_) => "no_municipality",
+            RejectReason::NoBlockNumber(_) => "no_block_number",
+            RejectReason::AmbiguousMunicipality => "ambiguous_municipality",
+            RejectReason::EmptyId => "empty_id",
+            RejectReason::MultilineAddress => "multiline_address",
+            RejectReason::NulCharacter => "nul_character",
+            RejectReason::NotUtf8 => "not_utf8",
+        }
+    }
+
     /// Stored form: (code, level byte).
     pub(crate) fn code(self) -> (u8, u8) {
         match self {
             RejectReason::EmptyAddress => (1, 0),
             RejectReason::TooLong => (2, 0),
             RejectReason::Unrecognized => (3, 0),
-            RejectReason::BelowBlock(l) => (4, super::table::level_code(l)),
+            RejectReason::NoMunicipality(l) => (9, super::table::level_code(l)),
+            RejectReason::NoBlockNumber(l) => (10, super::table::level_code(l)),
+            RejectReason::AmbiguousMunicipality => (11, 0),
             RejectReason::EmptyId => (5, 0),
             RejectReason::MultilineAddress => (6, 0),
             RejectReason::NulCharacter => (7, 0),
@@ -63,7 +90,9 @@ impl RejectReason {
             1 => RejectReason::EmptyAddress,
             2 => RejectReason::TooLong,
             3 => RejectReason::Unrecognized,
-            4 => RejectReason::BelowBlock(super::table::level_from_code(level)?),
+            9 => RejectReason::NoMunicipality(super::table::level_from_code(level)?),
+            10 => RejectReason::NoBlockNumber(super::table::level_from_code(level)?),
+            11 => RejectReason::AmbiguousMunicipality,
             5 => RejectReason::EmptyId,
             6 => RejectReason::MultilineAddress,
             7 => RejectReason::NulCharacter,
@@ -79,7 +108,15 @@ impl fmt::Display for RejectReason {
             RejectReason::EmptyAddress => f.write_str("empty address"),
             RejectReason::TooLong => f.write_str("address too long"),
             RejectReason::Unrecognized => f.write_str("no place name recognised"),
-            RejectReason::BelowBlock(l) => write!(f, "resolved only to {l} level, not a block"),
+            RejectReason::NoMunicipality(l) => {
+                write!(f, "no municipality found (resolved only to {l} level)")
+            }
+            RejectReason::NoBlockNumber(l) => {
+                write!(f, "no block number (banchi) found (resolved to {l} level)")
+            }
+            RejectReason::AmbiguousMunicipality => f.write_str(
+                "the municipality is ambiguous (several fit; write the prefecture or the postal code)",
+            ),
             RejectReason::EmptyId => f.write_str("empty id"),
             RejectReason::MultilineAddress => {
                 f.write_str("address spans several lines (broken quoting?)")
@@ -87,6 +124,57 @@ impl fmt::Display for RejectReason {
             RejectReason::NulCharacter => f.write_str("NUL character in the address"),
             RejectReason::NotUtf8 => f.write_str("address is not UTF-8"),
         }
+    }
+}
+
+/// Why a row was indexed under a fallback key rather than its gazetteer town.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FallbackReason {
+    /// The town is written but not in the gazetteer as written (anomaly `unknown_town`).
+    UnknownTown,
+    /// No town is written: the municipality is followed directly by its block number
+    /// (anomaly `missing_town`, `〇〇村1234番地`).
+    MissingTown,
+}
+
+impl FallbackReason {
+    /// The snake_case name (the anomaly code it comes from).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FallbackReason::UnknownTown => "unknown_town",
+            FallbackReason::MissingTown => "missing_town",
+        }
+    }
+}
+
+impl fmt::Display for FallbackReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Indexed rows that took a fallback key, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FallbackCounts {
+    /// Town written but not in the gazetteer.
+    pub unknown_town: u64,
+    /// No town written.
+    pub missing_town: u64,
+}
+
+impl FallbackCounts {
+    /// Counts one row.
+    pub fn add(&mut self, reason: FallbackReason) {
+        match reason {
+            FallbackReason::UnknownTown => self.unknown_town += 1,
+            FallbackReason::MissingTown => self.missing_town += 1,
+        }
+    }
+
+    /// All fallback rows.
+    pub fn total(&self) -> u64 {
+        self.unknown_town.saturating_add(self.missing_town)
     }
 }
 
@@ -104,8 +192,11 @@ pub struct RejectedRow {
 pub struct LoadReport {
     /// Data rows read (the header not counted).
     pub rows: u64,
-    /// Rows in the index.
+    /// Rows in the index, exactly and by fallback key.
     pub indexed: u64,
+    /// Of the indexed rows, those indexed under a fallback key (their town is not in the
+    /// gazetteer as written, or not written), by reason.
+    pub fallback: FallbackCounts,
     /// Rows whose `status` is `disabled`: kept in the file, not matched.
     pub disabled: u64,
     /// Rows that could not be indexed, in line order.
@@ -115,15 +206,22 @@ pub struct LoadReport {
 impl LoadReport {
     /// True when every row is accounted for once.
     pub fn is_consistent(&self) -> bool {
-        self.indexed
-            .checked_add(self.disabled)
-            .and_then(|n| n.checked_add(self.rejected.len() as u64))
-            == Some(self.rows)
+        self.fallback.total() <= self.indexed
+            && self
+                .indexed
+                .checked_add(self.disabled)
+                .and_then(|n| n.checked_add(self.rejected.len() as u64))
+                == Some(self.rows)
     }
 
-    /// A one-paragraph summary with the rejected line numbers (at most `max_lines` of them) —
-    /// never any address text.
-    pub fn summary(&self, max_lines: usize) -> String {
+    /// Rows indexed under their gazetteer town (not by fallback key).
+    pub fn exact(&self) -> u64 {
+        self.indexed.saturating_sub(self.fallback.total())
+    }
+
+    /// The counts of [`LoadReport::summary`] without the rejected rows' lines: the old first
+    /// line, the `indexed:` line and, when a row was rejected, the `rejected:` counts.
+    pub fn counts(&self) -> String {
         let mut s = format!(
             "{} rows: {} indexed, {} disabled, {} rejected",
             self.rows,
@@ -131,6 +229,45 @@ impl LoadReport {
             self.disabled,
             self.rejected.len()
         );
+        s.push_str(&format!(
+            "\n  indexed: {} exactly, {} by fallback key ({} {}, {} {})",
+            self.exact(),
+            self.fallback.total(),
+            self.fallback.unknown_town,
+            FallbackReason::UnknownTown,
+            self.fallback.missing_town,
+            FallbackReason::MissingTown,
+        ));
+        if !self.rejected.is_empty() {
+            // Counts by reason, in order of first appearance.
+            let mut counts: Vec<(&'static str, u64)> = Vec::new();
+            for r in &self.rejected {
+                let name = r.reason.name();
+                match counts.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, c)) => *c += 1,
+                    None => counts.push((name, 1)),
+                }
+            }
+            let counts: Vec<String> = counts.iter().map(|(n, c)| format!("{c} {n}")).collect();
+            s.push_str(&format!("\n  rejected: {}", counts.join(", ")));
+        }
+        s
+    }
+
+    /// A one-paragraph summary — never any address text:
+    ///
+    /// ```text
+    /// 5 rows: 3 indexed, 0 disabled, 2 rejected
+    ///   indexed: 2 exactly, 1 by fallback key (1 unknown_town, 0 missing_town)
+    ///   rejected: 1 no_block_number, 1 ambiguous_municipality
+    ///   line 4: no block number (banchi) found (resolved to town level)
+    /// ```
+    ///
+    /// The first line keeps the shape it always had (scripts read it); the `indexed:` line
+    /// follows it always, the `rejected:` counts when a row was rejected, then the rejected
+    /// rows' line numbers and reasons (at most `max_lines` of them).
+    pub fn summary(&self, max_lines: usize) -> String {
+        let mut s = self.counts();
         for r in self.rejected.iter().take(max_lines) {
             s.push_str(&format!("\n  line {}: {}", r.line, r.reason));
         }
@@ -154,8 +291,11 @@ mod tests {
             RejectReason::EmptyAddress,
             RejectReason::TooLong,
             RejectReason::Unrecognized,
-            RejectReason::BelowBlock(Level::Town),
-            RejectReason::BelowBlock(Level::None),
+            RejectReason::NoMunicipality(Level::Prefecture),
+            RejectReason::NoMunicipality(Level::None),
+            RejectReason::NoBlockNumber(Level::Town),
+            RejectReason::NoBlockNumber(Level::City),
+            RejectReason::AmbiguousMunicipality,
             RejectReason::EmptyId,
             RejectReason::MultilineAddress,
             RejectReason::NulCharacter,
@@ -165,27 +305,75 @@ mod tests {
             assert_eq!(RejectReason::from_code(c, l), Some(r));
         }
         assert_eq!(RejectReason::from_code(99, 0), None);
-        assert_eq!(RejectReason::from_code(4, 99), None);
+        assert_eq!(RejectReason::from_code(10, 99), None);
+        // Version 1's "below block" code is not read (its files are refused anyway).
+        assert_eq!(RejectReason::from_code(4, 3), None);
     }
 
     #[test]
     fn summary_lists_lines_only() {
+        let mut rejected: Vec<RejectedRow> = (1..=3)
+            .map(|i| RejectedRow {
+                line: i + 1,
+                reason: RejectReason::NoBlockNumber(Level::Town),
+            })
+            .collect();
+        rejected.push(RejectedRow {
+            line: 9,
+            reason: RejectReason::AmbiguousMunicipality,
+        });
         let r = LoadReport {
-            rows: 5,
-            indexed: 2,
+            rows: 7,
+            indexed: 3,
+            fallback: FallbackCounts {
+                unknown_town: 1,
+                missing_town: 1,
+            },
             disabled: 0,
-            rejected: (1..=3)
-                .map(|i| RejectedRow {
-                    line: i + 1,
-                    reason: RejectReason::BelowBlock(Level::Town),
-                })
-                .collect(),
+            rejected,
         };
         assert!(r.is_consistent());
+        assert_eq!(r.exact(), 1);
         let s = r.summary(2);
-        assert!(s.starts_with("5 rows: 2 indexed, 0 disabled, 3 rejected"));
-        assert!(s.contains("line 2: resolved only to town level"));
-        assert!(s.contains("… and 1 more"));
-        assert!(!s.contains("line 4"));
+        let lines: Vec<&str> = s.lines().collect();
+        // The first line keeps its old shape exactly; the fallback count comes after it.
+        assert_eq!(lines[0], "7 rows: 3 indexed, 0 disabled, 4 rejected");
+        assert_eq!(
+            lines[1],
+            "  indexed: 1 exactly, 2 by fallback key (1 unknown_town, 1 missing_town)"
+        );
+        assert_eq!(
+            lines[2],
+            "  rejected: 3 no_block_number, 1 ambiguous_municipality"
+        );
+        assert_eq!(
+            lines[3],
+            "  line 2: no block number (banchi) found (resolved to town level)"
+        );
+        assert!(s.contains("… and 2 more"));
+        assert!(!s.contains("line 4") && !s.contains("line 9"));
+        let none = LoadReport {
+            rows: 1,
+            indexed: 1,
+            ..LoadReport::default()
+        };
+        assert_eq!(
+            none.summary(5),
+            "1 rows: 1 indexed, 0 disabled, 0 rejected\n  indexed: 1 exactly, 0 by fallback key (0 unknown_town, 0 missing_town)"
+        );
+    }
+
+    #[test]
+    fn fallback_beyond_indexed_is_inconsistent() {
+        let r = LoadReport {
+            rows: 1,
+            indexed: 1,
+            fallback: FallbackCounts {
+                unknown_town: 2,
+                missing_town: 0,
+            },
+            ..LoadReport::default()
+        };
+        assert!(!r.is_consistent());
     }
 }

@@ -7,7 +7,8 @@
 //! ```text
 //! u8 kind (0 fraud, 1 forwarder)   [u8; 3] zero
 //! u32 column count, then per column: u32 length, UTF-8 name     (metadata columns)
-//! u64 rows  u64 disabled  u64 rejected count, then per rejected row: u64 line, u8 code, u8 level
+//! u64 rows  u64 disabled  u64 fallback unknown_town  u64 fallback missing_town
+//! u64 rejected count, then per rejected row: u64 line, u8 code, u8 level
 //! u64 record count
 //! u64 fst length, fst bytes        (fst::Map: block key → blob offset << 24 | record count)
 //! u64 blob length, blob            (the records, each as a LEB128 length + record bytes)
@@ -16,15 +17,17 @@
 //! Records are stored in block-key order, so the records of one block are contiguous and the
 //! FST value points straight at them: the postings are the blob itself, and a lookup touches
 //! the FST and one run of records, nothing else. One record is a presence byte (bit 0 reason,
-//! 1 floor, 2 room, 3 customer ID, 4 service) followed by LEB128-length-prefixed strings: the
-//! id, each present optional field in that order, then one value per metadata column (empty =
-//! not given).
+//! 1 floor, 2 room, 3 customer ID, 4 service, 5 building number) followed by
+//! LEB128-length-prefixed strings: the id, each present optional field in that order, then one
+//! value per metadata column (empty = not given). The building number is the run of digits
+//! that ends the building's name (`22` of `パレス桜22`): grading reads it with the room, for a
+//! building number glued to its room (`パレス桜221005号`).
 //!
 //! Every section length is checked against the buffer when a body is opened, and every FST
 //! value and record length when it is used, so a malformed body yields an error or no match,
 //! never a panic.
 
-use super::report::{LoadReport, RejectReason, RejectedRow};
+use super::report::{FallbackCounts, LoadReport, RejectReason, RejectedRow};
 use super::ListKind;
 use crate::address::Level;
 use crate::error::IndexError;
@@ -34,6 +37,7 @@ const BIT_FLOOR: u8 = 2;
 const BIT_ROOM: u8 = 4;
 const BIT_CUSTOMER: u8 = 8;
 const BIT_SERVICE: u8 = 16;
+const BIT_BUILDING_NUMBER: u8 = 32;
 
 /// One record as stored: borrowed from the body, allocation-free to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +54,8 @@ pub struct RecordView<'a> {
     pub customer_id: Option<&'a str>,
     /// Forwarding service name (forwarder lists).
     pub service: Option<&'a str>,
+    /// The digits that end the listed building's name (`22` of `パレス桜22`).
+    pub building_number: Option<&'a str>,
     /// Raw metadata values, one per column of the list (empty = not given).
     metadata: &'a [u8],
 }
@@ -78,6 +84,7 @@ pub(crate) struct RecordFields<'a> {
     pub room: Option<&'a str>,
     pub customer_id: Option<&'a str>,
     pub service: Option<&'a str>,
+    pub building_number: Option<&'a str>,
 }
 
 /// Encodes one record; `metadata` holds one value per column.
@@ -91,6 +98,7 @@ pub(crate) fn encode_record(f: &RecordFields<'_>, metadata: &[String], out: &mut
         (BIT_ROOM, nonempty(f.room)),
         (BIT_CUSTOMER, nonempty(f.customer_id)),
         (BIT_SERVICE, nonempty(f.service)),
+        (BIT_BUILDING_NUMBER, nonempty(f.building_number)),
     ];
     let bits = opts
         .iter()
@@ -125,6 +133,7 @@ fn decode_record(bytes: &[u8]) -> Option<RecordView<'_>> {
     let room = next(bits & BIT_ROOM != 0)?;
     let customer_id = next(bits & BIT_CUSTOMER != 0)?;
     let service = next(bits & BIT_SERVICE != 0)?;
+    let building_number = next(bits & BIT_BUILDING_NUMBER != 0)?;
     Some(RecordView {
         id,
         reason,
@@ -132,6 +141,7 @@ fn decode_record(bytes: &[u8]) -> Option<RecordView<'_>> {
         room,
         customer_id,
         service,
+        building_number,
         metadata: bytes.get(pos..)?,
     })
 }
@@ -223,7 +233,13 @@ impl BodyWriter {
             out.extend_from_slice(&(c.len() as u32).to_le_bytes());
             out.extend_from_slice(c.as_bytes());
         }
-        for n in [report.rows, report.disabled, report.rejected.len() as u64] {
+        for n in [
+            report.rows,
+            report.disabled,
+            report.fallback.unknown_town,
+            report.fallback.missing_town,
+            report.rejected.len() as u64,
+        ] {
             out.extend_from_slice(&n.to_le_bytes());
         }
         for r in &report.rejected {
@@ -311,6 +327,10 @@ impl Layout {
         }
         let rows = c.u64()?;
         let disabled = c.u64()?;
+        let fallback = FallbackCounts {
+            unknown_town: c.u64()?,
+            missing_town: c.u64()?,
+        };
         let nrej = c.len()?;
         if nrej > body.len() / 10 {
             return Err(IndexError::Malformed("rejected-row count exceeds the body"));
@@ -345,6 +365,7 @@ impl Layout {
         let report = LoadReport {
             rows,
             indexed,
+            fallback,
             disabled,
             rejected,
         };
@@ -394,6 +415,7 @@ mod tests {
             room: Some("301"),
             customer_id: Some("PM123"),
             service: None,
+            building_number: Some("22"),
         };
         encode_record(
             &f,
@@ -406,6 +428,7 @@ mod tests {
         assert_eq!(r.floor, None);
         assert_eq!(r.room, Some("301"));
         assert_eq!(r.customer_id, Some("PM123"));
+        assert_eq!((r.service, r.building_number), (None, Some("22")));
         let long = "x".repeat(300);
         let meta: Vec<_> = r.metadata().collect();
         assert_eq!(meta, vec![Some("alice"), None, Some(long.as_str())]);
@@ -446,10 +469,14 @@ mod tests {
         let report = LoadReport {
             rows: 3,
             indexed: 2,
+            fallback: FallbackCounts {
+                unknown_town: 1,
+                missing_town: 0,
+            },
             disabled: 0,
             rejected: vec![RejectedRow {
                 line: 3,
-                reason: RejectReason::BelowBlock(Level::Town),
+                reason: RejectReason::NoBlockNumber(Level::Town),
             }],
         };
         let body = BodyWriter::write(
