@@ -640,7 +640,7 @@ impl<R: BufRead + Send> Prepared<R> {
             run_id,
         } = sink;
 
-        std::thread::scope(|scope| -> Result<Summary, RunError> {
+        let result = std::thread::scope(|scope| -> Result<Summary, RunError> {
             let (tx_in, rx_in) = sync_channel::<io::Result<Vec<Record>>>(2);
             let reader = scope.spawn(move || -> bool {
                 loop {
@@ -838,7 +838,14 @@ impl<R: BufRead + Send> Prepared<R> {
             summary.interrupted = !reached_end && stop.load(Ordering::SeqCst);
             summary.elapsed = started.elapsed();
             Ok(summary)
-        })
+        });
+        // The run's connections are closed: fold the write-ahead log into the database so
+        // that the state is one file again between runs.
+        drop(lookups);
+        if let Some(st) = store {
+            st.checkpoint().map_err(|e| RunError::Bulk(e.into()))?;
+        }
+        result
     }
 }
 
