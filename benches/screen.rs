@@ -13,7 +13,12 @@
 //! * `screen/csv_1m_fraud_idx_1thread` — one worker thread (scaling with cores);
 //! * `screen/peer_addresses_1m_fraud_idx` — the 7,441 real addresses of the geolonia peer's
 //!   tests (`tests/data/geolonia_pairs.tsv`, many notations, few buildings) ×10, address
-//!   column only, against the same 1M-entry index.
+//!   column only, against the same 1M-entry index;
+//! * `screen/dense_1m_fraud_idx` — issue 13's dense list: every delivery point 10–100 orders
+//!   under names from 100, one day's orders (so velocity raises most rows), 60 % of the rows
+//!   graded `danger` against the 1M-entry index (`support_orders::generate_dense`);
+//! * `screen/sparse_1m_fraud_idx` — the same rows without the name column (no velocity):
+//!   dense / sparse is what velocity costs.
 
 #[path = "support_orders.rs"]
 mod orders;
@@ -113,6 +118,31 @@ fn bench_screen(c: &mut Criterion) {
         })
     });
     group.throughput(Throughput::Elements(ROWS as u64));
+    for (name, with_names) in [("dense_1m_fraud_idx", true), ("sparse_1m_fraud_idx", false)] {
+        let mut list = Vec::new();
+        orders::generate_dense(1, FRAUD, ROWS, with_names, &mut list).expect("dense list");
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut out = Vec::with_capacity(list.len() * 2);
+                let s = bulk::screen_stream(
+                    &list[..],
+                    &mut out,
+                    Format::Csv,
+                    &opts,
+                    &with_lists,
+                    &scorer,
+                )
+                .unwrap();
+                assert_eq!(s.rows, ROWS as u64);
+                assert!(s.fraud[1] * 10 >= ROWS as u64 * 5, "most rows danger");
+                assert!(
+                    !with_names || s.velocity * 2 >= ROWS as u64,
+                    "velocity raised"
+                );
+                out
+            })
+        });
+    }
     group.bench_function("csv_no_lists", |b| b.iter(|| run(&bare)));
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)

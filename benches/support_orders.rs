@@ -222,3 +222,81 @@ pub fn generate(
     }
     Ok(())
 }
+
+/// A dense list (issue 13), one day's orders: delivery points that each receive 10–100 orders under names drawn
+/// from 100, the rows of all points interleaved at random; 60 % of the points are fraud-list
+/// points written another way (so about 60 % of the rows are graded `danger` against the list
+/// `generate` writes for the same seed and `fraud_n`). `with_names`: the name column (velocity)
+/// or not ("sparse": the same rows without it). Columns: `order_id,order_time,[name,]address`.
+pub fn generate_dense(
+    seed: u64,
+    fraud_n: usize,
+    orders: usize,
+    with_names: bool,
+    orders_out: &mut dyn Write,
+) -> io::Result<()> {
+    let places = places();
+    // The fraud points of `generate` for this seed, drawn the same way.
+    let mut rng = Rng(seed ^ 0x5DEE_CE66_D1CE_4E5B);
+    let mut kept: Vec<Point> = Vec::new();
+    for _ in 0..fraud_n.min(20_000) {
+        kept.push(point(&mut rng, &places));
+        rng.below(5);
+    }
+    let mut rng = Rng(seed ^ 0xD15E_A5E0_0000_0013);
+    let mut points: Vec<Point> = Vec::new();
+    let mut rows: Vec<u32> = Vec::with_capacity(orders);
+    while rows.len() < orders {
+        let p = if !kept.is_empty() && rng.chance(0.6) {
+            let k = &kept[rng.below(kept.len())];
+            Point {
+                place: k.place,
+                chome: k.chome,
+                banchi: k.banchi,
+                go: k.go,
+                building: k.building,
+                room: k.room,
+            }
+        } else {
+            point(&mut rng, &places)
+        };
+        let n = 10 + rng.below(91);
+        let id = points.len() as u32;
+        points.push(p);
+        for _ in 0..n.min(orders - rows.len()) {
+            rows.push(id);
+        }
+    }
+    for i in (1..rows.len()).rev() {
+        let j = rng.below(i + 1);
+        rows.swap(i, j);
+    }
+    if with_names {
+        writeln!(orders_out, "order_id,order_time,name,address")?;
+    } else {
+        writeln!(orders_out, "order_id,order_time,address")?;
+    }
+    for (i, &p) in rows.iter().enumerate() {
+        let addr = write_point(&points[p as usize], &places, rng.below(3));
+        // One day's orders: every point's names count together.
+        let minutes = (i * 1440 / orders.max(1)) as u64;
+        let name = format!(
+            "{} {}",
+            SURNAMES[rng.below(SURNAMES.len())],
+            GIVEN[rng.below(GIVEN.len())]
+        );
+        write!(
+            orders_out,
+            "D{:08},2026-11-{:02} {:02}:{:02},",
+            i + 1,
+            1 + (minutes / 1440) % 28,
+            (minutes / 60) % 24,
+            minutes % 60,
+        )?;
+        if with_names {
+            write!(orders_out, "{name},")?;
+        }
+        writeln!(orders_out, "{addr}")?;
+    }
+    Ok(())
+}

@@ -9,6 +9,10 @@
 //! `DIR/fraud.csv` (`id,address,reason`). About 2 % of the orders reuse a fraud entry's delivery
 //! point written another way (full-width digits, 丁目番地号, another room), so the output has
 //! every grade. Deterministic for a given seed. Big files are not committed: generate them.
+//!
+//! `--dense` also writes `DIR/orders_dense.csv` (`order_id,order_time,name,address`: points
+//! with 10–100 orders each, 60 % of them fraud points) and `DIR/orders_sparse.csv` (the same
+//! rows without the name column), the issue-13 lists.
 
 use std::io::{BufWriter, Write};
 
@@ -35,6 +39,13 @@ fn main() -> std::io::Result<()> {
     orders::generate(seed, fraud, orders, &mut f, &mut o)?;
     f.flush()?;
     o.flush()?;
+    if std::env::args().any(|a| a == "--dense") {
+        for (file, names) in [("orders_dense.csv", true), ("orders_sparse.csv", false)] {
+            let mut d = BufWriter::new(std::fs::File::create(dir.join(file))?);
+            orders::generate_dense(seed, fraud, orders, names, &mut d)?;
+            d.flush()?;
+        }
+    }
     eprintln!(
         "wrote {} and {}",
         dir.join("fraud.csv").display(),

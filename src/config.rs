@@ -188,6 +188,10 @@ impl Default for Weights {
 /// seen at least `min_names` different names (its own included) within the last
 /// `window_rows` rows, and, when the input has an order-time column, within `window_hours`
 /// of its own order time. Memory is bounded by the row window (see [`crate::bulk`]).
+///
+/// With a velocity state (`screen --velocity-state FILE`) the window reaches into earlier
+/// runs: names seen within `state_window` count, a row without an order time taking the
+/// run's start time (see [`crate::bulk::state`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VelocitySettings {
@@ -198,6 +202,37 @@ pub struct VelocitySettings {
     pub window_rows: u64,
     /// With an order-time column: how far back (in hours) an earlier order still counts.
     pub window_hours: u32,
+    /// With a velocity state: how long a name is remembered, in hours (`36h`) or days
+    /// (`7d`); older entries are pruned.
+    pub state_window: String,
+    /// With a velocity state: the file holding its hashing key (created, mode 0600, at first
+    /// use; default: the state's path with `.key` added). Keep it apart from the database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<std::path::PathBuf>,
+    /// A text file of shared delivery points that never raise velocity (a company's mail
+    /// room, a dormitory): one address per line, `#` comments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowlist: Option<std::path::PathBuf>,
+}
+
+impl VelocitySettings {
+    /// `state_window` in minutes.
+    pub fn state_window_minutes(&self) -> Result<u32, ConfigError> {
+        let text = self.state_window.trim();
+        let bad = || {
+            ConfigError::Invalid(format!(
+                "velocity.state_window must be hours or days such as \"36h\" or \"7d\" (got {text:?})"
+            ))
+        };
+        let (number, unit) = text.split_at(text.len().saturating_sub(1));
+        let n: u32 = number.trim().parse().map_err(|_| bad())?;
+        let minutes = match unit {
+            "h" => n.checked_mul(60),
+            "d" => n.checked_mul(24 * 60),
+            _ => None,
+        };
+        minutes.filter(|&m| m > 0).ok_or_else(bad)
+    }
 }
 
 impl Default for VelocitySettings {
@@ -206,6 +241,9 @@ impl Default for VelocitySettings {
             min_names: 3,
             window_rows: 500_000,
             window_hours: 24,
+            state_window: "7d".to_owned(),
+            key_file: None,
+            allowlist: None,
         }
     }
 }
@@ -258,6 +296,7 @@ impl Config {
                 s.alert_threshold
             )));
         }
+        self.velocity.state_window_minutes()?;
         if self.matching.max_matches == 0 {
             return Err(ConfigError::Invalid(
                 "matching.max_matches must be at least 1".into(),
@@ -302,5 +341,30 @@ mod tests {
             Err(ConfigError::Invalid(_))
         ));
         assert!(Config::from_toml_str("[weights]\nfraud_danger = -1\n").is_err());
+        for bad in ["7", "7w", "0d", "d", "-1h"] {
+            assert!(
+                Config::from_toml_str(&format!("[velocity]\nstate_window = \"{bad}\"\n")).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn state_window_in_hours_or_days() {
+        let c = Config::from_toml_str("[velocity]\nstate_window = \"36h\"\n").unwrap();
+        assert_eq!(c.velocity.state_window_minutes().unwrap(), 36 * 60);
+        assert_eq!(
+            Config::default().velocity.state_window_minutes().unwrap(),
+            7 * 24 * 60
+        );
+        let c = Config::from_toml_str(
+            "[velocity]\nkey_file = \"/secure/banchi.key\"\nallowlist = \"shared.txt\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.velocity.key_file.as_deref(),
+            Some(Path::new("/secure/banchi.key"))
+        );
+        assert_eq!(Config::from_toml_str(&c.to_toml_string()).unwrap(), c);
     }
 }

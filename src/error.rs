@@ -220,4 +220,10 @@ pub enum BulkError {
     /// The header row itself is unreadable.
     #[error("the header row is malformed: {0}")]
     BadHeader(String),
+    /// The options ask for something this input or output cannot do.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The velocity state (`--velocity-state`) failed.
+    #[error(transparent)]
+    State(#[from] crate::bulk::state::StateError),
 }

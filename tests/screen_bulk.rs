@@ -50,15 +50,15 @@ fn malformed_csv_keeps_every_row() {
     let mut input = Vec::new();
     input.extend_from_slice("id,name,address\n".as_bytes());
     input.extend_from_slice("1,黒猫 花子,東京都世田谷区三軒茶屋2-11-5 コーポ黒猫 201\n".as_bytes()); // line 2
-    input.extend_from_slice("2,\"白猫 次郎,東京都中央区銀座4-6-16\n".as_bytes()); // 3: open quote
-    input.extend_from_slice("3,三毛,東京都中央区銀座4-6-16,extra,more\n".as_bytes()); // 4: too many
-    input.extend_from_slice("4,茶虎\n".as_bytes()); // 5: too few
-    input.extend_from_slice(b"5,\xff\xfe,\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe4\xb8\xad\xe5\xa4\xae\xe5\x8c\xba\xe9\x8a\x80\xe5\xba\xa74-6-16\n"); // 6: bad UTF-8 in name
-    input.extend_from_slice(b"6,x,\xff\xfe\n"); // 7: bad UTF-8 address
-    input.extend_from_slice("7,錆猫,\n".as_bytes()); // 8: empty address
-    input.extend_from_slice(format!("8,{big},東京都中央区銀座4-6-16\n").as_bytes()); // 9: 100 kB name
-    input.extend_from_slice(format!("9,縞猫,{big}\n").as_bytes()); // 10: 100 kB address
-    input.extend_from_slice("10,\"灰猫\n二行目\",東京都中央区銀座4-6-16\n".as_bytes()); // 11-12: quoted line break
+    input.extend_from_slice("3,三毛,東京都中央区銀座4-6-16,extra,more\n".as_bytes()); // 3: too many
+    input.extend_from_slice("4,茶虎\n".as_bytes()); // 4: too few
+    input.extend_from_slice(b"5,\xff\xfe,\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe4\xb8\xad\xe5\xa4\xae\xe5\x8c\xba\xe9\x8a\x80\xe5\xba\xa74-6-16\n"); // 5: bad UTF-8 in name
+    input.extend_from_slice(b"6,x,\xff\xfe\n"); // 6: bad UTF-8 address
+    input.extend_from_slice("7,錆猫,\n".as_bytes()); // 7: empty address
+    input.extend_from_slice(format!("8,{big},東京都中央区銀座4-6-16\n").as_bytes()); // 8: 100 kB name
+    input.extend_from_slice(format!("9,縞猫,{big}\n").as_bytes()); // 9: 100 kB address
+    input.extend_from_slice("10,\"灰猫\n二行目\",東京都中央区銀座4-6-16\n".as_bytes()); // 10-11: quoted line break
+    input.extend_from_slice("2,\"白猫 次郎,東京都中央区銀座4-6-16\n".as_bytes()); // 12: quote never closed
     input.extend_from_slice("\n".as_bytes()); // 13: empty line
     input.extend_from_slice("11,斑猫,東京都中央区銀座4-6-16".as_bytes()); // 14: no final newline
 
@@ -88,45 +88,62 @@ fn malformed_csv_keeps_every_row() {
     assert_eq!(data[0][score], "80");
 
     assert!(
-        data[1][err].starts_with("line 3: a quote is not closed"),
+        data[1][err].contains("5 fields, the header has 3"),
         "{}",
         data[1][err]
     );
-    assert_eq!(data[1][grade], "");
-    assert!(
-        data[2][err].contains("5 fields, the header has 3"),
-        "{}",
-        data[2][err]
-    );
     assert_eq!(
-        data[2][2], "東京都中央区銀座4-6-16,extra,more",
+        data[1][2], "東京都中央区銀座4-6-16,extra,more",
         "extra fields kept"
     );
-    assert!(data[3][err].contains("2 fields, the header has 3"));
+    assert!(data[2][err].contains("2 fields, the header has 3"));
+    assert_eq!(
+        data[3][err],
+        "line 5: not valid UTF-8 (replaced with U+FFFD)"
+    );
+    assert_eq!(data[3][score], "0", "the address itself was screened");
+    assert!(data[3][1].contains('\u{FFFD}'));
     assert_eq!(
         data[4][err],
-        "line 6: not valid UTF-8 (replaced with U+FFFD)"
+        "line 6: the address is not valid UTF-8 (Shift_JIS or EUC-JP? give the input encoding)"
     );
-    assert_eq!(data[4][score], "0", "the address itself was screened");
-    assert!(data[4][1].contains('\u{FFFD}'));
-    assert_eq!(
-        data[5][err],
-        "line 7: the address is not valid UTF-8 (Shift_JIS or EUC-JP? give the input encoding)"
-    );
-    assert_eq!(data[6][err], "line 8: address: empty address");
-    assert_eq!(data[6][score], "30");
-    assert_eq!(data[7][err], "", "a 100 kB name is read");
-    assert_eq!(data[7][1].len(), 100 * 1024);
+    assert_eq!(data[5][err], "line 7: address: empty address");
+    assert_eq!(data[5][score], "30");
+    assert_eq!(data[6][err], "", "a 100 kB name is read");
+    assert_eq!(data[6][1].len(), 100 * 1024);
     assert!(
-        data[8][err].contains("address too long"),
+        data[7][err].contains("address too long"),
         "{}",
-        data[8][err]
+        data[7][err]
     );
-    assert_eq!(data[9][1], "灰猫\n二行目", "quoted line break kept");
-    assert_eq!(data[9][err], "");
+    assert_eq!(data[8][1], "灰猫\n二行目", "quoted line break kept");
+    assert_eq!(data[8][err], "");
+    assert!(
+        data[9][err].starts_with("line 12: a quote is not closed"),
+        "{}",
+        data[9][err]
+    );
+    assert_eq!(data[9][grade], "");
     assert_eq!(data[10][err], "line 13: an empty line");
     assert_eq!(data[11][0], "11");
     assert_eq!(data[11][err], "");
+}
+
+#[test]
+fn a_stray_quote_closed_later_is_one_rfc_4180_record() {
+    // As Excel reads it: the lines between the two quotes are one field of one record, which
+    // gets an error for its width; the rows after it are read as usual.
+    let input = "id,name,address\n1,\"白猫,東京都中央区銀座4-6-16\n2,三毛,東京都中央区銀座4-6-16\n3,茶虎\",東京都中央区銀座4-6-16\n4,錆猫,東京都中央区銀座4-6-16\n";
+    let out = run(input.as_bytes(), Format::Csv, &Options::default());
+    let r = rows(&out, b',');
+    let err = col(&r[0], "error");
+    assert_eq!(r.len(), 3, "header + 2 rows");
+    assert_eq!(
+        r[1][1],
+        "白猫,東京都中央区銀座4-6-16\n2,三毛,東京都中央区銀座4-6-16\n3,茶虎"
+    );
+    assert_eq!(r[1][err], "");
+    assert_eq!(r[2][0], "4");
 }
 
 #[test]

@@ -26,6 +26,15 @@ fn csv_rows(path: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+fn csv_rows_of(text: &str) -> Vec<Vec<String>> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    r.records()
+        .map(|x| x.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
 /// `banchi screen INPUT -o OUT --fraud data/sample_fraud.csv EXTRA…`, run from the crate root.
 fn screen_against_sample_fraud(input: &Path, out: &Path, extra: &[&str]) -> Output {
     banchi()
@@ -370,7 +379,17 @@ fn shift_jis_input_is_decoded_with_encoding() {
             "{}",
             String::from_utf8_lossy(&o.stderr)
         );
-        csv_rows(&out)
+        // A Shift_JIS list comes back Shift_JIS (the default output encoding is the input's).
+        let bytes = std::fs::read(&out).unwrap();
+        let text = if extra.contains(&"--encoding") {
+            assert!(std::str::from_utf8(&bytes).is_err(), "not UTF-8");
+            let (text, _, errors) = encoding_rs::SHIFT_JIS.decode(&bytes);
+            assert!(!errors, "valid Shift_JIS");
+            text.into_owned()
+        } else {
+            String::from_utf8(bytes).unwrap()
+        };
+        csv_rows_of(&text)
     };
     let want = screen(&repo("data/sample_orders.csv"), "utf8.csv", &[]);
     for label in ["shift_jis", "cp932", "sjis"] {
@@ -393,5 +412,78 @@ fn shift_jis_input_is_decoded_with_encoding() {
         .all(|r| r[error].contains("not valid UTF-8")));
     // An unknown label is a usage error.
     let o = run(&["screen", "x.csv", "-o", "y.csv", "--encoding", "klingon"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn output_encoding_follows_the_input_or_is_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_ok = |input: &Path, out: &Path, extra: &[&str]| {
+        let args: Vec<&str> = ["-q"].into_iter().chain(extra.iter().copied()).collect();
+        let o = screen_against_sample_fraud(input, out, &args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        std::fs::read(out).unwrap()
+    };
+    // A UTF-8 list with a BOM keeps it; without one, none is added.
+    let sample = std::fs::read(repo("data/sample_orders.csv")).unwrap();
+    let with_bom = dir.path().join("bom.csv");
+    std::fs::write(&with_bom, [&b"\xEF\xBB\xBF"[..], &sample].concat()).unwrap();
+    let out = dir.path().join("out.csv");
+    let plain = run_ok(&repo("data/sample_orders.csv"), &out, &[]);
+    assert!(!plain.starts_with(b"\xEF\xBB\xBF"));
+    let bom = run_ok(&with_bom, &out, &[]);
+    assert_eq!(&bom[..3], b"\xEF\xBB\xBF");
+    assert_eq!(&bom[3..], &plain[..], "the same rows after the BOM");
+    let forced = run_ok(&with_bom, &out, &["--output-encoding", "utf-8"]);
+    assert_eq!(forced, plain);
+    let added = run_ok(
+        &repo("data/sample_orders.csv"),
+        &out,
+        &["--output-encoding", "utf-8-bom"],
+    );
+    assert_eq!(added, bom);
+    // cp932 asked for a UTF-8 list: a character CP932 lacks (𠮷) becomes 〓, and the row's
+    // error names its column.
+    let input = dir.path().join("kichi.csv");
+    std::fs::write(
+        &input,
+        "order_id,name,address\nK-1,𠮷田 花子,東京都世田谷区三軒茶屋2-11-5 コーポ黒猫201号室\nK-2,黒猫 花子,東京都中央区銀座4-6-16\n",
+    )
+    .unwrap();
+    let sjis = run_ok(&input, &out, &["--output-encoding", "cp932"]);
+    let (text, _, errors) = encoding_rs::SHIFT_JIS.decode(&sjis);
+    assert!(!errors);
+    let rows = csv_rows_of(&text);
+    let error = rows[0].iter().position(|x| x == "error").unwrap();
+    assert_eq!(rows[1][1], "〓田 花子");
+    assert!(rows[1][error].contains("column name"), "{}", rows[1][error]);
+    assert!(rows[1][error].starts_with("line 2: "), "{}", rows[1][error]);
+    assert_eq!(
+        rows[1][rows[0].iter().position(|x| x == "grade").unwrap()],
+        "danger"
+    );
+    assert_eq!(rows[2][1], "黒猫 花子");
+    assert_eq!(rows[2][error], "");
+    // JSONL stays UTF-8; asking otherwise is a usage error.
+    let o = screen_against_sample_fraud(
+        &input,
+        &dir.path().join("out.jsonl"),
+        &["-q", "--output-encoding", "cp932"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("JSONL"));
+    let o = run(&[
+        "screen",
+        "x.csv",
+        "-o",
+        "y.csv",
+        "--output-encoding",
+        "latin1",
+    ]);
     assert_eq!(o.status.code(), Some(2));
 }

@@ -14,13 +14,15 @@
 //!   JSON object) still gets its row, with `error` naming the line and the problem and the
 //!   input columns kept as far as they could be read.
 //! * **Streaming and ordered** — a reader thread cuts records into chunks of
-//!   [`Options::chunk_rows`]; each chunk is parsed, screened, scored and formatted on all
-//!   cores (rayon), a few pieces per thread, each piece's lines in one buffer with a small
-//!   mark per row (the parse and score are dropped on the worker that made them). A finisher
-//!   thread counts velocity over the marks in input order ([`velocity`]) — screening again
-//!   from its record the rare row that velocity raises — tallies, and hands the buffers to a
-//!   writer thread. At most a few chunks are in flight, so memory stays flat whatever the
-//!   file size.
+//!   [`Options::chunk_rows`]; each chunk goes through three parallel steps on all cores
+//!   (rayon), a few pieces per thread: screen and score every row (`row`), count velocity
+//!   with the window sharded by delivery point ([`velocity::Window`]: each point's rows in
+//!   input order), then add the velocity reason where it counts and format every row into
+//!   one buffer per piece, in the output encoding ([`encode`]). No row is screened twice and
+//!   no step does per-row work on one thread, so a list where every row hits velocity runs
+//!   as fast as one where none does. A writer thread writes the buffers in order (and commits
+//!   the velocity state, [`state`]). At most a few chunks are in flight, so memory stays
+//!   flat whatever the file size.
 //! * **Interruptible and resumable** — when the stop flag is raised (Ctrl-C in the CLI), no
 //!   new chunk is read, the chunks read are finished and written, and [`Summary::interrupted`]
 //!   says so; the output then holds whole rows only. With [`Options::resume`] an existing
@@ -29,39 +31,46 @@
 //!   result equals an uninterrupted run's.
 //!
 //! Layout: [`columns`] (which input column holds what), [`split`] (records and fields),
-//! `row` (one record's work on a worker: screen, score, its output line and mark),
-//! [`format`] (CSV/TSV/JSONL fields and the verdict columns), [`velocity`], [`resume`]; this
-//! file runs the pipeline (reader, workers, finisher, writer threads).
+//! `row` (one record's work on a worker: screen and score, then its output line),
+//! [`format`] (CSV/TSV/JSONL fields and the verdict columns), [`encode`] (output text
+//! encoding), [`velocity`] (the window), [`state`] (the window kept across runs),
+//! [`resume`]; this file runs the pipeline (reader thread, parallel steps, writer thread).
 //!
 //! Nothing here prints: the caller gets a [`Summary`] and progress callbacks, and error texts
 //! name line numbers, never row contents.
 
 pub mod columns;
+pub mod encode;
 pub mod format;
 pub mod resume;
 mod row;
 pub mod split;
+pub mod state;
 pub mod velocity;
 
 pub use columns::{Columns, ADDRESS_NAMES, EMAIL_NAMES, NAME_NAMES, PHONE_NAMES, TIME_NAMES};
+pub use encode::OutputEncoding;
 pub use format::{Format, ADDED_COLUMNS};
 
 use crate::config::VelocitySettings;
 use crate::error::BulkError;
 use crate::score::Scorer;
 use crate::screen::Screener;
-use crate::watchlist::{Grade, MatchOptions};
+use crate::watchlist::MatchOptions;
 use columns::{keys, resolve, Keys, Resolved};
 use rayon::prelude::*;
-use row::{Ctx, Mark, Piece, Row};
+use row::{Ctx, Piece, Screened};
 use split::{FieldSplitter, Record, RecordReader};
+use state::Store;
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use velocity::Velocity;
+use velocity::{Hashing, Observation, Window};
 
 /// Options of a run.
 #[derive(Debug, Clone)]
@@ -81,8 +90,17 @@ pub struct Options {
     /// Input text encoding for [`screen_file`] (`None`: UTF-8, read as bytes — a row that is
     /// not valid UTF-8 gets an `error`). Any other, e.g. Shift_JIS as Excel exports it, is
     /// decoded to UTF-8 while streaming (a byte-order mark wins over it; undecodable bytes
-    /// become U+FFFD); the output is always UTF-8.
+    /// become U+FFFD).
     pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// Output text encoding (`None`: the input's, see [`OutputEncoding::for_input`]). JSONL
+    /// output is always UTF-8.
+    pub output_encoding: Option<OutputEncoding>,
+    /// The velocity window kept across runs (`--velocity-state`): counts see the orders of
+    /// earlier runs, and this run's are added.
+    pub velocity_state: Option<Arc<Store>>,
+    /// Delivery-point keys ([`crate::Address::key`]) that never raise velocity (a company's
+    /// mail room, a dormitory).
+    pub velocity_allow: Vec<String>,
 }
 
 impl Default for Options {
@@ -95,6 +113,9 @@ impl Default for Options {
             chunk_rows: 8192,
             velocity: VelocitySettings::default(),
             encoding: None,
+            output_encoding: None,
+            velocity_state: None,
+            velocity_allow: Vec::new(),
         }
     }
 }
@@ -133,6 +154,13 @@ pub struct Summary {
     pub velocity: u64,
     /// Line number of the last input record written (0: none).
     pub last_line: u64,
+    /// Rows where a character the output encoding cannot hold was written as 〓 (their
+    /// `error` names the columns).
+    pub unmappable_rows: u64,
+    /// The header had such a character.
+    pub header_unmappable: bool,
+    /// The output's encoding.
+    pub output_encoding: Option<OutputEncoding>,
     /// True when the run stopped on the stop flag before the end of the input.
     pub interrupted: bool,
     /// Wall time of the run.
@@ -140,6 +168,25 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Adds the row counts of `other` (a piece's tally).
+    fn add(&mut self, other: &Summary) {
+        self.rows += other.rows;
+        self.read_errors += other.read_errors;
+        self.address_errors += other.address_errors;
+        for (a, b) in self.fraud.iter_mut().zip(other.fraud) {
+            *a += b;
+        }
+        for (a, b) in self.forwarder.iter_mut().zip(other.forwarder) {
+            *a += b;
+        }
+        for (a, b) in self.levels.iter_mut().zip(other.levels) {
+            *a += b;
+        }
+        self.alerts += other.alerts;
+        self.velocity += other.velocity;
+        self.unmappable_rows += other.unmappable_rows;
+    }
+
     /// Rows per second of this run.
     pub fn rows_per_sec(&self) -> f64 {
         self.rows as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -173,7 +220,13 @@ pub fn screen_file(
         .output_format
         .or_else(|| Format::from_path(output))
         .unwrap_or(format);
-    let file = File::open(input).map_err(in_io)?;
+    let mut file = File::open(input).map_err(in_io)?;
+    // A UTF-8 byte-order mark: the default output keeps it.
+    let mut head = [0u8; 3];
+    let got = read_up_to(&mut file, &mut head).map_err(in_io)?;
+    let has_bom = head.get(..got) == Some(&b"\xEF\xBB\xBF"[..]);
+    file.seek(io::SeekFrom::Start(0)).map_err(in_io)?;
+    let encoding = output_encoding(opts, out_format, has_bom)?;
     let source: Box<dyn io::Read + Send> = match opts.encoding {
         Some(enc) if enc != encoding_rs::UTF_8 => Box::new(
             encoding_rs_io::DecodeReaderBytesBuilder::new()
@@ -185,7 +238,7 @@ pub fn screen_file(
     let reader = BufReader::with_capacity(1 << 20, source);
 
     let mut prepared = prepare(reader, format, opts)?;
-    let header_line = prepared.header_bytes(out_format);
+    let (header_line, header_clean) = prepared.header_bytes(out_format, encoding);
 
     // The output: fresh, or resumed after its last complete row.
     let mut skip = 0u64;
@@ -194,12 +247,31 @@ pub fn screen_file(
             .map(|m| m.len() > 0)
             .unwrap_or(false);
     let out_file = if opts.resume && exists {
-        let want = prepared.out_header(out_format);
+        let want: Option<Vec<Vec<u8>>> = prepared.out_header(out_format).map(|h| {
+            h.iter()
+                .map(|f| {
+                    let mut v = Vec::new();
+                    encoding.encode_into(f.as_bytes(), &mut v);
+                    v
+                })
+                .collect()
+        });
         let scanned = resume::scan(output, out_format, want.as_deref())?;
         let mut f = OpenOptions::new()
+            .read(true)
             .write(true)
             .open(output)
             .map_err(out_io)?;
+        let mut first = [0u8; 3];
+        let n = read_up_to(&mut f, &mut first).map_err(out_io)?;
+        if scanned.is_some_and(|p| p.end > 0)
+            && (first.get(..n) == Some(encoding.bom())) != (n >= 3 && !encoding.bom().is_empty())
+        {
+            return Err(BulkError::Resume(
+                "the existing output's byte-order mark differs from this run's output encoding"
+                    .into(),
+            ));
+        }
         match scanned {
             Some(p) => {
                 f.set_len(p.end).map_err(out_io)?;
@@ -219,23 +291,89 @@ pub fn screen_file(
         f.write_all(&header_line).map_err(out_io)?;
         f
     };
+    let sync = opts
+        .velocity_state
+        .is_some()
+        .then(|| out_file.try_clone())
+        .transpose();
+    let sync = sync.map_err(out_io)?;
     let writer = BufWriter::with_capacity(1 << 20, out_file);
     prepared.skip = skip;
-    let summary = prepared.run(writer, screener, scorer, opts, stop, progress);
-    summary.map_err(|e| match e {
-        RunError::Read(source) => BulkError::Io {
-            path: input.to_owned(),
-            source,
+    let run_id = opts
+        .velocity_state
+        .as_ref()
+        .map(|store| store.run_id(&std::path::absolute(output).unwrap_or(output.to_owned())));
+    let summary = prepared.run(
+        Sink {
+            writer,
+            sync,
+            run_id,
         },
-        RunError::Write(source) => BulkError::Io {
-            path: output.to_owned(),
-            source,
+        Setup {
+            screener,
+            scorer,
+            opts,
+            encoding,
         },
-    })
+        stop,
+        progress,
+    );
+    summary
+        .map(|mut s| {
+            s.header_unmappable = !header_clean;
+            s
+        })
+        .map_err(|e| match e {
+            RunError::Read(source) => BulkError::Io {
+                path: input.to_owned(),
+                source,
+            },
+            RunError::Write(source) => BulkError::Io {
+                path: output.to_owned(),
+                source,
+            },
+            RunError::Bulk(e) => e,
+        })
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while let Some(rest) = buf.get_mut(n..).filter(|b| !b.is_empty()) {
+        match r.read(rest) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The output encoding of a run: given, or the input's; JSONL is UTF-8 only.
+fn output_encoding(
+    opts: &Options,
+    out_format: Format,
+    input_has_bom: bool,
+) -> Result<OutputEncoding, BulkError> {
+    let chosen = opts
+        .output_encoding
+        .unwrap_or_else(|| OutputEncoding::for_input(opts.encoding, input_has_bom));
+    if out_format == Format::Jsonl {
+        return match opts.output_encoding {
+            Some(e) if e != OutputEncoding::Utf8 => Err(BulkError::Unsupported(format!(
+                "JSONL output is UTF-8 (RFC 8259); --output-encoding {} applies to CSV and TSV",
+                e.name()
+            ))),
+            _ => Ok(OutputEncoding::Utf8),
+        };
+    }
+    Ok(chosen)
 }
 
 /// Screens CSV/TSV/JSONL from a reader into a writer (no resume): the library entry point
-/// for in-memory data and benchmarks. The header row is written too.
+/// for in-memory data and benchmarks. The header row is written too. The input is UTF-8 (a
+/// BOM is skipped); the output is in [`Options::output_encoding`] (default UTF-8).
 pub fn screen_stream<R: BufRead + Send, W: Write + Send>(
     reader: R,
     mut writer: W,
@@ -245,43 +383,71 @@ pub fn screen_stream<R: BufRead + Send, W: Write + Send>(
     scorer: &Scorer,
 ) -> Result<Summary, BulkError> {
     let out_format = opts.output_format.unwrap_or(format);
+    let encoding = output_encoding(opts, out_format, false)?;
     let prepared = prepare(reader, format, opts)?;
     let pseudo = PathBuf::from("<stream>");
-    writer
-        .write_all(&prepared.header_bytes(out_format))
-        .map_err(|source| BulkError::Io {
-            path: pseudo.clone(),
-            source,
-        })?;
+    let (header, header_clean) = prepared.header_bytes(out_format, encoding);
+    writer.write_all(&header).map_err(|source| BulkError::Io {
+        path: pseudo.clone(),
+        source,
+    })?;
     let stop = AtomicBool::new(false);
     prepared
-        .run(writer, screener, scorer, opts, &stop, &mut |_| {})
-        .map_err(|e| BulkError::Io {
-            path: pseudo,
-            source: match e {
-                RunError::Read(s) | RunError::Write(s) => s,
+        .run(
+            Sink {
+                writer,
+                sync: None,
+                run_id: None,
             },
+            Setup {
+                screener,
+                scorer,
+                opts,
+                encoding,
+            },
+            &stop,
+            &mut |_| {},
+        )
+        .map(|mut s| {
+            s.header_unmappable = !header_clean;
+            s
+        })
+        .map_err(|e| match e {
+            RunError::Read(s) | RunError::Write(s) => BulkError::Io {
+                path: pseudo,
+                source: s,
+            },
+            RunError::Bulk(e) => e,
         })
 }
 
-/// Work for the finisher thread, in input order.
-enum Finish {
-    /// Rows an earlier run wrote: only their velocity counts.
-    Replay(Vec<Row>),
-    /// Screened, formatted pieces of a chunk; the chunk's records (from `fresh_from` on they
-    /// are the pieces' rows, for screening again the rare row that velocity raises); the
-    /// input line of the last one.
-    Rows {
-        pieces: Vec<Piece>,
-        records: Vec<Record>,
-        fresh_from: usize,
-        last_line: u64,
-    },
+/// Where a run writes: the output, the file to fsync before each velocity-state commit, and
+/// the run's id in the state.
+struct Sink<W> {
+    writer: W,
+    sync: Option<File>,
+    run_id: Option<String>,
+}
+
+/// What a run screens with.
+struct Setup<'a> {
+    screener: &'a Screener,
+    scorer: &'a Scorer,
+    opts: &'a Options,
+    encoding: OutputEncoding,
+}
+
+/// One chunk for the writer thread: its lines, and its velocity observations for the state.
+struct Written {
+    lines: Vec<Vec<u8>>,
+    observations: Vec<Observation>,
+    rows: u64,
 }
 
 enum RunError {
     Read(io::Error),
     Write(io::Error),
+    Bulk(BulkError),
 }
 
 /// A reader positioned after the header, with the columns resolved.
@@ -324,7 +490,6 @@ fn prepare<R: BufRead>(
             return Err(BulkError::NoHeader);
         }
         cols = resolve(&header, &opts.columns)?;
-        records.expected_fields = header.len();
     }
     Ok(Prepared {
         records,
@@ -352,20 +517,30 @@ impl<R: BufRead + Send> Prepared<R> {
         Some(h)
     }
 
-    fn header_bytes(&self, out_format: Format) -> Vec<u8> {
-        self.out_header(out_format)
-            .map_or_else(Vec::new, |h| format::header_line(&h, out_format))
+    /// The header line in the output encoding (BOM included); false when a character of it
+    /// became 〓.
+    fn header_bytes(&self, out_format: Format, encoding: OutputEncoding) -> (Vec<u8>, bool) {
+        let line = self
+            .out_header(out_format)
+            .map_or_else(Vec::new, |h| format::header_line(&h, out_format));
+        let mut out = encoding.bom().to_vec();
+        let clean = encoding.encode_into(&line, &mut out);
+        (out, clean)
     }
 
     fn run<W: Write + Send>(
         self,
-        writer: W,
-        screener: &Screener,
-        scorer: &Scorer,
-        opts: &Options,
+        sink: Sink<W>,
+        setup: Setup<'_>,
         stop: &AtomicBool,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<Summary, RunError> {
+        let Setup {
+            screener,
+            scorer,
+            opts,
+            encoding,
+        } = setup;
         let started = Instant::now();
         let out_format = opts.output_format.unwrap_or(self.format);
         let time_known = match self.format {
@@ -378,36 +553,94 @@ impl<R: BufRead + Send> Prepared<R> {
         };
         let v = &opts.velocity;
         let velocity_on = name_known && v.min_names > 0;
-        let mut velocity = Velocity::new(
-            v.min_names,
-            v.window_rows,
-            if time_known { v.window_hours } else { 0 },
-        );
+        let store = opts.velocity_state.as_deref().filter(|_| velocity_on);
+        let chunk_rows = opts.chunk_rows.max(1);
+        // With a state every row has a time (its order time, else the run's start) and the
+        // state's window; the row window only bounds memory, and must outlast the chunks in
+        // flight to the state (points leave memory only once committed).
+        let (window_minutes, window_rows, default_time, hashing) = match store {
+            Some(st) => (
+                Some(st.window_minutes()),
+                v.window_rows.max(16 * chunk_rows as u64),
+                Some(state::now_minutes()),
+                st.hashing(),
+            ),
+            None => (
+                time_known.then(|| v.window_hours.saturating_mul(60)),
+                v.window_rows,
+                None,
+                Hashing::default(),
+            ),
+        };
+        let shards = (rayon::current_num_threads() * 2).max(1);
+        let mut window = Window::new(shards, v.min_names, window_rows, window_minutes);
+        let mut lookups = match store {
+            Some(st) => (0..shards)
+                .map(|_| st.reader())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| RunError::Bulk(e.into()))?,
+            None => Vec::new(),
+        };
+        let allowed: HashSet<u64> = opts
+            .velocity_allow
+            .iter()
+            .map(|k| hashing.point(k))
+            .collect();
         // Rows carry grades and reason codes, never record ids: the grade-only lookup.
         let screener = &screener.clone().with_options(MatchOptions {
             max_matches: 0,
             ..screener.options()
         });
+        let out_header = self.out_header(out_format).unwrap_or_default();
         let ctx = Ctx {
             screener,
             scorer,
             format: self.format,
             out_format,
+            encoding,
+            out_header,
             cols: self.cols.clone(),
             keys: self.keys.clone(),
             velocity_on,
             min_names: v.min_names,
+            hashing,
+            default_time,
         };
-        let chunk_rows = opts.chunk_rows.max(1);
         let skip = self.skip;
+        // With a state, the rows of the output its last commit did not cover are replayed
+        // into it; the others are in it already.
+        let mut state_writer = match store {
+            Some(st) => Some(st.writer().map_err(|e| RunError::Bulk(e.into()))?),
+            None => None,
+        };
+        let committed = match (&mut state_writer, &sink.run_id) {
+            (Some(w), Some(id)) => {
+                let rows = w.rows_committed(id).map_err(|e| RunError::Bulk(e.into()))?;
+                if skip == 0 || rows > skip {
+                    // A fresh output, or a state that ran ahead of it (not resumable from):
+                    // count this run from the start.
+                    0
+                } else {
+                    rows
+                }
+            }
+            _ => 0,
+        };
+        let replay_from = if store.is_some() { committed } else { 0 };
         let mut records = self.records;
         let mut summary = Summary {
             resumed_from: skip,
+            output_encoding: Some(encoding),
             ..Summary::default()
         };
         let mut bytes = self.header_consumed;
+        let Sink {
+            writer,
+            sync,
+            run_id,
+        } = sink;
 
-        std::thread::scope(|scope| -> Result<Summary, RunError> {
+        let result = std::thread::scope(|scope| -> Result<Summary, RunError> {
             let (tx_in, rx_in) = sync_channel::<io::Result<Vec<Record>>>(2);
             let reader = scope.spawn(move || -> bool {
                 loop {
@@ -434,118 +667,157 @@ impl<R: BufRead + Send> Prepared<R> {
                     }
                 }
             });
-            let (tx_out, rx_out) = sync_channel::<Vec<Vec<u8>>>(2);
+            // The writer writes each chunk's lines; with a state it then makes them durable
+            // and commits the chunk's velocity observations and the run's row count in one
+            // transaction — so the state never holds rows the output lacks, and a resumed
+            // run replays the few the state lacks.
+            let (tx_out, rx_out) = sync_channel::<Written>(2);
             let mut writer = writer;
-            let write_thread = scope.spawn(move || -> io::Result<()> {
-                for lines in rx_out {
-                    for line in lines {
-                        writer.write_all(&line)?;
+            let write_thread = scope.spawn(move || -> Result<(), RunError> {
+                let mut rows_out = committed;
+                for chunk in rx_out {
+                    for line in &chunk.lines {
+                        writer.write_all(line).map_err(RunError::Write)?;
+                    }
+                    rows_out += chunk.rows;
+                    if let Some(w) = state_writer.as_mut() {
+                        writer.flush().map_err(RunError::Write)?;
+                        if let Some(f) = &sync {
+                            f.sync_data().map_err(RunError::Write)?;
+                        }
+                        w.commit(
+                            &chunk.observations,
+                            run_id.as_deref().map(|id| (id, rows_out)),
+                        )
+                        .map_err(|e| RunError::Bulk(e.into()))?;
                     }
                 }
-                writer.flush()
+                writer.flush().map_err(RunError::Write)
             });
 
-            // Velocity needs the rows in input order: a finisher thread counts them (and
-            // formats again the few rows it raises), tallies and hands the lines to the
-            // writer, while the workers screen the next chunk.
-            let (tx_done, rx_done) = sync_channel::<Finish>(2);
             let ctx = &ctx;
-            let finisher = scope.spawn(move || -> Summary {
-                for msg in rx_done {
-                    match msg {
-                        Finish::Replay(rows) => {
-                            for r in &rows {
-                                velocity.observe(r.key, r.name, r.time);
-                            }
-                        }
-                        Finish::Rows {
-                            pieces,
-                            records,
-                            fresh_from,
-                            last_line,
-                        } => {
-                            let mut index = fresh_from;
-                            let mut lines = Vec::with_capacity(pieces.len());
-                            for mut piece in pieces {
-                                let mut raised = Vec::new();
-                                for (i, m) in piece.marks.iter_mut().enumerate() {
-                                    let names = velocity.observe(m.key, m.name, m.time);
-                                    if ctx.velocity_on
-                                        && names >= ctx.min_names
-                                        && m.level.is_some()
-                                    {
-                                        raised.push((i, names));
-                                    }
-                                }
-                                for &(i, names) in &raised {
-                                    let record = &records[index + i];
-                                    let (line, mark) = ctx.raise_velocity(record, names);
-                                    piece.splice(i, &line, mark);
-                                }
-                                for m in &piece.marks {
-                                    tally(&mut summary, m);
-                                }
-                                index += piece.marks.len();
-                                lines.push(piece.buf);
-                            }
-                            summary.last_line = last_line;
-                            if tx_out.send(lines).is_err() {
-                                break;
-                            }
-                        }
-                    }
-                }
-                summary
-            });
-
+            let allowed = &allowed;
             let mut index = 0u64;
             let mut rows_done = 0u64;
-            let mut read_error = None;
+            let mut failure = None;
             for chunk in rx_in {
                 let chunk = match chunk {
                     Ok(c) => c,
                     Err(e) => {
-                        read_error = Some(e);
+                        failure = Some(RunError::Read(e));
                         break;
                     }
                 };
                 bytes += chunk.iter().map(|r| r.consumed).sum::<u64>();
                 let first = index;
                 index += chunk.len() as u64;
-                // Rows an earlier run wrote: only replay their velocity counts.
+                let piece = chunk
+                    .len()
+                    .div_ceil(rayon::current_num_threads() * 4)
+                    .max(1);
+                // Rows an earlier run wrote: only their velocity counts (without a state),
+                // or those its last state commit missed (with one).
                 let fresh_from = skip.saturating_sub(first).min(chunk.len() as u64) as usize;
-                if fresh_from > 0 && ctx.velocity_on {
-                    let replay: Vec<Row> = chunk[..fresh_from]
-                        .par_iter()
-                        .map(|r| ctx.velocity_inputs(r))
+                let replay_start =
+                    replay_from.saturating_sub(first).min(fresh_from as u64) as usize;
+                if ctx.velocity_on && replay_start < fresh_from {
+                    let base = first + replay_start as u64;
+                    let replayed: Vec<Vec<Observation>> = chunk[replay_start..fresh_from]
+                        .par_chunks(piece)
+                        .enumerate()
+                        .map(|(p, records)| {
+                            let mut sp = FieldSplitter::new(
+                                ctx.format.delimiter(),
+                                ctx.format == Format::Csv,
+                            );
+                            let at = base + (p * piece) as u64;
+                            (at..)
+                                .zip(records)
+                                .filter_map(|(i, r)| ctx.replay_observation(&mut sp, r, i))
+                                .filter(|o| !allowed.contains(&o.key))
+                                .collect()
+                        })
                         .collect();
-                    if tx_done.send(Finish::Replay(replay)).is_err() {
-                        break;
+                    // Counted in memory (the state may not have committed them yet when the
+                    // next rows look their points up), and committed with a state.
+                    let runs: Vec<&[Observation]> = replayed.iter().map(Vec::as_slice).collect();
+                    window.observe_chunk(&runs, &mut lookups);
+                    if store.is_some() {
+                        let msg = Written {
+                            lines: Vec::new(),
+                            observations: replayed.concat(),
+                            rows: (fresh_from - replay_start) as u64,
+                        };
+                        if tx_out.send(msg).is_err() {
+                            break;
+                        }
                     }
                 }
                 let fresh = &chunk[fresh_from..];
                 let Some(last) = fresh.last() else {
                     continue;
                 };
-                // Screened and formatted in one parallel pass, in a few pieces per thread,
-                // each with one field splitter (building one is not free).
-                let piece = fresh
-                    .len()
-                    .div_ceil(rayon::current_num_threads() * 4)
-                    .max(1);
-                let pieces: Vec<Piece> = fresh
+                let fresh_first = first + fresh_from as u64;
+                // 1. Screen and score, in parallel.
+                let mut screened: Vec<Screened> = fresh
                     .par_chunks(piece)
-                    .map(|records| ctx.screen_piece(records))
+                    .enumerate()
+                    .map(|(p, records)| ctx.screen_rows(records, fresh_first + (p * piece) as u64))
                     .collect();
-                rows_done += fresh.len() as u64;
-                let last_line = last.line;
-                let msg = Finish::Rows {
-                    pieces,
-                    records: chunk,
-                    fresh_from,
-                    last_line,
+                if !allowed.is_empty() {
+                    for s in &mut screened {
+                        s.observations.retain(|o| !allowed.contains(&o.key));
+                    }
+                }
+                // 2. Velocity, sharded by delivery point (each point's rows in order).
+                let counts = if ctx.velocity_on {
+                    let runs: Vec<&[Observation]> =
+                        screened.iter().map(|s| s.observations.as_slice()).collect();
+                    let counts = window.observe_chunk(&runs, &mut lookups);
+                    if let Some(e) = lookups.iter_mut().find_map(|l| l.take_error()) {
+                        failure = Some(RunError::Bulk(e.into()));
+                        break;
+                    }
+                    counts
+                } else {
+                    Vec::new()
                 };
-                if tx_done.send(msg).is_err() {
+                // 3. Velocity reason, output lines, tally, in parallel.
+                let observations: Vec<Observation> = if store.is_some() {
+                    screened
+                        .iter()
+                        .flat_map(|s| s.observations.iter().copied())
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let pieces: Vec<Piece> = screened
+                    .into_par_iter()
+                    .zip(fresh.par_chunks(piece))
+                    .enumerate()
+                    .map(|(p, (s, records))| {
+                        let names = names_per_row(
+                            &s.observations,
+                            counts.get(p).map_or(&[][..], Vec::as_slice),
+                            fresh_first + (p * piece) as u64,
+                            records.len(),
+                        );
+                        ctx.format_rows(s.rows, records, &names)
+                    })
+                    .collect();
+                let mut lines = Vec::with_capacity(pieces.len());
+                for p in pieces {
+                    summary.add(&p.tally);
+                    lines.push(p.buf);
+                }
+                rows_done += fresh.len() as u64;
+                summary.last_line = last.line;
+                let msg = Written {
+                    lines,
+                    observations,
+                    rows: fresh.len() as u64,
+                };
+                if tx_out.send(msg).is_err() {
                     break;
                 }
                 progress(&Progress {
@@ -554,54 +826,41 @@ impl<R: BufRead + Send> Prepared<R> {
                     elapsed: started.elapsed(),
                 });
             }
-            drop(tx_done);
-            let finished = finisher.join();
+            drop(tx_out);
             let reached_end = reader.join().unwrap_or(false);
             let written = write_thread
                 .join()
-                .unwrap_or_else(|_| Err(io::Error::other("writer thread failed")));
-            written.map_err(RunError::Write)?;
-            let mut summary = finished
-                .map_err(|_| RunError::Write(io::Error::other("finisher thread failed")))?;
-            if let Some(e) = read_error {
-                return Err(RunError::Read(e));
+                .unwrap_or_else(|_| Err(RunError::Write(io::Error::other("writer thread failed"))));
+            written?;
+            if let Some(e) = failure {
+                return Err(e);
             }
             summary.interrupted = !reached_end && stop.load(Ordering::SeqCst);
             summary.elapsed = started.elapsed();
             Ok(summary)
-        })
+        });
+        // The run's connections are closed: fold the write-ahead log into the database so
+        // that the state is one file again between runs.
+        drop(lookups);
+        if let Some(st) = store {
+            st.checkpoint().map_err(|e| RunError::Bulk(e.into()))?;
+        }
+        result
     }
 }
 
-fn tally(s: &mut Summary, m: &Mark) {
-    s.rows += 1;
-    if m.read_error {
-        s.read_errors += 1;
-        return;
-    }
-    if m.address_error {
-        s.address_errors += 1;
-    }
-    if m.screened {
-        s.fraud[match m.fraud {
-            Some(Grade::Danger) => 1,
-            Some(Grade::Caution) => 2,
-            Some(Grade::Warning) => 3,
-            _ => 0,
-        }] += 1;
-        s.forwarder[match m.forwarder {
-            Some(Grade::ForwardingService) => 1,
-            Some(Grade::Possible) => 2,
-            _ => 0,
-        }] += 1;
-    }
-    if let Some(level) = m.level {
-        s.levels[level] += 1;
-        if m.alert {
-            s.alerts += 1;
+/// The velocity count of each row of a piece (`len` rows from input row `first`), from its
+/// observations and their counts; 0 for rows that took no part.
+fn names_per_row(observations: &[Observation], counts: &[u32], first: u64, len: usize) -> Vec<u32> {
+    let mut names = vec![0u32; len];
+    for (o, &c) in observations.iter().zip(counts) {
+        if let Some(n) = o
+            .index
+            .checked_sub(first)
+            .and_then(|i| names.get_mut(i as usize))
+        {
+            *n = c;
         }
     }
-    if m.velocity_hit {
-        s.velocity += 1;
-    }
+    names
 }

@@ -4,8 +4,10 @@
 //! leaves complete rows; a killed one may leave half a row at the end. This module counts the
 //! complete rows — each must end with a line break and have the full column count (CSV/TSV)
 //! or be a JSON object (JSONL) — and the byte offset where they end; the caller cuts the file
-//! there and skips that many input records. The header must be the one this run would write,
-//! so a different input or column set is refused rather than mixed in.
+//! there and skips that many input records. Rows are cut by the same [`RecordReader`] as the
+//! input (one definition of a record, see [`super::split`]). The header must be the one this
+//! run would write, byte for byte in the output's encoding, so a different input, column set
+//! or output encoding is refused rather than mixed in.
 
 use super::split::{FieldSplitter, RecordReader};
 use super::Format;
@@ -23,12 +25,13 @@ pub struct Progress {
     pub end: u64,
 }
 
-/// Reads an existing output. `header` is the header row this run writes (CSV/TSV; `None`
-/// for JSONL). An empty file gives `None`: start afresh.
+/// Reads an existing output. `header` is the header row this run writes, as its fields' bytes
+/// in the output encoding (CSV/TSV; `None` for JSONL). An empty file gives `None`: start
+/// afresh.
 pub fn scan(
     path: &Path,
     format: Format,
-    header: Option<&[String]>,
+    header: Option<&[Vec<u8>]>,
 ) -> Result<Option<Progress>, BulkError> {
     let io = |source| BulkError::Io {
         path: path.to_owned(),
@@ -42,8 +45,23 @@ pub fn scan(
         Format::Jsonl => scan_jsonl(BufReader::new(file)).map(Some).map_err(io),
         Format::Csv | Format::Tsv => {
             let want = header.unwrap_or(&[]);
-            scan_delimited(BufReader::new(file), format, want).map(Some)
+            scan_delimited(BufReader::new(file), format, Some(want)).map(Some)
         }
+    }
+}
+
+/// Counts the complete rows of an output held in memory (or any reader). `header`: the
+/// fields the header row must have (`None`: whatever header it has, which sets the width).
+/// What the fuzz checks use to hold the pipeline and `--resume` to one count.
+pub fn scan_reader(
+    r: impl Read,
+    format: Format,
+    header: Option<&[Vec<u8>]>,
+) -> Result<Progress, BulkError> {
+    match format {
+        Format::Jsonl => scan_jsonl(BufReader::new(r))
+            .map_err(|e| BulkError::Resume(format!("reading the existing output: {e}"))),
+        Format::Csv | Format::Tsv => scan_delimited(r, format, header),
     }
 }
 
@@ -67,7 +85,11 @@ fn scan_jsonl(mut r: impl BufRead) -> std::io::Result<Progress> {
     Ok(p)
 }
 
-fn scan_delimited(r: impl Read, format: Format, header: &[String]) -> Result<Progress, BulkError> {
+fn scan_delimited(
+    r: impl Read,
+    format: Format,
+    header: Option<&[Vec<u8>]>,
+) -> Result<Progress, BulkError> {
     let csv = format == Format::Csv;
     let mut records = RecordReader::new(BufReader::new(r), csv, format.delimiter());
     let mut sp = FieldSplitter::new(format.delimiter(), csv);
@@ -78,23 +100,23 @@ fn scan_delimited(r: impl Read, format: Format, header: &[String]) -> Result<Pro
         ));
     };
     let n = sp.split(&first.bytes);
-    let got: Vec<String> = (0..n)
-        .map(|i| String::from_utf8_lossy(sp.field(i).unwrap_or(b"")).into_owned())
-        .collect();
-    if !first.terminated || first.problem.is_some() || got != header {
+    let same = header.is_none_or(|want| {
+        want.len() == n && (0..n).all(|i| sp.field(i) == want.get(i).map(Vec::as_slice))
+    });
+    if !first.terminated || first.problem.is_some() || !same {
         return Err(BulkError::Resume(
             "the existing output's header differs from this run's (another input, format or \
              column set?); remove it or write elsewhere"
                 .into(),
         ));
     }
-    records.expected_fields = header.len();
+    let width = n;
     let mut p = Progress {
         rows: 0,
         end: first.consumed,
     };
     while let Some(rec) = records.next_record().map_err(io)? {
-        if rec.problem.is_some() || !rec.terminated || sp.split(&rec.bytes) != header.len() {
+        if rec.problem.is_some() || !rec.terminated || sp.split(&rec.bytes) != width {
             break;
         }
         p.rows += 1;
@@ -107,27 +129,27 @@ fn scan_delimited(r: impl Read, format: Format, header: &[String]) -> Result<Pro
 mod tests {
     use super::*;
 
-    fn h() -> Vec<String> {
-        ["a", "b"].iter().map(|s| s.to_string()).collect()
+    fn h() -> Option<Vec<Vec<u8>>> {
+        Some(vec![b"a".to_vec(), b"b".to_vec()])
     }
 
     #[test]
     fn counts_complete_rows_only() {
         let data = "a,b\n1,2\n\"x\ny\",3\n4,";
-        let p = scan_delimited(data.as_bytes(), Format::Csv, &h()).unwrap();
+        let p = scan_delimited(data.as_bytes(), Format::Csv, h().as_deref()).unwrap();
         assert_eq!(p.rows, 2);
         assert_eq!(p.end, "a,b\n1,2\n\"x\ny\",3\n".len() as u64);
-        let p = scan_delimited("a,b\n1,2\n3".as_bytes(), Format::Csv, &h()).unwrap();
+        let p = scan_delimited("a,b\n1,2\n3".as_bytes(), Format::Csv, h().as_deref()).unwrap();
         assert_eq!((p.rows, p.end), (1, 8));
-        let p = scan_delimited("a,b\n1,2\n3,4".as_bytes(), Format::Csv, &h()).unwrap();
+        let p = scan_delimited("a,b\n1,2\n3,4".as_bytes(), Format::Csv, h().as_deref()).unwrap();
         assert_eq!((p.rows, p.end), (1, 8), "no final newline: maybe cut");
-        let p = scan_delimited("a,b\n1,2\n3,4\n".as_bytes(), Format::Csv, &h()).unwrap();
+        let p = scan_delimited("a,b\n1,2\n3,4\n".as_bytes(), Format::Csv, h().as_deref()).unwrap();
         assert_eq!((p.rows, p.end), (2, 12));
     }
 
     #[test]
     fn other_header_is_refused() {
-        assert!(scan_delimited("a,c\n1,2\n".as_bytes(), Format::Csv, &h()).is_err());
+        assert!(scan_delimited("a,c\n1,2\n".as_bytes(), Format::Csv, h().as_deref()).is_err());
     }
 
     #[test]

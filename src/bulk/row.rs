@@ -1,12 +1,20 @@
-//! One record's work on a worker thread: cut its fields, screen and score its address, write
-//! its output line (input columns kept, verdict columns added) and keep the small [`Mark`]
-//! the finisher needs (velocity inputs, what the summary counts). The parse, grades and score
-//! are dropped here, on the thread that made them.
+//! One record's work on a worker thread, in two steps around the velocity count:
+//!
+//! 1. [`Ctx::screen_rows`]: cut its fields, screen and score its address, note its velocity
+//!    inputs (keyed hashes of the delivery point and the buyer name, the order time);
+//! 2. [`Ctx::format_rows`]: add the velocity reason when the count reached the threshold,
+//!    write its output line (input columns kept, verdict columns added) in the output
+//!    encoding, and tally it.
+//!
+//! Both run in parallel over pieces of a chunk; nothing is screened twice. The parse, grades
+//! and score are dropped in step 2, on a worker.
 
 use super::columns::{Keys, Resolved};
+use super::encode::OutputEncoding;
 use super::format::{append_verdict, push_field, Format, Verdict, VERDICT_BYTES};
 use super::split::{self, FieldSplitter, Problem, Record};
-use super::velocity;
+use super::velocity::{self, Hashing, Observation};
+use super::Summary;
 use crate::address::Level;
 use crate::score::{Buyer, Score, Scorer};
 use crate::screen::{Screener, Screening};
@@ -16,8 +24,10 @@ use crate::watchlist::Grade;
 #[derive(Debug, Default)]
 pub(super) struct Row {
     /// Output bytes of the input columns (CSV/TSV: fields and delimiters; JSONL: the object
-    /// without its closing brace).
+    /// without its closing brace) — unless `verbatim`.
     pub(super) prefix: Vec<u8>,
+    /// The input columns are the record's bytes as they are (no copy made).
+    pub(super) verbatim: bool,
     /// JSONL: the object already has members (a comma is needed).
     pub(super) jsonl_comma: bool,
     /// Record could not be read.
@@ -38,70 +48,31 @@ pub(super) struct Ctx<'a> {
     pub(super) scorer: &'a Scorer,
     pub(super) format: Format,
     pub(super) out_format: Format,
+    pub(super) encoding: OutputEncoding,
+    /// The output's column names (for naming a column in an `error`).
+    pub(super) out_header: Vec<String>,
     pub(super) cols: Resolved,
     pub(super) keys: Keys,
     pub(super) velocity_on: bool,
     pub(super) min_names: u32,
+    pub(super) hashing: Hashing,
+    /// The time of a row without an order time (the run's start, in minutes), when rows
+    /// must all have one (velocity state); `None`: such rows have none.
+    pub(super) default_time: Option<u32>,
 }
 
-/// What the finisher keeps of a screened row: its velocity inputs and what the summary counts.
-/// (The row itself — parse, grades, score — is dropped on the worker that made it.)
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Mark {
-    /// Offset of the row's line in its piece's buffer.
-    pub(super) start: usize,
-    pub(super) key: Option<u64>,
-    pub(super) name: Option<u32>,
-    pub(super) time: Option<u32>,
-    pub(super) read_error: bool,
-    pub(super) screened: bool,
-    pub(super) address_error: bool,
-    pub(super) fraud: Option<Grade>,
-    pub(super) forwarder: Option<Grade>,
-    pub(super) level: Option<usize>,
-    pub(super) alert: bool,
-    pub(super) velocity_hit: bool,
-}
-
-impl Mark {
-    fn of(row: &Row, start: usize) -> Mark {
-        let sc = row.screening.as_ref();
-        Mark {
-            start,
-            key: row.key,
-            name: row.name,
-            time: row.time,
-            read_error: row.read_error,
-            screened: sc.is_some(),
-            address_error: sc.is_some_and(|s| s.address.is_none()),
-            fraud: sc.and_then(|s| s.fraud.grade),
-            forwarder: sc.and_then(|s| s.forwarder.grade),
-            level: row.score.as_ref().map(|s| s.level as usize),
-            alert: row.score.as_ref().is_some_and(|s| s.alert),
-            velocity_hit: row.velocity_hit,
-        }
-    }
-}
-
-/// Screened rows of one stretch of a chunk: their output lines back to back, and a mark each.
+/// Formatted rows of one stretch of a chunk: their output lines back to back (one buffer,
+/// in the output encoding) and what the summary counts of them.
 pub(super) struct Piece {
     pub(super) buf: Vec<u8>,
-    pub(super) marks: Vec<Mark>,
+    pub(super) tally: Summary,
 }
 
-impl Piece {
-    /// Replaces row `i`'s line with `line` and its mark with `mark`.
-    pub(super) fn splice(&mut self, i: usize, line: &[u8], mut mark: Mark) {
-        let start = self.marks[i].start;
-        let end = self.marks.get(i + 1).map_or(self.buf.len(), |m| m.start);
-        self.buf.splice(start..end, line.iter().copied());
-        mark.start = start;
-        self.marks[i] = mark;
-        let shift = line.len() as isize - (end - start) as isize;
-        for m in &mut self.marks[i + 1..] {
-            m.start = (m.start as isize + shift) as usize;
-        }
-    }
+/// Screened rows of one stretch of a chunk and their velocity observations (rows with a
+/// delivery point and a name, in order).
+pub(super) struct Screened {
+    pub(super) rows: Vec<Row>,
+    pub(super) observations: Vec<Observation>,
 }
 
 /// Field text of a row, when valid UTF-8 and not empty.
@@ -112,16 +83,16 @@ fn text(b: Option<&[u8]>) -> Option<&str> {
 }
 
 impl Ctx<'_> {
-    /// Parses just enough of a record for velocity (resume replay).
-    pub(super) fn velocity_inputs(&self, r: &Record) -> Row {
-        let mut sp = FieldSplitter::new(self.format.delimiter(), self.format == Format::Csv);
-        let row = self.screen_record(&mut sp, r);
-        Row {
-            key: row.key,
-            name: row.name,
-            time: row.time,
-            ..Row::default()
-        }
+    /// The velocity observation of a record an earlier run wrote (resume replay): parsed, not
+    /// formatted. `index` is its row index in the input.
+    pub(super) fn replay_observation(
+        &self,
+        sp: &mut FieldSplitter,
+        r: &Record,
+        index: u64,
+    ) -> Option<Observation> {
+        let row = self.screen_record(sp, r);
+        observation(&row, index)
     }
 
     fn screen_record(&self, sp: &mut FieldSplitter, r: &Record) -> Row {
@@ -158,7 +129,7 @@ impl Ctx<'_> {
         };
         // Input columns: verbatim when the row is sound, else rebuilt to the header's width.
         if problem.is_none() && utf8 && self.out_format == self.format {
-            row.prefix = r.bytes.clone();
+            row.verbatim = true;
         } else {
             self.rebuild(sp, n, &mut row.prefix);
         }
@@ -203,7 +174,9 @@ impl Ctx<'_> {
             phone: field(self.cols.phone),
             email: field(self.cols.email),
         };
-        let time = field(self.cols.time).and_then(velocity::parse_time_minutes);
+        let time = field(self.cols.time)
+            .and_then(velocity::parse_time_minutes)
+            .or(self.default_time);
         let postal = field(self.cols.postal);
         self.finish_row(&mut row, &address, postal, &buyer, time, notes);
         row
@@ -308,7 +281,10 @@ impl Ctx<'_> {
             phone: phone.as_deref(),
             email: email.as_deref(),
         };
-        let time = time.as_deref().and_then(velocity::parse_time_minutes);
+        let time = time
+            .as_deref()
+            .and_then(velocity::parse_time_minutes)
+            .or(self.default_time);
         self.finish_row(
             &mut row,
             &address,
@@ -353,9 +329,9 @@ impl Ctx<'_> {
         let score = self.scorer.score(&s, buyer);
         if self.velocity_on {
             if let Some(a) = s.address.as_ref().filter(|a| a.level >= Level::Block) {
-                row.key = Some(velocity::stable_hash(&a.key));
+                row.key = Some(self.hashing.point(&a.key));
             }
-            row.name = buyer.name.and_then(velocity::name_hash);
+            row.name = buyer.name.and_then(|n| self.hashing.name(n));
             row.time = time;
         }
         if !notes.is_empty() {
@@ -365,37 +341,91 @@ impl Ctx<'_> {
         row.score = Some(score);
     }
 
-    /// Screens and formats a stretch of records into one buffer (one allocation for all
-    /// their lines), with a mark per row.
-    pub(super) fn screen_piece(&self, records: &[Record]) -> Piece {
+    /// Step 1: screens a stretch of records (the `first`-th row of the input onwards).
+    pub(super) fn screen_rows(&self, records: &[Record], first: u64) -> Screened {
         let mut sp = FieldSplitter::new(self.format.delimiter(), self.format == Format::Csv);
+        let mut out = Screened {
+            rows: Vec::with_capacity(records.len()),
+            observations: Vec::new(),
+        };
+        for (i, r) in (first..).zip(records) {
+            let row = self.screen_record(&mut sp, r);
+            if self.velocity_on {
+                out.observations.extend(observation(&row, i));
+            }
+            out.rows.push(row);
+        }
+        out
+    }
+
+    /// Step 2: formats screened rows (`records` are their records, `names` the velocity
+    /// count of each, 0 when none) into one buffer in the output encoding, and tallies them.
+    pub(super) fn format_rows(&self, rows: Vec<Row>, records: &[Record], names: &[u32]) -> Piece {
         let mut piece = Piece {
             buf: Vec::with_capacity(records.iter().map(|r| r.bytes.len() + VERDICT_BYTES).sum()),
-            marks: Vec::with_capacity(records.len()),
+            tally: Summary::default(),
         };
-        for r in records {
-            let row = self.screen_record(&mut sp, r);
-            let start = piece.buf.len();
-            piece.buf.extend_from_slice(&row.prefix);
-            self.append_verdict(&row, &mut piece.buf);
-            piece.marks.push(Mark::of(&row, start));
+        let mut line = Vec::new();
+        for (i, mut row) in rows.into_iter().enumerate() {
+            let count = names.get(i).copied().unwrap_or(0);
+            if self.velocity_on && count >= self.min_names && count > 0 {
+                if let Some(score) = row.score.as_mut() {
+                    self.scorer.add_velocity(score, count, self.min_names);
+                    row.velocity_hit = true;
+                }
+            }
+            let record = records.get(i).map_or(&[][..], |r| r.bytes.as_slice());
+            if self.encoding.is_utf8() {
+                self.write_line(&row, record, &mut piece.buf);
+            } else {
+                line.clear();
+                self.write_line(&row, record, &mut line);
+                let start = piece.buf.len();
+                if !self.encoding.encode_into(&line, &mut piece.buf) {
+                    // Some character became 〓: say in which columns, then write it again.
+                    piece.buf.truncate(start);
+                    self.name_unmappable(&mut row, &line);
+                    line.clear();
+                    self.write_line(&row, record, &mut line);
+                    self.encoding.encode_into(&line, &mut piece.buf);
+                    piece.tally.unmappable_rows += 1;
+                }
+            }
+            tally(&mut piece.tally, &row);
         }
         piece
     }
 
-    /// A row that velocity raised: screened again from its record, with the velocity reason
-    /// added; its output line and mark.
-    pub(super) fn raise_velocity(&self, record: &Record, names: u32) -> (Vec<u8>, Mark) {
-        let mut sp = FieldSplitter::new(self.format.delimiter(), self.format == Format::Csv);
-        let mut row = self.screen_record(&mut sp, record);
-        if let Some(score) = row.score.as_mut() {
-            self.scorer.add_velocity(score, names, self.min_names);
-            row.velocity_hit = true;
-        }
-        let mut line = std::mem::take(&mut row.prefix);
-        self.append_verdict(&row, &mut line);
-        let mark = Mark::of(&row, 0);
-        (line, mark)
+    fn write_line(&self, row: &Row, record: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(if row.verbatim { record } else { &row.prefix });
+        self.append_verdict(row, out);
+    }
+
+    /// Adds to the row's `error` the columns of its UTF-8 `line` that the output encoding
+    /// cannot hold.
+    fn name_unmappable(&self, row: &mut Row, line: &[u8]) {
+        let columns: Vec<&str> = if self.out_format == Format::Jsonl {
+            vec!["(the JSON object)"]
+        } else {
+            let mut sp =
+                FieldSplitter::new(self.out_format.delimiter(), self.out_format == Format::Csv);
+            let body = line.strip_suffix(b"\n").unwrap_or(line);
+            let n = sp.split(body);
+            (0..n)
+                .filter(|&i| !self.encoding.can_hold(sp.field(i).unwrap_or(b"")))
+                .map(|i| self.out_header.get(i).map_or("?", String::as_str))
+                .collect()
+        };
+        let note = format!(
+            "characters {} cannot hold written as {} in column {}",
+            self.encoding.name(),
+            super::encode::STAND_IN,
+            columns.join(", ")
+        );
+        row.error = Some(match row.error.take() {
+            Some(e) => format!("{e}; {note}"),
+            None => format!("line {}: {note}", row.line),
+        });
     }
 
     /// The verdict columns of a row and the line break, appended to `out`.
@@ -412,6 +442,51 @@ impl Ctx<'_> {
             error: row.error.as_deref(),
         };
         append_verdict(&verdict, self.out_format, row.jsonl_comma, out);
+    }
+}
+
+/// A row's velocity observation: it has a delivery point and a buyer name.
+fn observation(row: &Row, index: u64) -> Option<Observation> {
+    Some(Observation {
+        index,
+        key: row.key?,
+        name: row.name?,
+        time: row.time,
+    })
+}
+
+/// Counts a formatted row into the summary.
+fn tally(s: &mut Summary, row: &Row) {
+    s.rows += 1;
+    if row.read_error {
+        s.read_errors += 1;
+        return;
+    }
+    let sc = row.screening.as_ref();
+    if let Some(sc) = sc {
+        if sc.address.is_none() {
+            s.address_errors += 1;
+        }
+        s.fraud[match sc.fraud.grade {
+            Some(Grade::Danger) => 1,
+            Some(Grade::Caution) => 2,
+            Some(Grade::Warning) => 3,
+            _ => 0,
+        }] += 1;
+        s.forwarder[match sc.forwarder.grade {
+            Some(Grade::ForwardingService) => 1,
+            Some(Grade::Possible) => 2,
+            _ => 0,
+        }] += 1;
+    }
+    if let Some(score) = &row.score {
+        s.levels[score.level as usize] += 1;
+        if score.alert {
+            s.alerts += 1;
+        }
+    }
+    if row.velocity_hit {
+        s.velocity += 1;
     }
 }
 

@@ -1,16 +1,35 @@
 //! Cutting an input file into records, and records into fields, without ever losing a row.
 //!
-//! A record is one physical line, except in CSV where a quoted field may hold line breaks.
-//! A quote left open would otherwise swallow the rest of the file into one field, so a CSV
-//! line with an odd number of `"` is joined with the following lines only while the result
-//! stays within [`MAX_JOIN_LINES`] lines and [`MAX_RECORD_BYTES`] bytes, closes its quote and
-//! has exactly the header's number of fields; otherwise the first line alone becomes a
-//! malformed record ([`Problem::UnterminatedQuote`]) and reading goes on at the next line.
-//! A line longer than [`MAX_RECORD_BYTES`] is skipped to its end and reported
-//! ([`Problem::TooLong`]): memory stays bounded whatever the input.
+//! # What a record is — one definition
 //!
-//! The cut is deterministic: the same input gives the same records, which `--resume` relies
-//! on to skip the rows an earlier run wrote.
+//! The pipeline, `--resume` (which re-reads the output) and the fuzz checks all cut records
+//! with [`RecordReader`], and the cut depends on the bytes alone — never on the header's
+//! width or anything else learnt while reading:
+//!
+//! * TSV and JSONL: a record is one physical line.
+//! * CSV: RFC 4180, as Excel and the `csv` crate read it (and as [`FieldSplitter`] splits it):
+//!   a field is quoted when its first byte is `"`; inside it a line break is content and `""`
+//!   is a quote; the field ends at a `"` not followed by `"`. A `"` elsewhere in a field is an
+//!   ordinary character. A record ends at the first line break outside a quoted field, so
+//!   `"\n\n"` is one record of one field, whatever the header says (the row then gets its
+//!   `error`: one field where the header has more).
+//!
+//! Issue 13 found the two readings disagreeing: records were joined over lines only when the
+//! join gave the header's number of fields, so the same bytes were one record to a reader that
+//! knew the header and three to one that did not; `--resume` reads the output with another
+//! width than the input, so it could skip or repeat rows. RFC 4180 is the reading that the
+//! programs producing and opening these files share, and it needs no context: that is the one
+//! kept.
+//!
+//! Memory stays bounded whatever the input: a quoted field that is still open after
+//! [`MAX_JOIN_LINES`] lines or [`MAX_RECORD_BYTES`] bytes, or at the end of the input, is not
+//! a record — the first line alone becomes a malformed record ([`Problem::UnterminatedQuote`])
+//! and reading goes on at the next line (a stray quote costs one row, not the rest of the
+//! file). A line longer than [`MAX_RECORD_BYTES`] is skipped to its end and reported
+//! ([`Problem::TooLong`]).
+//!
+//! The cut is deterministic: the same bytes give the same records, which `--resume` relies on
+//! to skip the rows an earlier run wrote.
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead};
@@ -215,26 +234,60 @@ impl FieldSplitter {
     }
 }
 
+/// Where a CSV record stands after some of its bytes: the quoting state of RFC 4180.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// At the start of a field.
+    FieldStart,
+    /// In a field that did not start with a quote (quotes are plain characters).
+    Unquoted,
+    /// In a quoted field: delimiters and line breaks are content.
+    Quoted,
+    /// In a quoted field, just after a quote: `"` makes it an escaped quote, anything else
+    /// closes the field.
+    QuoteInQuoted,
+}
+
+impl Quoting {
+    /// The state after `bytes` (a line without its line break).
+    fn after(mut self, bytes: &[u8], delimiter: u8) -> Quoting {
+        use Quoting::*;
+        if self != Quoted && !bytes.contains(&b'"') {
+            // No quote: the line cannot open a quoted field.
+            return Unquoted;
+        }
+        for &b in bytes {
+            self = match (self, b) {
+                (FieldStart, b'"') => Quoted,
+                (FieldStart | Unquoted | QuoteInQuoted, d) if d == delimiter => FieldStart,
+                (FieldStart | Unquoted, _) => Unquoted,
+                (Quoted, b'"') => QuoteInQuoted,
+                (Quoted, _) => Quoted,
+                (QuoteInQuoted, b'"') => Quoted,
+                (QuoteInQuoted, _) => Unquoted,
+            };
+        }
+        self
+    }
+}
+
 /// Cuts an input into records (see the module documentation).
 pub struct RecordReader<R> {
     lines: LineReader<R>,
     pending: VecDeque<(Line, u64)>,
-    /// CSV: join lines while a quote is open.
-    join_quotes: bool,
-    /// Fields a joined record must have (0: any, while reading the header).
-    pub expected_fields: usize,
-    splitter: FieldSplitter,
+    /// CSV: a quoted field may span lines.
+    quoting: bool,
+    delimiter: u8,
 }
 
 impl<R: BufRead> RecordReader<R> {
-    /// A reader; `join_quotes` for CSV, with the delimiter used to count fields.
-    pub fn new(inner: R, join_quotes: bool, delimiter: u8) -> Self {
+    /// A reader; `quoting` for CSV (quoted fields may hold line breaks), with its delimiter.
+    pub fn new(inner: R, quoting: bool, delimiter: u8) -> Self {
         RecordReader {
             lines: LineReader::new(inner),
             pending: VecDeque::new(),
-            join_quotes,
-            expected_fields: 0,
-            splitter: FieldSplitter::new(delimiter, join_quotes),
+            quoting,
+            delimiter,
         }
     }
 
@@ -259,7 +312,12 @@ impl<R: BufRead> RecordReader<R> {
                 terminated: first.terminated,
             }));
         }
-        if !self.join_quotes || quotes(&first.bytes).is_multiple_of(2) {
+        let mut state = if self.quoting {
+            Quoting::FieldStart.after(&first.bytes, self.delimiter)
+        } else {
+            Quoting::Unquoted
+        };
+        if state != Quoting::Quoted {
             return Ok(Some(Record {
                 line: first.number,
                 bytes: first.bytes,
@@ -268,10 +326,9 @@ impl<R: BufRead> RecordReader<R> {
                 terminated: first.terminated,
             }));
         }
-        // An open quote: try to close it on the following lines.
+        // A quoted field is open at the line break: the record goes on until it closes.
         let mut taken: Vec<(Line, u64)> = Vec::new();
         let mut joined = first.bytes.clone();
-        let mut parity = 1usize;
         let mut closed = false;
         while taken.len() + 1 < MAX_JOIN_LINES {
             let Some((next, c)) = self.line()? else {
@@ -283,16 +340,14 @@ impl<R: BufRead> RecordReader<R> {
             }
             joined.push(b'\n');
             joined.extend_from_slice(&next.bytes);
-            parity += quotes(&next.bytes);
+            state = state.after(&next.bytes, self.delimiter);
             taken.push((next, c));
-            if parity.is_multiple_of(2) {
+            if state != Quoting::Quoted {
                 closed = true;
                 break;
             }
         }
-        if closed
-            && (self.expected_fields == 0 || self.splitter.split(&joined) == self.expected_fields)
-        {
+        if closed {
             let consumed = consumed + taken.iter().map(|(_, c)| c).sum::<u64>();
             let terminated = taken.last().is_none_or(|(l, _)| l.terminated);
             return Ok(Some(Record {
@@ -303,7 +358,8 @@ impl<R: BufRead> RecordReader<R> {
                 terminated,
             }));
         }
-        // Not a multi-line record: the first line alone is malformed; re-read the others.
+        // Never closed within the limits: the first line alone is malformed; re-read the
+        // others.
         for t in taken.into_iter().rev() {
             self.pending.push_front(t);
         }
@@ -317,17 +373,16 @@ impl<R: BufRead> RecordReader<R> {
     }
 }
 
-fn quotes(b: &[u8]) -> usize {
-    b.iter().filter(|&&c| c == b'"').count()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn records(input: &str, expected: usize) -> Vec<Record> {
-        let mut r = RecordReader::new(input.as_bytes(), true, b',');
-        r.expected_fields = expected;
+    fn records(input: &str) -> Vec<Record> {
+        records_of(input.as_bytes())
+    }
+
+    fn records_of(input: &[u8]) -> Vec<Record> {
+        let mut r = RecordReader::new(input, true, b',');
         let mut out = Vec::new();
         while let Some(rec) = r.next_record().unwrap() {
             out.push(rec);
@@ -337,7 +392,7 @@ mod tests {
 
     #[test]
     fn multi_line_quoted_field_is_one_record() {
-        let r = records("a,\"b\nc\",d\ne,f,g\n", 3);
+        let r = records("a,\"b\nc\",d\ne,f,g\n");
         assert_eq!(r.len(), 2);
         assert_eq!(r[0].bytes, b"a,\"b\nc\",d");
         assert_eq!(r[0].problem, None);
@@ -345,24 +400,53 @@ mod tests {
     }
 
     #[test]
+    fn issue_13_fuzz_finding_is_one_record_whatever_the_header() {
+        // `,address` then `"\n\n"`: RFC 4180 reads one field over three lines.
+        let r = records(",address\n\"\n\n\"");
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[1].bytes, b"\"\n\n\"");
+        assert_eq!(r[1].problem, None);
+        assert!(!r[1].terminated);
+        let mut sp = FieldSplitter::new(b',', true);
+        assert_eq!(sp.split(&r[1].bytes), 1);
+        assert_eq!(sp.field(0), Some(&b"\n\n"[..]));
+    }
+
+    #[test]
+    fn quotes_inside_an_unquoted_field_are_characters() {
+        let r = records("a,b\"c,d\ne,f,g\n");
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].problem, None);
+        // A quoted field closed and followed by more text, then a quote: still closed.
+        let r = records("\"a\"b\",c\nd\n");
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].bytes, b"\"a\"b\",c");
+    }
+
+    #[test]
     fn unterminated_quote_costs_one_line_only() {
-        let r = records("a,\"b,c\nd,e,f\ng,h,i\n", 3);
+        let r = records("a,\"b,c\nd,e,f\ng,h,i\n");
         assert_eq!(r.len(), 3);
         assert_eq!(r[0].problem, Some(Problem::UnterminatedQuote));
         assert_eq!(r[1].bytes, b"d,e,f");
         assert_eq!(r[1].line, 2);
         assert_eq!(r[2].line, 3);
-        // Two broken lines that would close each other's quote but give the wrong width.
-        let r = records("a,\"b\nc,\"d\ne,f,g\n", 3);
-        assert_eq!(r.len(), 3);
+        // Two lines that close each other's quote are one record, whatever its width.
+        let r = records("a,\"b\nc,\"d\ne,f,g\n");
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].problem, None);
+        assert_eq!(r[0].bytes, b"a,\"b\nc,\"d");
+        // A quote still open after MAX_JOIN_LINES lines.
+        let tail = "x\n".repeat(MAX_JOIN_LINES + 1);
+        let r = records(&format!("\"open\n{tail}"));
+        assert_eq!(r.len(), MAX_JOIN_LINES + 2);
         assert_eq!(r[0].problem, Some(Problem::UnterminatedQuote));
-        assert_eq!(r[1].problem, Some(Problem::UnterminatedQuote));
-        assert_eq!(r[2].problem, None);
+        assert!(r[1..].iter().all(|x| x.problem.is_none()));
     }
 
     #[test]
     fn crlf_bom_and_no_final_newline() {
-        let r = records("\u{feff}h1,h2\r\nx,y", 0);
+        let r = records("\u{feff}h1,h2\r\nx,y");
         assert_eq!(r.len(), 2);
         assert_eq!(r[0].bytes, b"h1,h2");
         assert_eq!(r[1].bytes, b"x,y");
@@ -373,11 +457,53 @@ mod tests {
     #[test]
     fn overlong_line_is_reported_not_kept() {
         let long = "x".repeat(MAX_RECORD_BYTES + 10);
-        let r = records(&format!("a,b\n{long}\nc,d\n"), 2);
+        let r = records(&format!("a,b\n{long}\nc,d\n"));
         assert_eq!(r.len(), 3);
         assert_eq!(r[1].problem, Some(Problem::TooLong));
         assert!(r[1].bytes.is_empty());
         assert_eq!(r[2].bytes, b"c,d");
+    }
+
+    /// Records csv_core finds in `input` (it skips empty lines).
+    fn csv_core_records(input: &[u8]) -> usize {
+        use csv_core::ReadRecordResult as R;
+        let mut rdr = csv_core::ReaderBuilder::new()
+            .terminator(csv_core::Terminator::Any(b'\n'))
+            .build();
+        let (mut out, mut ends) = (
+            vec![0u8; input.len() * 2 + 16],
+            vec![0usize; input.len() + 4],
+        );
+        let (mut input, mut n) = (input, 0);
+        loop {
+            let (res, i, _, _) = rdr.read_record(input, &mut out, &mut ends);
+            input = &input[i..];
+            match res {
+                R::Record => n += 1,
+                R::End => return n,
+                R::InputEmpty | R::OutputFull | R::OutputEndsFull => {}
+            }
+        }
+    }
+
+    #[test]
+    fn records_agree_with_csv_core() {
+        // Every input over a small alphabet, up to 7 bytes: where no quote is left open, the
+        // non-empty records are exactly the ones csv_core reads.
+        let alphabet = [b'a', b',', b'"', b'\n'];
+        for len in 0..=7u32 {
+            for code in 0..4usize.pow(len) {
+                let input: Vec<u8> = (0..len)
+                    .map(|i| alphabet[code / 4usize.pow(i) % 4])
+                    .collect();
+                let ours = records_of(&input);
+                if ours.iter().any(|r| r.problem.is_some()) {
+                    continue;
+                }
+                let non_empty = ours.iter().filter(|r| !r.bytes.is_empty()).count();
+                assert_eq!(non_empty, csv_core_records(&input), "{input:?}");
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use super::config::load_config;
 use super::lists::ListArgs;
 use anyhow::{bail, Context, Result};
-use banchi::bulk::{self, Columns, Format, Options, Summary};
+use banchi::bulk::{self, Columns, Format, Options, OutputEncoding, Summary};
 use banchi::config::Config;
 use banchi::Scorer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -34,6 +34,7 @@ Examples:
   banchi screen orders.jsonl -o checked.jsonl --fraud fraud.idx --config banchi.toml --fail-on high
   banchi screen big.csv -o out.csv --fraud fraud.idx --resume     # continue after Ctrl-C
   banchi screen excel_export.csv -o out.csv --fraud fraud.idx --encoding shift_jis
+  banchi screen today.csv -o out.csv --fraud fraud.idx --velocity-state velocity.db
 
 Columns found by name when not given: address/住所/お届け先住所, name/氏名, phone/電話番号,
 email/メールアドレス, order_time/注文日時 (buyer columns and the time are optional).
@@ -74,9 +75,20 @@ pub struct Args {
     #[arg(long, value_enum)]
     pub output_format: Option<FormatArg>,
     /// Input text encoding: utf-8 (default), shift_jis (also sjis, cp932, windows-31j),
-    /// euc-jp, or any WHATWG label. Decoded to UTF-8; the output is UTF-8.
+    /// euc-jp, or any WHATWG label. Decoded to UTF-8 while reading.
     #[arg(long, value_name = "NAME", value_parser = parse_encoding)]
     pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// Output text encoding: utf-8, utf-8-bom (what Excel recognises as UTF-8) or cp932
+    /// (Shift_JIS, what Japanese Excel reads; also euc-jp). Default: the input's — a
+    /// Shift_JIS list comes back Shift_JIS, a UTF-8 list with a BOM keeps it. A character
+    /// the encoding cannot hold is written as 〓 and the row's `error` names the column.
+    #[arg(long, value_name = "NAME", value_parser = parse_output_encoding)]
+    pub output_encoding: Option<OutputEncoding>,
+    /// Keep the velocity window across runs in this file (SQLite; points and names only as
+    /// keyed hashes, the key in its own file): today's list sees earlier runs' orders within
+    /// `velocity.state_window`. Inspect it with `banchi velocity show`.
+    #[arg(long, value_name = "FILE")]
+    pub velocity_state: Option<PathBuf>,
     /// Continue an interrupted run: keep the complete rows of OUTPUT and screen the rest.
     #[arg(long)]
     pub resume: bool,
@@ -105,6 +117,16 @@ fn parse_encoding(label: &str) -> Result<&'static encoding_rs::Encoding, String>
     }
     encoding_rs::Encoding::for_label(label.as_bytes())
         .ok_or_else(|| format!("unknown encoding `{label}` (utf-8, shift_jis, euc-jp, …)"))
+}
+
+/// `--output-encoding`.
+fn parse_output_encoding(label: &str) -> Result<OutputEncoding, String> {
+    OutputEncoding::from_name(label).ok_or_else(|| {
+        format!(
+            "unknown output encoding `{}` (utf-8, utf-8-bom, cp932, euc-jp)",
+            label.trim()
+        )
+    })
 }
 
 /// `--format` values.
@@ -200,6 +222,13 @@ pub fn run(args: Args) -> Result<u8> {
     let config = load_config(args.config.as_ref())?;
     let screener = args.lists.screener(&config)?;
     let scorer = Scorer::new(&config);
+    let velocity_state = match &args.velocity_state {
+        Some(path) => Some(std::sync::Arc::new(super::velocity::open_store(
+            path, &config,
+        )?)),
+        None => None,
+    };
+    let velocity_allow = super::velocity::allowlist_keys(&config)?;
     let opts = Options {
         format: args.format.map(Format::from),
         output_format: args.output_format.map(Format::from),
@@ -213,6 +242,9 @@ pub fn run(args: Args) -> Result<u8> {
         },
         resume: args.resume,
         encoding: args.encoding,
+        output_encoding: args.output_encoding,
+        velocity_state,
+        velocity_allow,
         velocity: config.velocity.clone(),
         ..Options::default()
     };
@@ -329,6 +361,18 @@ fn table(s: &Summary, config: &Config, args: &Args) -> String {
     line("velocity (several names, one point)", s.velocity);
     line("unreadable rows (error)", s.read_errors);
     line("addresses not parsed (error)", s.address_errors);
+    if s.unmappable_rows > 0 || s.header_unmappable {
+        line(
+            &format!(
+                "characters written as 〓 ({})",
+                s.output_encoding.map_or("", OutputEncoding::name)
+            ),
+            s.unmappable_rows,
+        );
+    }
+    if s.header_unmappable {
+        t.push_str("  the header itself has characters written as 〓\n");
+    }
     let head = format!(
         "banchi screen: {} rows in {:.2} s ({} rows/s) -> {}{}\n",
         group(s.rows),

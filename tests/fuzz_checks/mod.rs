@@ -8,7 +8,7 @@
 #![allow(dead_code)]
 
 use banchi::bulk::split::RecordReader;
-use banchi::bulk::{self, Format, Options};
+use banchi::bulk::{self, resume, Format, Options};
 use banchi::normalize::{fold, normalize};
 use banchi::watchlist::{file, ListKind, Watchlist};
 use banchi::{Config, ParseError, Parser, Scorer, Screener, MAX_INPUT_BYTES};
@@ -102,8 +102,10 @@ fn screener() -> &'static Screener {
 }
 
 /// `bulk_input`: arbitrary bytes as a shipping list (first byte % 3: CSV, TSV, JSONL) through
-/// `bulk::screen_stream`, then through the record reader alone. A CSV or TSV that screens
-/// must give one output row per input record.
+/// `bulk::screen_stream`, then through the record reader alone, then its output through the
+/// `--resume` scan. One definition of a record (`bulk::split`): a list that screens gives
+/// exactly one output row per input record (the header aside), and the resume scan counts
+/// exactly those rows, up to the end of the output.
 pub fn bulk_input(data: &[u8]) {
     let (format, body) = match data.split_first() {
         Some((b, rest)) => (
@@ -139,11 +141,15 @@ pub fn bulk_input(data: &[u8]) {
         );
     }
     if let Ok(summary) = screened {
-        // Every record after the header yields exactly one output row.
-        assert!(
-            summary.rows <= records,
+        let header = u64::from(format != Format::Jsonl);
+        assert_eq!(
+            summary.rows + header,
+            records,
             "{} rows from {records} records",
             summary.rows
         );
+        let scan = resume::scan_reader(&out[..], format, None).expect("the output scans");
+        assert_eq!(scan.rows, summary.rows, "resume counts other rows");
+        assert_eq!(scan.end, out.len() as u64, "resume would cut the output");
     }
 }
