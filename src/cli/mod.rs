@@ -11,6 +11,7 @@ mod list;
 mod lists;
 mod normalize;
 mod screen;
+mod serve;
 
 /// The binary's allocator (the library leaves the choice to its users): bulk screening
 /// allocates a few small strings per row, and mimalloc makes that markedly cheaper than
@@ -50,6 +51,8 @@ enum Command {
     Screen(screen::Args),
     /// Show the effective configuration (score weights, thresholds, near distance).
     Config(config::Args),
+    /// Serve the screening API over HTTP (`banchi serve --help` for its flags).
+    Serve(serve::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -62,6 +65,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(args),
         Command::Screen(args) => screen::run(args),
         Command::Config(args) => config::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
