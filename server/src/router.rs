@@ -3,7 +3,7 @@
 
 use crate::error::ApiError;
 use crate::middleware;
-use crate::routes::{admin_api, health, normalize, screen};
+use crate::routes::{admin_api, health, lists, normalize, screen};
 use crate::state::AppState;
 use axum::http::{header, HeaderValue};
 use axum::middleware::from_fn_with_state;
@@ -22,6 +22,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/screen/batch", post(screen::batch))
         .route("/v1/normalize", post(normalize::normalize))
         .route("/v1/admin/reload", post(admin_api::reload))
+        .route(
+            "/v1/lists/{list}/entries",
+            get(lists::entries).post(lists::add),
+        )
+        .route(
+            "/v1/lists/{list}/entries/{id}",
+            get(lists::entry).patch(lists::set_status),
+        )
         .route_layer(from_fn_with_state(state.clone(), middleware::timeout))
         .route_layer(from_fn_with_state(state.clone(), middleware::limit))
         .route_layer(from_fn_with_state(state.clone(), middleware::authenticate));

@@ -473,3 +473,160 @@ fn reload_swaps_the_lists_and_their_version() {
         "danger"
     );
 }
+
+#[test]
+fn list_edits_take_effect_for_the_next_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let admin = |method: &str, path: &str, body: Option<serde_json::Value>| {
+        let bytes = body.map(|b| b.to_string()).unwrap_or_default();
+        request(
+            s.addr,
+            method,
+            path,
+            Some(ADMIN_TOKEN),
+            Some("application/json"),
+            bytes.as_bytes(),
+        )
+    };
+    let address = json!({"address": "福岡県福岡市博多区博多駅前2-1-1 架空コーポ705"});
+    assert_eq!(
+        post_json(s.addr, "/v1/screen", &address).json()["fraud"]["grade"],
+        serde_json::Value::Null
+    );
+    // A screen token may not touch lists.
+    let denied = request(
+        s.addr,
+        "GET",
+        "/v1/lists/fraud/entries",
+        Some(SCREEN_TOKEN),
+        None,
+        b"",
+    );
+    assert_eq!(denied.status, 403);
+    assert_eq!(denied.error_code(), "forbidden");
+
+    let added = admin(
+        "POST",
+        "/v1/lists/fraud/entries",
+        Some(
+            json!({"address": "福岡県福岡市博多区博多駅前2丁目1番1号 架空コーポ705号室", "reason": "chargeback", "memo": "<script>alert(1)</script>"}),
+        ),
+    );
+    assert_eq!(added.status, 200, "{}", added.text());
+    let added = added.json();
+    let id = added["id"].as_str().unwrap().to_owned();
+    assert_ne!(id, "F1", "a new id is picked");
+    assert!(added["key"].as_str().unwrap().ends_with("|705"), "{added}");
+    let graded = post_json(s.addr, "/v1/screen", &address).json();
+    assert_eq!(graded["fraud"]["grade"], "danger");
+    assert_eq!(graded["lists_version"], added["lists_version"]);
+
+    let disabled = admin(
+        "PATCH",
+        &format!("/v1/lists/fraud/entries/{id}"),
+        Some(json!({"disabled": true, "memo": "refunded"})),
+    );
+    assert_eq!(disabled.status, 200, "{}", disabled.text());
+    assert_eq!(
+        post_json(s.addr, "/v1/screen", &address).json()["fraud"]["grade"],
+        serde_json::Value::Null
+    );
+    let again = admin(
+        "PATCH",
+        &format!("/v1/lists/fraud/entries/{id}"),
+        Some(json!({"disabled": true})),
+    );
+    assert_eq!(again.status, 409);
+
+    let entry = admin("GET", &format!("/v1/lists/fraud/entries/{id}"), None).json();
+    assert_eq!(entry["status"], "disabled");
+    let history = entry["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["by"], "alice");
+    assert_eq!(history[1]["action"], "disable");
+    assert_eq!(history[1]["memo"], "refunded");
+
+    let page = admin("GET", "/v1/lists/fraud/entries?limit=1", None).json();
+    assert_eq!(page["entries"][0]["id"], "F1");
+    assert_eq!(page["next_after"], "F1");
+    let next = admin("GET", "/v1/lists/fraud/entries?limit=1&after=F1", None).json();
+    assert_eq!(next["entries"][0]["id"], id);
+    assert_eq!(next["next_after"], serde_json::Value::Null);
+    let active = admin("GET", "/v1/lists/fraud/entries?status=active", None).json();
+    assert_eq!(active["entries"].as_array().unwrap().len(), 1);
+
+    assert_eq!(
+        admin("GET", "/v1/lists/fraud/entries/nope", None).status,
+        404
+    );
+    assert_eq!(admin("GET", "/v1/lists/other/entries", None).status, 404);
+    let not_block = admin(
+        "POST",
+        "/v1/lists/fraud/entries",
+        Some(json!({"address": "福岡県福岡市博多区", "reason": "chargeback"})),
+    );
+    assert_eq!(not_block.status, 422);
+    let bad_reason = admin(
+        "POST",
+        "/v1/lists/fraud/entries",
+        Some(json!({"address": "福岡県福岡市博多区博多駅前2-1-1", "reason": "bored"})),
+    );
+    assert_eq!(bad_reason.status, 422);
+    // The bundled forwarder list has no file to edit.
+    assert_eq!(
+        admin("GET", "/v1/lists/forwarders/entries", None).status,
+        404
+    );
+}
+
+#[test]
+fn a_list_served_as_an_index_is_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let parser = banchi::Parser::new();
+    let list =
+        banchi::Watchlist::from_csv_reader(FRAUD_CSV.as_bytes(), banchi::ListKind::Fraud, &parser)
+            .unwrap();
+    let idx = dir.path().join("fraud.idx");
+    list.write_index(&idx).unwrap();
+    let mut settings = Settings::for_tests();
+    settings.fraud = Some(idx);
+    let s = TestServer::start(settings);
+    let r = request(
+        s.addr,
+        "POST",
+        "/v1/lists/fraud/entries",
+        Some(ADMIN_TOKEN),
+        Some("application/json"),
+        json!({"address": "東京都中央区銀座4-6-16", "reason": "other"})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert_eq!(r.error_code(), "conflict");
+    assert_eq!(
+        post_json(
+            s.addr,
+            "/v1/screen",
+            &json!({"address": "東京都中央区銀座4-6-16-301"})
+        )
+        .json()["fraud"]["grade"],
+        "danger"
+    );
+}
+
+#[test]
+fn a_malformed_query_string_is_a_json_400() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let r = request(
+        s.addr,
+        "GET",
+        "/v1/lists/fraud/entries?limit=many",
+        Some(ADMIN_TOKEN),
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.error_code(), "bad_request");
+}

@@ -2,5 +2,6 @@
 
 pub mod admin_api;
 pub mod health;
+pub mod lists;
 pub mod normalize;
 pub mod screen;
