@@ -18,6 +18,9 @@ use crate::watchlist::MatchOptions;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+/// The section of the configuration file that belongs to the server, not to this crate.
+pub const SERVER_SECTION: &str = "server";
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -250,9 +253,15 @@ impl Default for VelocitySettings {
 
 impl Config {
     /// Parses a TOML document; missing keys keep their defaults, unknown keys are refused.
+    /// A `[server]` section is left to `banchi serve` (crate `banchi-server`), which reads
+    /// the same file: it is skipped here.
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
-        let cfg: Config =
+        let mut table: toml::Table =
             toml::from_str(text).map_err(|e| ConfigError::Toml(e.message().to_owned()))?;
+        table.remove(SERVER_SECTION);
+        let cfg: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Toml(e.message().to_owned()))?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -328,6 +337,16 @@ mod tests {
         c.matching.near_distance = 3;
         let back = Config::from_toml_str(&c.to_toml_string()).unwrap();
         assert_eq!(back, c);
+    }
+
+    #[test]
+    fn server_section_is_left_to_the_server() {
+        let cfg = Config::from_toml_str(
+            "[server]\nlisten = \"127.0.0.1:9000\"\n[weights]\npo_box = 40\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.weights.po_box, 40);
+        assert!(!cfg.to_toml_string().contains("listen"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod list;
 mod lists;
 mod normalize;
 mod screen;
+mod serve;
 mod velocity;
 
 /// The binary's allocator (the library leaves the choice to its users): bulk screening
@@ -53,6 +54,8 @@ enum Command {
     Config(config::Args),
     /// Inspect or maintain a velocity state (`screen --velocity-state`): show, prune, forget.
     Velocity(velocity::Args),
+    /// Serve the screening API over HTTP (`banchi serve --help` for its flags).
+    Serve(serve::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::Screen(args) => screen::run(args),
         Command::Config(args) => config::run(args),
         Command::Velocity(args) => velocity::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

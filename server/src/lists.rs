@@ -1,0 +1,205 @@
+//! The lists a server screens against, loaded as one unit with their version.
+//!
+//! A [`LoadedLists`] is immutable: a [`banchi::Screener`] over the fraud list and the
+//! forwarder list plus `lists_version`. The server holds it behind an `ArcSwap`
+//! ([`crate::state::AppState`]); a reload builds a new one off the request path and swaps it
+//! in, so a request works on one version from start to end and reports that version.
+//!
+//! `lists_version` is `f<crc>-w<crc>`: CRC-32 of the fraud list file's bytes and of the
+//! forwarder list's (`-` when there is none). It changes with any edit of a file (by the API
+//! or by `banchi list`), and the same files give the same version after a restart.
+
+use banchi::config::Config;
+use banchi::watchlist::{ListKind, Watchlist, BUNDLED_FORWARDERS_CSV};
+use banchi::{Parser, Screener};
+use std::path::{Path, PathBuf};
+
+/// Where the lists come from.
+#[derive(Debug, Clone, Default)]
+pub struct ListSources {
+    /// Fraud list file (CSV or index), if any.
+    pub fraud: Option<PathBuf>,
+    /// Forwarder list file; `None` = the bundled list.
+    pub forwarders: Option<PathBuf>,
+}
+
+/// One list's figures for `/readyz`, `/metrics` and `/`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ListInfo {
+    /// `fraud` or `forwarders`.
+    pub list: &'static str,
+    /// Indexed entries.
+    pub entries: usize,
+    /// CRC-32 of the file's bytes, hex.
+    pub version: String,
+    /// True when loaded from an index file (read-only).
+    pub index: bool,
+}
+
+/// The loaded lists (see the module documentation).
+#[derive(Debug)]
+pub struct LoadedLists {
+    /// Parser + lists + match options.
+    pub screener: Screener,
+    /// `lists_version` of every answer screened on these lists.
+    pub version: String,
+    /// Per-list figures.
+    pub info: Vec<ListInfo>,
+}
+
+/// Why the lists could not be loaded (messages name files, never rows).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Reading a file failed.
+    #[error("reading {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The list could not be built or opened.
+    #[error("loading {kind} list {path}: {source}")]
+    List {
+        /// `fraud` or `forwarder`.
+        kind: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The library's error.
+        source: banchi::error::WatchlistError,
+    },
+    /// An index of the other kind of list.
+    #[error("{path} is an index of a {found} list, not a {want} list")]
+    WrongKind {
+        /// The file.
+        path: PathBuf,
+        /// What it holds.
+        found: &'static str,
+        /// What was expected.
+        want: &'static str,
+    },
+}
+
+impl LoadedLists {
+    /// Reads and indexes the lists (seconds for a million-row CSV, a fraction of a second
+    /// for an index file): run it off the async threads.
+    pub fn load(sources: &ListSources, config: &Config) -> Result<LoadedLists, LoadError> {
+        let parser = Parser::new();
+        let mut screener = Screener::new(parser).with_options(config.matching.options());
+        let mut info = Vec::new();
+        let fraud_crc = match &sources.fraud {
+            Some(path) => {
+                let (list, crc, index) = open(path, ListKind::Fraud, &parser)?;
+                info.push(ListInfo {
+                    list: "fraud",
+                    entries: list.len(),
+                    version: format!("{crc:08x}"),
+                    index,
+                });
+                screener = screener.with_fraud(list);
+                format!("{crc:08x}")
+            }
+            None => "-".to_owned(),
+        };
+        let (forwarders, crc, index) = match &sources.forwarders {
+            Some(path) => open(path, ListKind::Forwarder, &parser)?,
+            None => {
+                let bytes = BUNDLED_FORWARDERS_CSV.as_bytes();
+                let list = Watchlist::from_csv_reader(bytes, ListKind::Forwarder, &parser)
+                    .map_err(|source| LoadError::List {
+                        kind: "forwarder",
+                        path: "<bundled>".into(),
+                        source,
+                    })?;
+                (list, crc32fast::hash(bytes), false)
+            }
+        };
+        info.push(ListInfo {
+            list: "forwarders",
+            entries: forwarders.len(),
+            version: format!("{crc:08x}"),
+            index,
+        });
+        screener = screener.with_forwarders(forwarders);
+        Ok(LoadedLists {
+            screener,
+            version: format!("f{fraud_crc}-w{crc:08x}"),
+            info,
+        })
+    }
+}
+
+/// Opens one list file, with the CRC of the bytes it was read from.
+fn open(path: &Path, kind: ListKind, parser: &Parser) -> Result<(Watchlist, u32, bool), LoadError> {
+    let list_err = |source| LoadError::List {
+        kind: kind.as_str(),
+        path: path.to_owned(),
+        source,
+    };
+    let index = banchi::watchlist::file::looks_like_index(path).map_err(list_err)?;
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let crc = crc32fast::hash(&bytes);
+    let list = if index {
+        // Mapped (not the bytes read above): the mapping is what lookups use. A file replaced
+        // between the read and the map gives a version one reload behind, never a torn list.
+        drop(bytes);
+        Watchlist::open_index(path).map_err(list_err)?
+    } else {
+        Watchlist::from_csv_reader(bytes.as_slice(), kind, parser).map_err(list_err)?
+    };
+    if list.kind() != kind {
+        return Err(LoadError::WrongKind {
+            path: path.to_owned(),
+            found: list.kind().as_str(),
+            want: kind.as_str(),
+        });
+    }
+    Ok((list, crc, index))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_follows_the_file_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fraud.csv");
+        std::fs::write(
+            &path,
+            "id,address,reason\nF1,東京都中央区銀座4-6-16 銀座ビル301号室,chargeback\n",
+        )
+        .unwrap();
+        let sources = ListSources {
+            fraud: Some(path.clone()),
+            forwarders: None,
+        };
+        let a = LoadedLists::load(&sources, &Config::default()).unwrap();
+        let again = LoadedLists::load(&sources, &Config::default()).unwrap();
+        assert_eq!(a.version, again.version, "same bytes, same version");
+        assert_eq!(a.info[0].entries, 1);
+        std::fs::write(
+            &path,
+            "id,address,reason\nF1,東京都中央区銀座4-6-16 銀座ビル302号室,chargeback\n",
+        )
+        .unwrap();
+        let b = LoadedLists::load(&sources, &Config::default()).unwrap();
+        assert_ne!(a.version, b.version);
+        assert!(b.version.starts_with('f') && b.version.contains("-w"));
+        let none = LoadedLists::load(&ListSources::default(), &Config::default()).unwrap();
+        assert!(none.version.starts_with("f--w"), "{}", none.version);
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_naming_it() {
+        let sources = ListSources {
+            fraud: Some("/nonexistent/fraud.csv".into()),
+            forwarders: None,
+        };
+        let e = LoadedLists::load(&sources, &Config::default()).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/fraud.csv"), "{e}");
+    }
+}

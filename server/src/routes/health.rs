@@ -1,0 +1,97 @@
+//! Endpoints that need no token: `/` (versions), `/healthz` (alive), `/readyz` (lists
+//! loaded), `/metrics` (Prometheus) and `/openapi.json`. They say nothing about list
+//! contents beyond counts and versions.
+
+use crate::error::ApiError;
+use crate::lists::ListInfo;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// `GET /`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct About {
+    /// `banchi`.
+    pub name: &'static str,
+    /// Server crate version.
+    pub version: &'static str,
+    /// API version prefix.
+    pub api: &'static str,
+    /// Active lists' version (null until loaded).
+    pub lists_version: Option<String>,
+}
+
+/// Names and versions.
+#[utoipa::path(get, path = "/", responses((status = 200, body = About)))]
+pub async fn about(State(state): State<AppState>) -> Json<About> {
+    Json(About {
+        name: "banchi",
+        version: env!("CARGO_PKG_VERSION"),
+        api: "v1",
+        lists_version: state.lists().ok().map(|l| l.version.clone()),
+    })
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+}
+
+/// Alive (answers as long as the process serves).
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// `GET /readyz` once ready.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ready {
+    /// `ready`.
+    pub status: &'static str,
+    /// The active lists' version.
+    pub lists_version: String,
+    /// Each list's entries and version.
+    pub lists: Vec<ListInfo>,
+}
+
+/// Ready once the lists are loaded (503 `not_ready` before).
+#[utoipa::path(get, path = "/readyz", responses(
+    (status = 200, body = Ready),
+    (status = 503, description = "Lists still loading", body = crate::error::ErrorBody)
+))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
+    let lists = state.lists()?;
+    Ok(Json(Ready {
+        status: "ready",
+        lists_version: lists.version.clone(),
+        lists: lists.info.clone(),
+    }))
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut res = state.metrics.encode().into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    res
+}
+
+/// The OpenAPI document, generated from the handlers.
+pub async fn openapi() -> Response {
+    let text = crate::openapi::document();
+    let mut res = text.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}

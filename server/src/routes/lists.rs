@@ -1,0 +1,316 @@
+//! `/v1/lists/{list}/entries…`: the CS team's list files over the API (admin tokens), with
+//! the same files and rules as `banchi list` ([`banchi::watchlist::ListFile`]).
+//!
+//! An edit takes the list's writer lock, changes the file (atomic replace, fsync'd by the
+//! library), then reloads the lists and swaps them in before answering: the edit is durable
+//! and every request that starts after the answer sees it; requests in flight finish on the
+//! previous version. A list given as an index file is read-only (409).
+//!
+//! Not built yet: search, CSV import with dry run, and the overlay of recent edits that would
+//! keep an edit's visibility under a second on a million-row list (today the whole list is
+//! reloaded, seconds at that size).
+
+use crate::auth::{Identity, Scope};
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use banchi::error::ListError;
+use banchi::watchlist::manage::{EntryView, NewEntry};
+use banchi::watchlist::{ListFile, ReasonCode};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::SystemTime;
+use utoipa::{IntoParams, ToSchema};
+
+/// Most entries one page lists.
+pub const MAX_PAGE: usize = 1000;
+
+/// The file behind `{list}` (`fraud` or `forwarders`), refusing index files with 409.
+fn list_file(state: &AppState, list: &str) -> Result<PathBuf, ApiError> {
+    let path = match list {
+        "fraud" => state.sources.fraud.clone(),
+        "forwarders" => state.sources.forwarders.clone(),
+        _ => {
+            return Err(ApiError::NotFound(
+                "the list is `fraud` or `forwarders`".into(),
+            ))
+        }
+    }
+    .ok_or_else(|| {
+        ApiError::NotFound(format!("no {list} list file is configured (--{list} FILE)"))
+    })?;
+    let index = banchi::watchlist::file::looks_like_index(&path).map_err(|e| {
+        tracing::error!(error = %e, "reading a list file failed");
+        ApiError::Internal
+    })?;
+    if index {
+        return Err(ApiError::Conflict(format!(
+            "the {list} list was given as an index file, which is read-only; serve its CSV to edit it"
+        )));
+    }
+    Ok(path)
+}
+
+/// A library list error as an API error (messages name ids and levels, never addresses).
+fn list_error(e: ListError) -> ApiError {
+    match e {
+        ListError::UnknownId(_) => ApiError::NotFound("no entry with this id".into()),
+        ListError::DuplicateId(_) | ListError::AlreadyInState { .. } => {
+            ApiError::Conflict(e.to_string())
+        }
+        ListError::NotABlock(_)
+        | ListError::Unparseable(_)
+        | ListError::Empty(_)
+        | ListError::UnknownReason(_)
+        | ListError::NotIndexable(_) => ApiError::Unprocessable(e.to_string()),
+        ListError::Watchlist(w) => {
+            tracing::error!(error = %w, "list file operation failed");
+            ApiError::Internal
+        }
+    }
+}
+
+/// Runs a blocking list operation off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::Internal)?
+}
+
+/// `?status=&limit=&after=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// `active` or `disabled` (default: both).
+    pub status: Option<String>,
+    /// Entries per page, 1–1000 (default 100).
+    pub limit: Option<usize>,
+    /// The last id of the previous page.
+    pub after: Option<String>,
+}
+
+/// One page of entries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntriesPage {
+    /// Entries in file order.
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<EntryView>,
+    /// Pass as `after` for the next page (null on the last page).
+    pub next_after: Option<String>,
+}
+
+/// Lists entries, a page at a time.
+#[utoipa::path(get, path = "/v1/lists/{list}/entries", params(("list" = String, Path), Page),
+    responses((status = 200, body = EntriesPage), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn entries(
+    State(state): State<AppState>,
+    who: Identity,
+    Path(list): Path<String>,
+    page: Result<Query<Page>, QueryRejection>,
+) -> Result<Json<EntriesPage>, ApiError> {
+    who.require(Scope::Admin)?;
+    let Query(page) = page.map_err(|_| {
+        ApiError::BadRequest("the query string is malformed (status, limit, after)".into())
+    })?;
+    let path = list_file(&state, &list)?;
+    let limit = page.limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::Unprocessable(format!(
+            "limit must be 1–{MAX_PAGE}"
+        )));
+    }
+    if let Some(s) = page.status.as_deref() {
+        if s != "active" && s != "disabled" {
+            return Err(ApiError::Unprocessable(
+                "status is `active` or `disabled`".into(),
+            ));
+        }
+    }
+    let all = blocking(move || ListFile::open(&path).map_err(list_error))
+        .await?
+        .entries();
+    let start = match &page.after {
+        Some(after) => all
+            .iter()
+            .position(|e| &e.id == after)
+            .map(|i| i + 1)
+            .ok_or_else(|| ApiError::NotFound("`after` names no entry".into()))?,
+        None => 0,
+    };
+    let mut matching = all
+        .into_iter()
+        .skip(start)
+        .filter(|e| page.status.as_deref().is_none_or(|s| e.status == s));
+    let entries: Vec<EntryView> = matching.by_ref().take(limit).collect();
+    let next_after = if matching.next().is_some() {
+        entries.last().map(|e| e.id.clone())
+    } else {
+        None
+    };
+    Ok(Json(EntriesPage {
+        entries,
+        next_after,
+    }))
+}
+
+/// One entry with its history.
+#[utoipa::path(get, path = "/v1/lists/{list}/entries/{id}",
+    params(("list" = String, Path), ("id" = String, Path)),
+    responses((status = 200, description = "The entry with its history", body = Object),
+              (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn entry(
+    State(state): State<AppState>,
+    who: Identity,
+    Path((list, id)): Path<(String, String)>,
+) -> Result<Json<EntryView>, ApiError> {
+    who.require(Scope::Admin)?;
+    let path = list_file(&state, &list)?;
+    let file = blocking(move || ListFile::open(&path).map_err(list_error)).await?;
+    file.get(&id)
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("no entry with this id".into()))
+}
+
+/// `POST /v1/lists/{list}/entries`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddEntry {
+    /// The address; it must resolve to at least a block.
+    pub address: String,
+    /// `chargeback`, `credit_master`, `resale`, `unpaid`, `forwarding` or `other`.
+    #[schema(value_type = String)]
+    pub reason: ReasonCode,
+    /// Free text.
+    pub memo: Option<String>,
+    /// Id to use (default: the next free number).
+    pub id: Option<String>,
+}
+
+/// The answer to an edit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Edited {
+    /// The entry's id.
+    pub id: String,
+    /// The delivery-point key the entry matches on (add only).
+    pub key: Option<String>,
+    /// The entry's status now.
+    pub status: String,
+    /// The lists' version that holds the edit.
+    pub lists_version: String,
+}
+
+/// Adds an entry (who = the token's name); answers once it is written and active.
+#[utoipa::path(post, path = "/v1/lists/{list}/entries", params(("list" = String, Path)),
+    request_body = AddEntry,
+    responses((status = 200, body = Edited), (status = 409, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn add(
+    State(state): State<AppState>,
+    who: Identity,
+    Path(list): Path<String>,
+    JsonBody(req): JsonBody<AddEntry>,
+) -> Result<Json<Edited>, ApiError> {
+    who.require(Scope::Admin)?;
+    let path = list_file(&state, &list)?;
+    let parser = *state.lists()?.screener.parser();
+    let key = parser
+        .parse(&req.address)
+        .map(|a| a.key)
+        .map_err(|e| list_error(e.into()))?;
+    let by = who.name.clone();
+    let id = blocking(move || {
+        let _lock = ListFile::lock(&path).map_err(list_error)?;
+        let mut file = ListFile::open(&path).map_err(list_error)?;
+        let new = NewEntry {
+            id: req.id.as_deref(),
+            address: &req.address,
+            reason: req.reason,
+            by: &by,
+            memo: req.memo.as_deref(),
+        };
+        let id = file
+            .add(&parser, &new, SystemTime::now())
+            .map_err(list_error)?;
+        file.save().map_err(list_error)?;
+        Ok(id)
+    })
+    .await?;
+    let lists_version = reload_after_edit(&state).await?;
+    tracing::info!(list = %list, id = %id, by = %who.name, "list entry added");
+    Ok(Json(Edited {
+        id,
+        key: Some(key),
+        status: "active".into(),
+        lists_version,
+    }))
+}
+
+/// `PATCH /v1/lists/{list}/entries/{id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetStatus {
+    /// True to stop the entry matching, false to let it match again.
+    pub disabled: bool,
+    /// Why.
+    pub memo: Option<String>,
+}
+
+/// Disables or enables an entry; answers once it is written and in force.
+#[utoipa::path(patch, path = "/v1/lists/{list}/entries/{id}",
+    params(("list" = String, Path), ("id" = String, Path)), request_body = SetStatus,
+    responses((status = 200, body = Edited), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn set_status(
+    State(state): State<AppState>,
+    who: Identity,
+    Path((list, id)): Path<(String, String)>,
+    JsonBody(req): JsonBody<SetStatus>,
+) -> Result<Json<Edited>, ApiError> {
+    who.require(Scope::Admin)?;
+    let path = list_file(&state, &list)?;
+    let by = who.name.clone();
+    let entry_id = id.clone();
+    blocking(move || {
+        let _lock = ListFile::lock(&path).map_err(list_error)?;
+        let mut file = ListFile::open(&path).map_err(list_error)?;
+        let memo = req.memo.as_deref();
+        let now = SystemTime::now();
+        if req.disabled {
+            file.disable(&entry_id, &by, memo, now)
+        } else {
+            file.enable(&entry_id, &by, memo, now)
+        }
+        .map_err(list_error)?;
+        file.save().map_err(list_error)
+    })
+    .await?;
+    let lists_version = reload_after_edit(&state).await?;
+    let status = if req.disabled { "disabled" } else { "active" };
+    tracing::info!(list = %list, id = %id, by = %who.name, status, "list entry changed");
+    Ok(Json(Edited {
+        id,
+        key: None,
+        status: status.into(),
+        lists_version,
+    }))
+}
+
+/// Reloads after an edit and returns the new version (the edit is on disk already; a failed
+/// reload is a server-side error).
+async fn reload_after_edit(state: &AppState) -> Result<String, ApiError> {
+    state.reload().await.map_err(|e| {
+        tracing::error!(error = %e, "reload after an edit failed");
+        ApiError::Internal
+    })?;
+    Ok(state.lists()?.version.clone())
+}

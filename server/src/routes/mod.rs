@@ -1,0 +1,7 @@
+//! Handlers, one module per resource; [`crate::router`] wires them to paths.
+
+pub mod admin_api;
+pub mod health;
+pub mod lists;
+pub mod normalize;
+pub mod screen;

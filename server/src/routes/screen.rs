@@ -1,0 +1,649 @@
+//! `POST /v1/screen` and `POST /v1/screen/batch`: orders in, scores and grades out.
+//!
+//! One order is parsed, graded against the active lists, scored, counted in the velocity
+//! window and answered with an `action` from the configured thresholds. A batch is a JSON
+//! array (answered as a JSON array) or NDJSON (answered as NDJSON, streamed while the request
+//! streams in); answers keep input order and a bad item gets an `error` while the others are
+//! answered. Items are screened in parallel, then counted for velocity in input order, so a
+//! batch counts as the same orders sent one by one.
+
+use crate::body::{is_media_type, json_error, parse_json, read_limited, JsonBody};
+use crate::error::{ApiError, ItemError};
+use crate::lists::LoadedLists;
+use crate::middleware::{InFlight, OrderId};
+use crate::state::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use banchi::score::{Reason, Score};
+use banchi::watchlist::{Basis, Grade, ListResult};
+use banchi::{Address, Buyer, Level, Screening};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::time::Instant;
+use utoipa::ToSchema;
+
+/// One order to screen.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScreenRequest {
+    /// The shop's order id, echoed back and written to the access log.
+    pub order_id: Option<String>,
+    /// The shipping address: one string, or its parts.
+    pub address: AddressInput,
+    /// Recipient's or buyer's name (dummy names and velocity).
+    pub name: Option<String>,
+    /// Phone number (dummy numbers).
+    pub phone: Option<String>,
+    /// E-mail (dummy addresses).
+    pub email: Option<String>,
+    /// When the order was placed (RFC 3339); accepted for the record, the velocity window
+    /// uses the server's clock.
+    pub ordered_at: Option<String>,
+}
+
+/// An address as one string or as parts.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum AddressInput {
+    /// The whole address in one string.
+    Text(String),
+    /// The address in the parts a checkout form has.
+    Parts(AddressParts),
+}
+
+/// Address parts, joined in this order (a prefecture or city repeated at the start of the
+/// next part is written once).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressParts {
+    /// 郵便番号, e.g. `104-0061`.
+    pub postal_code: Option<String>,
+    /// 都道府県.
+    pub prefecture: Option<String>,
+    /// 市区町村.
+    pub city: Option<String>,
+    /// Town and block number.
+    pub line1: String,
+    /// Building, floor, room.
+    pub line2: Option<String>,
+}
+
+impl AddressInput {
+    /// The address as one string.
+    pub fn joined(&self) -> String {
+        match self {
+            AddressInput::Text(s) => s.clone(),
+            AddressInput::Parts(p) => p.joined(),
+        }
+    }
+}
+
+impl AddressParts {
+    /// The parts joined in order; a prefecture or city that the following part starts with
+    /// again is left out, so it is one prefecture, not a `duplicated_prefecture`.
+    pub fn joined(&self) -> String {
+        let given = |o: &Option<String>| {
+            o.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let line1 = self.line1.trim();
+        let city = given(&self.city);
+        let mut out = String::with_capacity(96);
+        if let Some(pc) = given(&self.postal_code) {
+            out.push('〒');
+            out.push_str(&pc);
+            out.push(' ');
+        }
+        if let Some(pref) = given(&self.prefecture) {
+            let next = city.as_deref().unwrap_or(line1);
+            if !next.starts_with(&pref) {
+                out.push_str(&pref);
+            }
+        }
+        if let Some(c) = &city {
+            if !line1.starts_with(c.as_str()) {
+                out.push_str(c);
+            }
+        }
+        out.push_str(line1);
+        if let Some(l2) = given(&self.line2) {
+            out.push(' ');
+            out.push_str(&l2);
+        }
+        out
+    }
+}
+
+/// `allow`, `review` or `block`, from the score and the configured thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Below `review_from`.
+    Allow,
+    /// From `review_from`.
+    Review,
+    /// From `block_from`.
+    Block,
+}
+
+impl Action {
+    /// The action for a score.
+    pub fn of(score: u32, review_from: u32, block_from: u32) -> Action {
+        if score >= block_from {
+            Action::Block
+        } else if score >= review_from {
+            Action::Review
+        } else {
+            Action::Allow
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Review => "review",
+            Action::Block => "block",
+        }
+    }
+}
+
+/// One matched list record (its id and reason; never the record's address).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MatchOut {
+    /// The list entry's id.
+    pub id: String,
+    /// Its reason code.
+    pub reason: Option<String>,
+    /// The grade this record gives.
+    pub grade: &'static str,
+    /// `same_unit`, `same_block` or `near`.
+    pub matched: &'static str,
+    /// The finer basis (`same_room`, `unit_differs`, `near_banchi`, …).
+    pub basis: &'static str,
+    /// Banchi difference for a near match.
+    pub distance: Option<u32>,
+    /// Forwarding service (forwarder list).
+    pub service: Option<String>,
+}
+
+/// The grade against one list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListOut {
+    /// `danger` / `caution` / `warning` (fraud), `forwarding_service` / `possible`
+    /// (forwarders), or null.
+    pub grade: Option<&'static str>,
+    /// ★★★ / ★★ / ★ for fraud grades.
+    pub stars: Option<&'static str>,
+    /// The grade in Japanese (危険, 注意, 警戒, 海外転送サービス, …).
+    pub label_ja: Option<&'static str>,
+    /// The records behind the grade (at most `max_matches`).
+    pub matches: Vec<MatchOut>,
+    /// Grades raised without a record (e.g. `trailing_customer_id`).
+    pub signals: Vec<&'static str>,
+    /// True when more records matched than are listed.
+    pub truncated: bool,
+}
+
+fn coarse(basis: Basis) -> &'static str {
+    match basis {
+        Basis::SameRoom
+        | Basis::SameFlat
+        | Basis::SameFloor
+        | Basis::SameCustomerId
+        | Basis::SameHouse => "same_unit",
+        Basis::UnitDiffers | Basis::UnitMissing | Basis::SameBlock => "same_block",
+        Basis::NearBanchi | Basis::OtherGo => "near",
+    }
+}
+
+impl From<&ListResult> for ListOut {
+    fn from(r: &ListResult) -> ListOut {
+        let stars = |g: Grade| Some(g.stars()).filter(|s| !s.is_empty());
+        ListOut {
+            grade: r.grade.map(Grade::as_str),
+            stars: r.grade.and_then(stars),
+            label_ja: r.grade.map(Grade::label_ja),
+            matches: r
+                .matches
+                .iter()
+                .map(|m| MatchOut {
+                    id: m.id.clone(),
+                    reason: m.reason.clone(),
+                    grade: m.grade.as_str(),
+                    matched: coarse(m.matched),
+                    basis: m.matched.as_str(),
+                    distance: m.distance,
+                    service: m.service.clone(),
+                })
+                .collect(),
+            signals: r.signals.iter().map(|s| s.as_str()).collect(),
+            truncated: r.truncated,
+        }
+    }
+}
+
+/// The answer for one order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScreenResponse {
+    /// The order id sent.
+    pub order_id: Option<String>,
+    /// 0–100.
+    pub score: u32,
+    /// `low`, `medium` or `high`.
+    pub level: &'static str,
+    /// Score at or above the alert threshold.
+    pub alert: bool,
+    /// What to do with the order.
+    pub action: Action,
+    /// Grade against the fraud list.
+    pub fraud: ListOut,
+    /// Grade against the forwarder list.
+    pub forwarder: ListOut,
+    /// The parsed address (the `/v1/normalize` fields); null when it did not parse.
+    #[schema(value_type = Option<Object>)]
+    pub address: Option<Address>,
+    /// Why the address did not parse.
+    pub address_error: Option<String>,
+    /// Every signal that added points: `{code, points, ja, en}`.
+    #[schema(value_type = Vec<Object>)]
+    pub reasons: Vec<Reason>,
+    /// Version of the lists this answer was graded on.
+    pub lists_version: String,
+    /// Time spent on this order, microseconds.
+    pub took_us: u64,
+}
+
+/// An order screened and scored, before velocity (which needs input order).
+struct Screened {
+    order_id: Option<String>,
+    name: Option<String>,
+    screening: Screening,
+    score: Score,
+    started: Instant,
+}
+
+fn screen_order(lists: &LoadedLists, state: &AppState, req: ScreenRequest) -> Screened {
+    let started = Instant::now();
+    let screening = lists.screener.check(&req.address.joined());
+    let buyer = Buyer {
+        name: req.name.as_deref(),
+        phone: req.phone.as_deref(),
+        email: req.email.as_deref(),
+    };
+    let score = state.scorer.score(&screening, &buyer);
+    Screened {
+        order_id: req.order_id,
+        name: req.name,
+        screening,
+        score,
+        started,
+    }
+}
+
+/// Counts the order in the velocity window (in input order) and writes the answer.
+fn finish(lists: &LoadedLists, state: &AppState, s: Screened) -> ScreenResponse {
+    let Screened {
+        order_id,
+        name,
+        screening,
+        mut score,
+        started,
+    } = s;
+    if let (Some(a), Some(name)) = (&screening.address, name.as_deref()) {
+        if a.level >= Level::Block {
+            let names = state.velocity.observe(&a.key, name);
+            state
+                .scorer
+                .add_velocity(&mut score, names, state.velocity.min_names());
+        }
+    }
+    let action = Action::of(
+        score.score,
+        state.settings.review_from,
+        state.settings.block_from,
+    );
+    let m = &state.metrics;
+    m.action(action.as_str());
+    if let Some(g) = screening.fraud.grade {
+        m.grade("fraud", g.as_str());
+    }
+    if let Some(g) = screening.forwarder.grade {
+        m.grade("forwarders", g.as_str());
+    }
+    ScreenResponse {
+        order_id,
+        score: score.score,
+        level: score.level.as_str(),
+        alert: score.alert,
+        action,
+        fraud: ListOut::from(&screening.fraud),
+        forwarder: ListOut::from(&screening.forwarder),
+        address_error: screening.error,
+        address: screening.address,
+        reasons: score.reasons,
+        lists_version: lists.version.clone(),
+        took_us: started.elapsed().as_micros() as u64,
+    }
+}
+
+/// Screens one order.
+#[utoipa::path(
+    post,
+    path = "/v1/screen",
+    request_body = ScreenRequest,
+    responses(
+        (status = 200, description = "The order's score, action and grades", body = ScreenResponse),
+        (status = 400, description = "Malformed JSON or not UTF-8", body = crate::error::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::error::ErrorBody),
+        (status = 413, description = "Body over `max_body_bytes`", body = crate::error::ErrorBody),
+        (status = 415, description = "Not application/json", body = crate::error::ErrorBody),
+        (status = 422, description = "JSON that does not fit the schema", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many requests in flight", body = crate::error::ErrorBody),
+        (status = 503, description = "Lists not loaded yet, or timeout", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn screen(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<ScreenRequest>,
+) -> Result<Response, ApiError> {
+    let lists = state.lists()?;
+    let screened = screen_order(&lists, &state, req);
+    let answer = finish(&lists, &state, screened);
+    let order_id = answer.order_id.clone();
+    let mut res = Json(answer).into_response();
+    if let Some(id) = order_id {
+        res.extensions_mut().insert(OrderId(id));
+    }
+    Ok(res)
+}
+
+/// One item of a batch answer: the order's answer, or its error.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BatchItem {
+    /// Screened.
+    Screened(Box<ScreenResponse>),
+    /// This item could not be read.
+    Failed {
+        /// Its position in the batch, from 0.
+        index: usize,
+        /// What was wrong.
+        error: ItemError,
+    },
+}
+
+/// Screens raw JSON items (parallel), then finishes them in input order.
+fn screen_items(
+    lists: &LoadedLists,
+    state: &AppState,
+    first_index: usize,
+    items: Vec<Result<ScreenRequest, ApiError>>,
+) -> Vec<BatchItem> {
+    let screened: Vec<Result<Screened, ApiError>> = items
+        .into_par_iter()
+        .map(|item| item.map(|req| screen_order(lists, state, req)))
+        .collect();
+    screened
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| match s {
+            Ok(s) => BatchItem::Screened(Box::new(finish(lists, state, s))),
+            Err(e) => BatchItem::Failed {
+                index: first_index + i,
+                error: e.item(),
+            },
+        })
+        .collect()
+}
+
+fn parse_item(raw: &[u8]) -> Result<ScreenRequest, ApiError> {
+    parse_json(raw)
+}
+
+/// Screens many orders: a JSON array (answered as an array) or NDJSON (answered as NDJSON,
+/// streamed). At most `max_batch_items` items; answers in input order.
+#[utoipa::path(
+    post,
+    path = "/v1/screen/batch",
+    request_body(content = Vec<ScreenRequest>, description = "JSON array, or NDJSON with Content-Type application/x-ndjson"),
+    responses(
+        (status = 200, description = "One answer per item, in order; a bad item has `index` and `error`", body = Vec<BatchItem>),
+        (status = 413, description = "More than `max_batch_items` items or `max_batch_bytes` bytes", body = crate::error::ErrorBody),
+        (status = 415, description = "Neither application/json nor application/x-ndjson", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn batch(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let lists = state.lists()?;
+    if is_media_type(req.headers(), "application/x-ndjson") {
+        return Ok(ndjson(state, lists, req));
+    }
+    if !is_media_type(req.headers(), "application/json") {
+        return Err(ApiError::UnsupportedMediaType(
+            "send a JSON array (application/json) or NDJSON (application/x-ndjson)".into(),
+        ));
+    }
+    let bytes = read_limited(req.into_body(), state.settings.max_batch_bytes).await?;
+    let raw: Vec<&RawValue> = parse_json(&bytes)?;
+    let max = state.settings.max_batch_items;
+    if raw.len() > max {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "the batch has more than {max} items"
+        )));
+    }
+    let items: Vec<Result<ScreenRequest, ApiError>> =
+        raw.iter().map(|r| parse_item(r.get().as_bytes())).collect();
+    let st = state.clone();
+    let answers = tokio::task::spawn_blocking(move || screen_items(&lists, &st, 0, items))
+        .await
+        .map_err(|_| ApiError::Internal)?;
+    Ok(Json(answers).into_response())
+}
+
+/// Lines screened together while streaming NDJSON.
+const NDJSON_CHUNK: usize = 512;
+
+/// Streams an NDJSON batch: lines are read as they arrive, screened a chunk at a time and
+/// written back in order. Limits (line length, item count, total bytes, time between reads)
+/// end the stream with one error line, since the status was sent already.
+fn ndjson(state: AppState, lists: std::sync::Arc<LoadedLists>, req: Request) -> Response {
+    use futures_util::StreamExt;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    let permit = req.extensions().get::<InFlight>().cloned();
+    let mut body = req.into_body().into_data_stream();
+    tokio::spawn(async move {
+        let _permit = permit;
+        let max_line = state.settings.max_body_bytes;
+        let max_items = state.settings.max_batch_items;
+        let max_bytes = state.settings.max_batch_bytes;
+        let wait = state.settings.request_timeout;
+        let mut pending: Vec<u8> = Vec::new();
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        let (mut index, mut total) = (0usize, 0usize);
+        let mut ended = false;
+        let fail = |e: ApiError| {
+            let line = serde_json::json!({ "error": e.item() }).to_string() + "\n";
+            Bytes::from(line)
+        };
+        loop {
+            let next = if ended {
+                None
+            } else {
+                match tokio::time::timeout(wait, body.next()).await {
+                    Ok(Some(Ok(chunk))) => Some(chunk),
+                    Ok(None) => None,
+                    Ok(Some(Err(_))) => {
+                        let _ = tx
+                            .send(fail(ApiError::BadRequest(
+                                "the body could not be read".into(),
+                            )))
+                            .await;
+                        return;
+                    }
+                    Err(_) => {
+                        let _ = tx.send(fail(ApiError::Timeout)).await;
+                        return;
+                    }
+                }
+            };
+            match next {
+                Some(chunk) => {
+                    total += chunk.len();
+                    if total > max_bytes {
+                        let _ = tx
+                            .send(fail(ApiError::PayloadTooLarge(format!(
+                                "the stream is larger than {max_bytes} bytes"
+                            ))))
+                            .await;
+                        return;
+                    }
+                    pending.extend_from_slice(&chunk);
+                    while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
+                        let line: Vec<u8> = pending.drain(..=pos).collect();
+                        lines.push(line);
+                    }
+                    if pending.len() > max_line {
+                        let _ = tx
+                            .send(fail(ApiError::PayloadTooLarge(format!(
+                                "a line is longer than {max_line} bytes"
+                            ))))
+                            .await;
+                        return;
+                    }
+                }
+                None => {
+                    ended = true;
+                    if !pending.is_empty() {
+                        lines.push(std::mem::take(&mut pending));
+                    }
+                }
+            }
+            lines.retain(|l| !l.trim_ascii().is_empty());
+            if lines.len() < NDJSON_CHUNK && !ended {
+                continue;
+            }
+            if index + lines.len() > max_items {
+                let _ = tx
+                    .send(fail(ApiError::PayloadTooLarge(format!(
+                        "the batch has more than {max_items} items"
+                    ))))
+                    .await;
+                return;
+            }
+            let items: Vec<Result<ScreenRequest, ApiError>> = lines
+                .drain(..)
+                .map(|l| {
+                    if l.len() > max_line {
+                        Err(ApiError::PayloadTooLarge(format!(
+                            "the line is longer than {max_line} bytes"
+                        )))
+                    } else {
+                        serde_json::from_slice(&l).map_err(|e| {
+                            if std::str::from_utf8(&l).is_err() {
+                                ApiError::BadRequest("the line is not valid UTF-8".into())
+                            } else {
+                                json_error(&e)
+                            }
+                        })
+                    }
+                })
+                .collect();
+            let count = items.len();
+            let (st, ls) = (state.clone(), lists.clone());
+            let first = index;
+            let Ok(answers) =
+                tokio::task::spawn_blocking(move || screen_items(&ls, &st, first, items)).await
+            else {
+                let _ = tx.send(fail(ApiError::Internal)).await;
+                return;
+            };
+            index += count;
+            let mut out = Vec::with_capacity(answers.len() * 512);
+            for a in &answers {
+                if serde_json::to_writer(&mut out, a).is_ok() {
+                    out.push(b'\n');
+                }
+            }
+            if tx.send(Bytes::from(out)).await.is_err() {
+                return; // the client went away
+            }
+            if ended {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|b| (Ok::<Bytes, std::convert::Infallible>(b), rx))
+    });
+    let mut res = Body::from_stream(stream).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(
+        pref: Option<&str>,
+        city: Option<&str>,
+        line1: &str,
+        line2: Option<&str>,
+    ) -> AddressParts {
+        AddressParts {
+            postal_code: None,
+            prefecture: pref.map(Into::into),
+            city: city.map(Into::into),
+            line1: line1.into(),
+            line2: line2.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn parts_join_in_order_without_repeating_the_prefecture() {
+        let p = parts(
+            Some("東京都"),
+            Some("中央区"),
+            "銀座4-6-16",
+            Some("銀座ビル301"),
+        );
+        assert_eq!(p.joined(), "東京都中央区銀座4-6-16 銀座ビル301");
+        let repeated = parts(Some("東京都"), None, "東京都中央区銀座4-6-16", None);
+        assert_eq!(repeated.joined(), "東京都中央区銀座4-6-16");
+        let city_repeated = parts(Some("東京都"), Some("中央区"), "中央区銀座4-6-16", None);
+        assert_eq!(city_repeated.joined(), "東京都中央区銀座4-6-16");
+        let with_code = AddressParts {
+            postal_code: Some("104-0061".into()),
+            ..parts(None, None, "東京都中央区銀座4-6-16", Some(" "))
+        };
+        assert_eq!(with_code.joined(), "〒104-0061 東京都中央区銀座4-6-16");
+    }
+
+    #[test]
+    fn actions_follow_the_thresholds() {
+        assert_eq!(Action::of(0, 31, 71), Action::Allow);
+        assert_eq!(Action::of(30, 31, 71), Action::Allow);
+        assert_eq!(Action::of(31, 31, 71), Action::Review);
+        assert_eq!(Action::of(71, 31, 71), Action::Block);
+        assert_eq!(Action::of(100, 50, 50), Action::Block);
+    }
+
+    #[test]
+    fn bases_map_to_three_kinds() {
+        assert_eq!(coarse(Basis::SameRoom), "same_unit");
+        assert_eq!(coarse(Basis::UnitDiffers), "same_block");
+        assert_eq!(coarse(Basis::NearBanchi), "near");
+    }
+}

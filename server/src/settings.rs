@@ -1,0 +1,288 @@
+//! Settings of `banchi serve`: command-line flags over the `[server]` section of the TOML
+//! configuration file over defaults.
+//!
+//! The rest of the file (weights, thresholds, matching, velocity) is the library's
+//! [`banchi::Config`], read from the same file; the library ignores `[server]`, this module
+//! reads only `[server]` (unknown keys refused, like the library's sections).
+//!
+//! ```toml
+//! [server]
+//! listen = "127.0.0.1:8080"
+//! fraud = "/var/lib/banchi/fraud.csv"
+//! tokens = "/etc/banchi/tokens"
+//! max_in_flight = 512
+//! ```
+
+use banchi::Config;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Flags of `banchi serve` (each overrides the same key of `[server]`).
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(
+    after_help = "Tokens: --tokens FILE (one `SCOPE TOKEN [NAME]` per line, SCOPE screen or admin) or the\nenvironment variables BANCHI_SCREEN_TOKEN / BANCHI_ADMIN_TOKEN. Without any token the server\nrefuses to start unless --insecure-no-auth is given.\n\nSignals: SIGTERM/SIGINT stop after the requests in flight; SIGHUP reloads the lists.\n\nExample:\n  BANCHI_SCREEN_TOKEN=s3cret banchi serve --fraud fraud.csv --listen 127.0.0.1:8080"
+)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080: loopback only).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Fraud list: a list CSV or an index file from `banchi index build`.
+    #[arg(long, value_name = "FILE")]
+    pub fraud: Option<PathBuf>,
+    /// Forwarding-warehouse list (CSV or index); default: the bundled data/forwarders.csv.
+    #[arg(long, value_name = "FILE")]
+    pub forwarders: Option<PathBuf>,
+    /// Configuration file: the library's sections plus `[server]`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Token file: one `SCOPE TOKEN [NAME]` per line (`screen` or `admin`).
+    #[arg(long, value_name = "FILE")]
+    pub tokens: Option<PathBuf>,
+    /// Serve without any token (every `/v1` call is allowed). Only for a trusted loopback.
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+}
+
+/// The `[server]` section as written in the file: every key optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSection {
+    /// Listen address.
+    pub listen: Option<SocketAddr>,
+    /// Fraud list path (relative paths are relative to the configuration file).
+    pub fraud: Option<PathBuf>,
+    /// Forwarder list path.
+    pub forwarders: Option<PathBuf>,
+    /// Token file path.
+    pub tokens: Option<PathBuf>,
+    /// Largest body of a single call, bytes.
+    pub max_body_bytes: Option<usize>,
+    /// Largest body of a batch call, bytes.
+    pub max_batch_bytes: Option<usize>,
+    /// Most items in one batch.
+    pub max_batch_items: Option<usize>,
+    /// Longest time one request may take, milliseconds.
+    pub request_timeout_ms: Option<u64>,
+    /// Most `/v1` requests handled at once; more answer 429.
+    pub max_in_flight: Option<usize>,
+    /// Most delivery points the cross-request velocity window remembers.
+    pub velocity_max_keys: Option<usize>,
+    /// Lowest score answered `review` (default: the score's `medium_from`).
+    pub review_from: Option<u32>,
+    /// Lowest score answered `block` (default: the score's `high_from`).
+    pub block_from: Option<u32>,
+}
+
+/// The file's top level, of which only `[server]` is read here.
+#[derive(Debug, Default, Deserialize)]
+struct FileWithServer {
+    #[serde(default)]
+    server: ServerSection,
+}
+
+/// Effective settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Fraud list, if any.
+    pub fraud: Option<PathBuf>,
+    /// Forwarder list; `None` = the bundled one.
+    pub forwarders: Option<PathBuf>,
+    /// Token file.
+    pub tokens: Option<PathBuf>,
+    /// Serve without tokens.
+    pub insecure_no_auth: bool,
+    /// Largest body of a single call.
+    pub max_body_bytes: usize,
+    /// Largest body of a batch call.
+    pub max_batch_bytes: usize,
+    /// Most items in one batch.
+    pub max_batch_items: usize,
+    /// Longest time one request may take.
+    pub request_timeout: Duration,
+    /// Most `/v1` requests at once.
+    pub max_in_flight: usize,
+    /// Cap of the velocity window (delivery points).
+    pub velocity_max_keys: usize,
+    /// Lowest score answered `review`.
+    pub review_from: u32,
+    /// Lowest score answered `block`.
+    pub block_from: u32,
+    /// The library's configuration (weights, thresholds, matching, velocity).
+    pub config: Config,
+}
+
+/// Default listen address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Why the settings could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The configuration file could not be read or has an error in a library section.
+    #[error(transparent)]
+    Config(#[from] banchi::error::ConfigError),
+    /// The `[server]` section has an error.
+    #[error("{path}: [server]: {message}")]
+    Server {
+        /// The file.
+        path: PathBuf,
+        /// The TOML error (names the key, never a value from elsewhere).
+        message: String,
+    },
+    /// The settings contradict each other.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Flags over the file's `[server]` over defaults.
+    pub fn resolve(args: &ServeArgs) -> Result<Settings, SettingsError> {
+        let (config, section, base) = match &args.config {
+            Some(path) => {
+                let config = Config::from_path(path)?;
+                let text = std::fs::read_to_string(path).map_err(|source| {
+                    banchi::error::ConfigError::Io {
+                        path: path.clone(),
+                        source,
+                    }
+                })?;
+                let file: FileWithServer =
+                    toml::from_str(&text).map_err(|e| SettingsError::Server {
+                        path: path.clone(),
+                        message: e.message().to_owned(),
+                    })?;
+                let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                (config, file.server, base)
+            }
+            None => (Config::default(), ServerSection::default(), PathBuf::new()),
+        };
+        Self::merge(args, section, config, &base)
+    }
+
+    /// Combines flags, a `[server]` section (paths relative to `base`) and a library config.
+    pub fn merge(
+        args: &ServeArgs,
+        section: ServerSection,
+        config: Config,
+        base: &Path,
+    ) -> Result<Settings, SettingsError> {
+        let rel = |p: PathBuf| if p.is_relative() { base.join(p) } else { p };
+        let default_listen: SocketAddr = DEFAULT_LISTEN
+            .parse()
+            .map_err(|_| SettingsError::Invalid("bad default listen address".into()))?;
+        let review_from = section.review_from.unwrap_or(config.score.medium_from);
+        let block_from = section.block_from.unwrap_or(config.score.high_from);
+        if review_from > block_from || block_from > 100 {
+            return Err(SettingsError::Invalid(format!(
+                "[server] needs review_from <= block_from <= 100 (got {review_from} and {block_from})"
+            )));
+        }
+        let settings = Settings {
+            listen: args.listen.or(section.listen).unwrap_or(default_listen),
+            fraud: args.fraud.clone().or(section.fraud.map(rel)),
+            forwarders: args.forwarders.clone().or(section.forwarders.map(rel)),
+            tokens: args.tokens.clone().or(section.tokens.map(rel)),
+            insecure_no_auth: args.insecure_no_auth,
+            max_body_bytes: section.max_body_bytes.unwrap_or(64 * 1024),
+            max_batch_bytes: section.max_batch_bytes.unwrap_or(16 * 1024 * 1024),
+            max_batch_items: section.max_batch_items.unwrap_or(10_000),
+            request_timeout: Duration::from_millis(section.request_timeout_ms.unwrap_or(30_000)),
+            max_in_flight: section.max_in_flight.unwrap_or(1024),
+            velocity_max_keys: section.velocity_max_keys.unwrap_or(200_000),
+            review_from,
+            block_from,
+            config,
+        };
+        if settings.max_in_flight == 0 || settings.max_batch_items == 0 {
+            return Err(SettingsError::Invalid(
+                "[server] max_in_flight and max_batch_items must be at least 1".into(),
+            ));
+        }
+        Ok(settings)
+    }
+
+    /// Settings for tests: defaults, no lists, no tokens required.
+    pub fn for_tests() -> Settings {
+        let args = ServeArgs {
+            insecure_no_auth: true,
+            ..ServeArgs::default()
+        };
+        // Defaults always merge.
+        match Self::merge(
+            &args,
+            ServerSection::default(),
+            Config::default(),
+            Path::new(""),
+        ) {
+            Ok(s) => s,
+            Err(e) => unreachable!("default settings are valid: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let section: FileWithServer = toml::from_str(
+            "[server]\nlisten = \"127.0.0.1:9000\"\nfraud = \"lists/fraud.csv\"\nmax_in_flight = 7\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            fraud: Some("/tmp/other.csv".into()),
+            ..ServeArgs::default()
+        };
+        let s = Settings::merge(
+            &args,
+            section.server.clone(),
+            Config::default(),
+            Path::new("/etc/banchi"),
+        )
+        .unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(s.fraud.as_deref(), Some(Path::new("/tmp/other.csv")));
+        assert_eq!(s.max_in_flight, 7);
+        assert_eq!((s.review_from, s.block_from), (31, 71));
+        let no_flags = Settings::merge(
+            &ServeArgs::default(),
+            section.server,
+            Config::default(),
+            Path::new("/etc/banchi"),
+        )
+        .unwrap();
+        assert_eq!(
+            no_flags.fraud.as_deref(),
+            Some(Path::new("/etc/banchi/lists/fraud.csv"))
+        );
+        assert_eq!(
+            Settings::merge(
+                &ServeArgs::default(),
+                ServerSection::default(),
+                Config::default(),
+                Path::new("")
+            )
+            .unwrap()
+            .listen
+            .to_string(),
+            DEFAULT_LISTEN
+        );
+    }
+
+    #[test]
+    fn unknown_server_keys_and_bad_thresholds_are_refused() {
+        assert!(toml::from_str::<FileWithServer>("[server]\nlisten_on = 1\n").is_err());
+        let bad = ServerSection {
+            review_from: Some(80),
+            block_from: Some(50),
+            ..ServerSection::default()
+        };
+        assert!(
+            Settings::merge(&ServeArgs::default(), bad, Config::default(), Path::new("")).is_err()
+        );
+    }
+}
