@@ -20,17 +20,30 @@ use banchi::Parser;
 use support::{handmade, peer_suites, real_world};
 
 /// Classes whose every case must pass.
-const ASSERTED_CLASSES: &[&str] = &["town_cut"];
+const ASSERTED_CLASSES: &[&str] = &[
+    "aza_inner",
+    "city_block",
+    "town_cut",
+    "regional",
+    "sapporo",
+    "variants",
+    "lookalikes",
+    "blocks",
+    "numeral_names",
+    "postal",
+];
 
 /// Floors of the real-world run (shares, 0–1).
-const FLOOR_BLOCK_LEVEL: f64 = 0.975;
-const FLOOR_TOWN_AGREES: f64 = 0.987;
-const FLOOR_BLOCK_WITH_TOWN: f64 = 0.966;
-const FLOOR_SAME_KEY: f64 = 0.995;
+const FLOOR_BLOCK_LEVEL: f64 = 0.980;
+const FLOOR_TOWN_AGREES: f64 = 0.984;
+/// Town agreement with spelling differences the gazetteer resolves on purpose set aside.
+const FLOOR_TOWN_AS_GAZETTEER: f64 = 0.988;
+const FLOOR_BLOCK_WITH_TOWN: f64 = 0.968;
+const FLOOR_SAME_KEY: f64 = 0.999;
 
 /// Floors of the small peer suites (prefecture + city + town agreement, 0–1).
 const FLOOR_PEER_SUITES: &[(&str, f64)] =
-    &[("japanese-address-parser", 0.915), ("abr-geocoder", 0.76)];
+    &[("japanese-address-parser", 0.975), ("abr-geocoder", 0.79)];
 
 #[test]
 fn asserted_classes_pass_every_case() {
@@ -75,6 +88,10 @@ fn real_world_stays_above_its_floors() {
     let report = real_world::run(&rows);
     assert!(report.block_level() >= FLOOR_BLOCK_LEVEL, "{report}");
     assert!(report.town_agrees() >= FLOOR_TOWN_AGREES, "{report}");
+    assert!(
+        report.town_agrees_as_gazetteer() >= FLOOR_TOWN_AS_GAZETTEER,
+        "{report}"
+    );
     assert!(
         report.block_with_town() >= FLOOR_BLOCK_WITH_TOWN,
         "{report}"

@@ -233,6 +233,8 @@ fn fuzzy_town_fires_with_one_fit() {
             None,
         ),
         ("長野県飯山市班尾高原1107", "飯山市", "斑尾高原", None),
+        // A name that begins with a kanji numeral (folded to a digit in the matching form).
+        ("北海道深川市一巳町100", "深川市", "一已町", None),
     ];
     let mut bad = Vec::new();
     for (input, city, town, chome) in cases {

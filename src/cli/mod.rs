@@ -49,7 +49,7 @@ enum Command {
     /// Maintain a list file: add, disable, enable, show.
     List(list::Args),
     /// Screen a whole shipping list (CSV, TSV, JSONL) into a copy with verdict columns.
-    Screen(screen::Args),
+    Screen(Box<screen::Args>),
     /// Show the effective configuration (score weights, thresholds, near distance).
     Config(config::Args),
     /// Inspect or maintain a velocity state (`screen --velocity-state`): show, prune, forget.
@@ -66,7 +66,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Index(args) => index::run(args),
         Command::List(args) => list::run(args),
-        Command::Screen(args) => screen::run(args),
+        Command::Screen(args) => screen::run(*args),
         Command::Config(args) => config::run(args),
         Command::Velocity(args) => velocity::run(args),
         Command::Serve(args) => serve::run(args),

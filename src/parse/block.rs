@@ -193,7 +193,7 @@ fn sub_area_at(text: &str, pos: usize) -> Option<(char, usize)> {
     let letter = rest
         .chars()
         .next()
-        .filter(|&c| SUB_AREA_KANJI.contains(c) || SUB_AREA_KANA.contains(c))?;
+        .filter(|&c| !c.is_ascii() && (SUB_AREA_KANJI.contains(c) || SUB_AREA_KANA.contains(c)))?;
     let mut len = skip_spaces(rest, letter.len_utf8());
     for word in ["部", "字", "-"] {
         if rest[len..].starts_with(word) {

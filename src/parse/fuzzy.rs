@@ -87,10 +87,17 @@ fn block_follows(text: &str, pos: usize) -> bool {
 fn substitutions(text: &str, from: usize, limit: usize, mut try_one: impl FnMut(usize, &str)) {
     let rest = &text[from..];
     let mut buf = String::new();
+    // A name may begin with a folded numeral (一已町 is `1已町` in the matching form): only a
+    // digit after the name's first letter is the block number.
+    let mut in_name = false;
     for (i, c) in rest.char_indices().take(limit) {
         if c.is_ascii_digit() {
-            break;
+            if in_name {
+                break;
+            }
+            continue;
         }
+        in_name = true;
         for &alt in lookalikes(c).iter().filter(|&&alt| alt != c) {
             buf.clear();
             buf.push_str(&rest[..i]);
@@ -133,14 +140,16 @@ fn town(g: &Gazetteer, text: &str, best: Location, city: CityId) -> Option<Locat
     // Substitutions keep byte lengths (every look-alike is 3 bytes, tested), so an end in the
     // substituted text is a char boundary of `text`; checked all the same.
     match fits.as_slice() {
-        [(t, end)] if *end > best.end && text.is_char_boundary(*end) => Some(Location {
-            town: Some(*t),
-            end: *end,
-            chome: None,
-            ambiguous: false,
-            fuzzy_town: true,
-            ..best
-        }),
+        [(t, end)] if (*end > best.end || best.town.is_none()) && text.is_char_boundary(*end) => {
+            Some(Location {
+                town: Some(*t),
+                end: *end,
+                chome: None,
+                ambiguous: false,
+                fuzzy_town: true,
+                ..best
+            })
+        }
         _ => None,
     }
 }
@@ -237,5 +246,15 @@ mod tests {
             got,
             [(1, "x巳斐冶1冶"), (1, "x已斐冶1冶"), (7, "x己斐治1冶"),]
         );
+    }
+
+    #[test]
+    fn substitutions_step_over_a_leading_folded_numeral() {
+        let mut seen = Vec::new();
+        substitutions("1巳町100", 0, usize::MAX, |at, s| {
+            seen.push((at, s.to_owned()))
+        });
+        let got: Vec<_> = seen.iter().map(|(at, s)| (*at, s.as_str())).collect();
+        assert_eq!(got, [(1, "1己町100"), (1, "1已町100")]);
     }
 }

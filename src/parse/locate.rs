@@ -390,8 +390,10 @@ fn town_candidates<'a>(
 const MAX_FORMER_TOWN_CHARS: usize = 8;
 
 /// Merged municipalities write 旧町名 + 大字 + 大字名 (`鎮西町大字名護屋`) where the gazetteer
-/// has `鎮西町名護屋`: towns read with the inner 大字 left out, their ends mapped back to the
-/// text. Costs nothing unless 大字 follows within a few characters.
+/// has `鎮西町名護屋`, and likewise 旧村名 + 字 + 字名 (`沢内字太田` for `沢内太田`): towns read
+/// with the inner 大字 or 字 left out, their ends mapped back to the text. A hit needs the joined
+/// name in the gazetteer, so a 小字 after a whole town (`一箕町亀賀字北柳原`) is not joined.
+/// Costs nothing unless 大字 or 字 follows within a few characters.
 fn add_inner_oaza_towns(
     g: &Gazetteer,
     city: CityId,
@@ -399,27 +401,42 @@ fn add_inner_oaza_towns(
     at: usize,
     hits: &mut Vec<(usize, TownId)>,
 ) {
-    const OAZA: &str = "大字";
     let rest = &text[at..];
+    // 字 is U+5B57 (E5 AD 97): nothing to do unless its last byte is there at all.
+    let near = rest.len().min(3 * (MAX_FORMER_TOWN_CHARS + 2));
+    if !rest.as_bytes()[..near].contains(&0x97) {
+        return;
+    }
     let window = rest
         .char_indices()
         .nth(MAX_FORMER_TOWN_CHARS + 1)
         .map_or(rest.len(), |(i, _)| i);
-    let Some(cut) = rest[..window].find(OAZA).filter(|&k| k > 0) else {
+    let Some(k) = rest[..window].find('字').filter(|&k| k > 0) else {
         return;
     };
-    if rest[..cut].contains(|c: char| c.is_ascii_digit() || c == ' ') {
+    // 大字 or a bare 字.
+    let (cut, mark_len) = match rest[..k].strip_suffix('大') {
+        Some(before) => (before.len(), "大字".len()),
+        None => (k, "字".len()),
+    };
+    if cut == 0 {
+        return;
+    }
+    // The former town is a name: no space or dash, and not ending in a number. Digits inside
+    // are folded numerals (八本松町 is `8本松町` in the matching form).
+    let former = &rest[..cut];
+    if former.contains([' ', '-']) || former.ends_with(|c: char| c.is_ascii_digit()) {
         return;
     }
     let mut joined = String::with_capacity(rest.len());
-    joined.push_str(&rest[..cut]);
-    joined.push_str(&rest[cut + OAZA.len()..]);
+    joined.push_str(former);
+    joined.push_str(&rest[cut + mark_len..]);
     g.town_prefixes(city, &joined, |end, ids| {
         if end <= cut {
             return; // the former town alone is found without the cut
         }
         for t in ids.iter() {
-            hits.push((at + end + OAZA.len(), t));
+            hits.push((at + end + mark_len, t));
         }
     });
 }
