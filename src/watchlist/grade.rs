@@ -288,12 +288,15 @@ fn unit_grade(q: &Address, r: &RecordView<'_>) -> (Grade, Basis) {
     };
     let (q_room, r_room) = (nonempty(q.room.as_deref()), nonempty(r.room));
     let same_room = matches!((q_room, r_room), (Some(a), Some(b)) if unit_eq(a, b));
+    let (q_number, r_number) = (building_number(q.building.as_deref()), r.building_number);
+    if same_room && split_elsewhere(q_number, r_number) {
+        // `パレス桜8 301` and `パレス桜81301号` read as 81 + 301: the same room only by
+        // where the glued digits were cut; the flat digits (8301, 81301) differ.
+        return (Grade::Caution, Basis::UnitDiffers);
+    }
     if !same_room
         && (q_room.is_some() || r_room.is_some())
-        && same_flat_glued(
-            (building_number(q.building.as_deref()), q_room),
-            (r.building_number, r_room),
-        )
+        && same_flat_glued((q_number, q_room), (r_number, r_room))
     {
         return (Grade::Danger, Basis::SameFlat);
     }
@@ -321,6 +324,15 @@ pub fn building_number(building: Option<&str>) -> Option<&str> {
     let b = building?.trim_end();
     let head = b.trim_end_matches(|c: char| c.is_ascii_digit());
     b.get(head.len()..).filter(|digits| !digits.is_empty())
+}
+
+/// True when both sides have a building number, the two differ, and one begins the other
+/// (`8` and `81`): the room may have been cut off a glued flat number at another place.
+fn split_elsewhere(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a != b && (a.starts_with(b) || b.starts_with(a)),
+        _ => false,
+    }
 }
 
 /// Shortest glued flat number (building number + room) read as the same flat: below that,
@@ -882,6 +894,12 @@ mod tests {
             (
                 flat(Some("コーポ2"), Some("A1")),
                 flat(Some("コーポ2A"), Some("1")),
+            ),
+            // パレス桜81301号 read as 81 + 301 against パレス桜8 301: the same room only by
+            // where the glued digits were cut (8301 is not 81301).
+            (
+                flat(Some("パレス桜8"), Some("301")),
+                flat(Some("パレス桜81"), Some("301")),
             ),
         ];
         for (listed, query) in &cases {
