@@ -138,6 +138,13 @@ fn land_without_a_number() {
         (a.town.as_deref(), a.banchi.as_deref()),
         (Some("富武士"), Some("番外地"))
     );
+    // Straight after a municipality with several towns: no town taken from the words.
+    let a = parse("神奈川県綾瀬市無番地");
+    assert_eq!(
+        (a.town.as_deref(), a.banchi.as_deref(), a.level),
+        (None, Some("無番地"), Level::City)
+    );
+    assert_eq!(a.anomalies, [Anomaly::MissingTown]);
 }
 
 #[test]

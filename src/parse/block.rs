@@ -233,6 +233,13 @@ fn number_follows(text: &str, pos: usize) -> bool {
     len > 0 && (at == pos || !starts_word(&text[at + len..]))
 }
 
+/// True when `text[pos..]` is written in place of a banchi (`無番地`, `国有地番外地`): a block
+/// with no number, which may follow a municipality directly (`綾瀬市無番地`).
+pub fn starts_without_number(text: &str, pos: usize) -> bool {
+    text.get(pos..)
+        .is_some_and(|rest| NO_NUMBER.iter().any(|(w, _)| rest.starts_with(w)))
+}
+
 /// Reads block numbers from `text[start..]`.
 pub fn read(text: &str, start: usize, shape: TownShape) -> Block {
     let mut block = Block {

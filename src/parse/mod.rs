@@ -271,8 +271,9 @@ fn number_follows_city(folded: &Folded, display: &str, loc: &locate::Location) -
     }
     loc.town.is_none()
         && loc.chome.is_none()
-        && text[at..].starts_with(|c: char| c.is_ascii_digit())
-        && written_digit(folded, display, at)
+        && ((text[at..].starts_with(|c: char| c.is_ascii_digit())
+            && written_digit(folded, display, at))
+            || block::starts_without_number(text, at))
 }
 
 /// How many towns the gazetteer lists for a municipality.
