@@ -13,8 +13,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rows=${1:-1000000}
 edits=${2:-20}
-bin="${BANCHI:-$root/target/release/banchi}"
-gen="$root/target/release/examples/gen_orders"
+target="${CARGO_TARGET_DIR:-$root/target}"
+bin="${BANCHI:-$target/release/banchi}"
+gen="$target/release/examples/gen_orders"
 dir=$(mktemp -d /tmp/banchi-edit.XXXXXX)
 pid=
 cleanup() {
@@ -32,7 +33,7 @@ J='Content-Type: application/json'
 url="http://127.0.0.1:$port"
 
 start=$(date +%s.%N)
-BANCHI_LOG=warn "$bin" serve --fraud "$dir/fraud.csv" --listen "127.0.0.1:$port" 2>"$dir/log" &
+BANCHI_LOG="${BANCHI_LOG:-warn}" "$bin" serve --fraud "$dir/fraud.csv" --listen "127.0.0.1:$port" 2>"$dir/log" &
 pid=$!
 until curl -sf "$url/readyz" >/dev/null 2>&1; do
     kill -0 "$pid" 2>/dev/null || { cat "$dir/log" >&2; exit 1; }
@@ -75,3 +76,4 @@ summary "add (POST entries)" "${adds[@]}"
 summary "disable (PATCH entries/{id})" "${patches[@]}"
 echo "every edit graded as expected by the next /v1/screen"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "${KEEP_LOG:-}" ]; then cp "$dir/log" "$KEEP_LOG"; fi

@@ -24,6 +24,7 @@ use banchi::Parser;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Rows edited through the API and not yet in the base lists (see the module documentation).
 #[derive(Debug, Default)]
@@ -126,11 +127,14 @@ pub fn apply<T>(
     path: &Path,
     change: impl FnOnce(&mut ListFile, &Parser) -> Result<(T, Vec<String>), ApiError>,
 ) -> Result<(T, Option<String>), ApiError> {
+    let started = Instant::now();
     let lists = state.lists()?;
     let parser = *lists.screener.parser();
     let _writer = ListFile::lock(path).map_err(crate::routes::lists::list_error)?;
+    let locked = started.elapsed();
     let (mut file, read_crc) =
         ListFile::open_with_crc(path).map_err(crate::routes::lists::list_error)?;
+    let read = started.elapsed();
     let (out, ids) = change(&mut file, &parser)?;
     if ids.is_empty() {
         // Nothing changed (an import of duplicates only): nothing to write.
@@ -139,10 +143,20 @@ pub fn apply<T>(
     let crc = file
         .save_with_crc()
         .map_err(crate::routes::lists::list_error)?;
+    let written = started.elapsed();
     if read_crc != lists.crc(which) {
+        tracing::info!("the list file changed outside the server: reloading it whole");
         return Ok((out, None));
     }
     let version = state.put_in_force(which, &file, &ids, crc)?;
+    tracing::debug!(
+        list = which.name(),
+        lock_ms = locked.as_millis() as u64,
+        read_ms = (read - locked).as_millis() as u64,
+        write_ms = (written - read).as_millis() as u64,
+        in_force_ms = (started.elapsed() - written).as_millis() as u64,
+        "list edit"
+    );
     Ok((out, Some(version)))
 }
 
