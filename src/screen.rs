@@ -16,7 +16,7 @@
 use crate::address::Address;
 use crate::error::ParseError;
 use crate::parse::Parser;
-use crate::watchlist::{ListResult, MatchOptions, Watchlist};
+use crate::watchlist::{ListResult, MatchOptions, Overlay, Watchlist};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
@@ -70,6 +70,10 @@ pub struct Screener {
     parser: Parser,
     fraud: Option<Arc<Watchlist>>,
     forwarders: Option<Arc<Watchlist>>,
+    /// Recent edits of the fraud list, graded over `fraud` ([`Overlay`]).
+    fraud_overlay: Option<Arc<Overlay>>,
+    /// Recent edits of the forwarder list, graded over `forwarders`.
+    forwarder_overlay: Option<Arc<Overlay>>,
     options: MatchOptions,
 }
 
@@ -80,6 +84,8 @@ impl Screener {
             parser,
             fraud: None,
             forwarders: None,
+            fraud_overlay: None,
+            forwarder_overlay: None,
             options: MatchOptions::default(),
         }
     }
@@ -93,6 +99,19 @@ impl Screener {
     /// Screens against this forwarding-warehouse list.
     pub fn with_forwarders(mut self, list: impl Into<Arc<Watchlist>>) -> Self {
         self.forwarders = Some(list.into());
+        self
+    }
+
+    /// Grades the fraud list with these recent edits laid over it (`None` removes them): what
+    /// a service does between an edit and the rebuild of the list's index ([`Overlay`]).
+    pub fn with_fraud_overlay(mut self, overlay: Option<Arc<Overlay>>) -> Self {
+        self.fraud_overlay = overlay;
+        self
+    }
+
+    /// Grades the forwarder list with these recent edits laid over it (`None` removes them).
+    pub fn with_forwarder_overlay(mut self, overlay: Option<Arc<Overlay>>) -> Self {
+        self.forwarder_overlay = overlay;
         self
     }
 
@@ -166,16 +185,17 @@ impl Screener {
 
     /// Screens an address parsed already.
     pub fn screen_address(&self, address: Address) -> Screening {
-        let fraud = self
-            .fraud
-            .as_ref()
-            .map(|l| l.screen_fraud(&address, &self.options))
-            .unwrap_or_default();
-        let forwarder = self
-            .forwarders
-            .as_ref()
-            .map(|l| l.screen_forwarder(&address, &self.options))
-            .unwrap_or_default();
+        let opts = &self.options;
+        let fraud = match (&self.fraud_overlay, &self.fraud) {
+            (Some(o), base) => o.screen(base.as_deref(), &address, opts),
+            (None, Some(l)) => l.screen_fraud(&address, opts),
+            (None, None) => ListResult::default(),
+        };
+        let forwarder = match (&self.forwarder_overlay, &self.forwarders) {
+            (Some(o), base) => o.screen(base.as_deref(), &address, opts),
+            (None, Some(l)) => l.screen_forwarder(&address, opts),
+            (None, None) => ListResult::default(),
+        };
         Screening {
             input: address.input.clone(),
             address: Some(address),

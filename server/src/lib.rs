@@ -7,17 +7,20 @@
 //! * [`auth`] — bearer tokens, scopes, constant-time comparison;
 //! * [`state`] — what handlers share: lists behind `ArcSwap`, scorer, velocity, metrics;
 //! * [`lists`] — loading the lists and their `lists_version`;
+//! * [`edits`] — list edits in force at once: an overlay over the lists, rebuilt behind;
 //! * [`velocity`] — the bounded cross-request velocity window;
 //! * [`router`] — every route and layer; [`routes`] — the handlers;
 //! * [`body`] — JSON bodies under limits; [`error`] — one error type → status + body;
 //! * [`middleware`] — request id, access log, in-flight limit, timeout, token check;
 //! * [`metrics`] — Prometheus; [`openapi`] — the generated OpenAPI document;
-//! * [`server`] — bind, background load, SIGHUP reload, graceful shutdown.
+//! * [`server`] — bind, background load, SIGHUP reload, graceful shutdown;
+//! * [`watch`] — list files changed outside the server, picked up by a file watch.
 //!
 //! Addresses, names, phones and e-mails never reach a log line or an error message.
 
 pub mod auth;
 pub mod body;
+pub mod edits;
 pub mod error;
 pub mod lists;
 pub mod metrics;
@@ -29,6 +32,7 @@ pub mod server;
 pub mod settings;
 pub mod state;
 pub mod velocity;
+pub mod watch;
 
 pub use server::{serve, start, Running, ServeError};
 pub use settings::{ServeArgs, Settings};
@@ -77,6 +81,18 @@ fn run_inner(args: &ServeArgs) -> Result<(), ServeError> {
         })?;
         tracing::info!(listen = %bound, "banchi serve listening");
         let state = state::AppState::new(settings, tokens);
+        if let Some(path) = &state.settings.velocity_state {
+            let window_minutes = state
+                .settings
+                .config
+                .velocity
+                .window_hours
+                .saturating_mul(60);
+            let store = banchi::bulk::state::Store::open(path, None, window_minutes)
+                .map_err(velocity::KeepError::from)?;
+            state.velocity.keep_in(&store)?;
+            tracing::info!("velocity window kept in the state file");
+        }
         serve(listener, state, server::termination()).await
     })
 }

@@ -8,11 +8,16 @@
 //! `lists_version` is `f<crc>-w<crc>`: CRC-32 of the fraud list file's bytes and of the
 //! forwarder list's (`-` when there is none). It changes with any edit of a file (by the API
 //! or by `banchi list`), and the same files give the same version after a restart.
+//!
+//! An edit through the API does not rebuild the lists: [`LoadedLists::with_edits`] makes a
+//! new `LoadedLists` sharing the same base lists with an [`Overlay`] of the rows edited since
+//! they were read, and the version of the file as the edit wrote it (see [`crate::edits`]).
 
 use banchi::config::Config;
-use banchi::watchlist::{ListKind, Watchlist, BUNDLED_FORWARDERS_CSV};
+use banchi::watchlist::{ListKind, Overlay, Watchlist, BUNDLED_FORWARDERS_CSV};
 use banchi::{Parser, Screener};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Where the lists come from.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +39,9 @@ pub struct ListInfo {
     pub version: String,
     /// True when loaded from an index file (read-only).
     pub index: bool,
+    /// Entries edited through the API since the list was indexed: graded from an overlay
+    /// until the background rebuild folds them in.
+    pub pending_edits: usize,
 }
 
 /// The loaded lists (see the module documentation).
@@ -45,6 +53,54 @@ pub struct LoadedLists {
     pub version: String,
     /// Per-list figures.
     pub info: Vec<ListInfo>,
+    /// CRC-32 of the fraud list file (`None`: no fraud list).
+    fraud_crc: Option<u32>,
+    /// CRC-32 of the forwarder list file (or of the bundled list).
+    forwarder_crc: u32,
+}
+
+/// One of the two lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// The fraud list (`{list}` = `fraud`).
+    Fraud,
+    /// The forwarding-warehouse list (`{list}` = `forwarders`).
+    Forwarders,
+}
+
+impl Which {
+    /// The list named in a path (`fraud`, `forwarders`).
+    pub fn from_name(name: &str) -> Option<Which> {
+        match name {
+            "fraud" => Some(Which::Fraud),
+            "forwarders" => Some(Which::Forwarders),
+            _ => None,
+        }
+    }
+
+    /// The name used in paths and in `/readyz`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Which::Fraud => "fraud",
+            Which::Forwarders => "forwarders",
+        }
+    }
+
+    /// The library's kind of list.
+    pub fn kind(self) -> ListKind {
+        match self {
+            Which::Fraud => ListKind::Fraud,
+            Which::Forwarders => ListKind::Forwarder,
+        }
+    }
+}
+
+/// `f<crc>-w<crc>` (see the module documentation).
+fn version_of(fraud_crc: Option<u32>, forwarder_crc: u32) -> String {
+    match fraud_crc {
+        Some(f) => format!("f{f:08x}-w{forwarder_crc:08x}"),
+        None => format!("f--w{forwarder_crc:08x}"),
+    }
 }
 
 /// Why the lists could not be loaded (messages name files, never rows).
@@ -95,11 +151,12 @@ impl LoadedLists {
                     entries: list.len(),
                     version: format!("{crc:08x}"),
                     index,
+                    pending_edits: 0,
                 });
                 screener = screener.with_fraud(list);
-                format!("{crc:08x}")
+                Some(crc)
             }
-            None => "-".to_owned(),
+            None => None,
         };
         let (forwarders, crc, index) = match &sources.forwarders {
             Some(path) => open(path, ListKind::Forwarder, &parser)?,
@@ -119,13 +176,80 @@ impl LoadedLists {
             entries: forwarders.len(),
             version: format!("{crc:08x}"),
             index,
+            pending_edits: 0,
         });
         screener = screener.with_forwarders(forwarders);
         Ok(LoadedLists {
             screener,
-            version: format!("f{fraud_crc}-w{crc:08x}"),
+            version: version_of(fraud_crc, crc),
             info,
+            fraud_crc,
+            forwarder_crc: crc,
         })
+    }
+
+    /// These base lists with `overlay` (the rows of `which` edited since they were read; `None`
+    /// = no edit pending) and, when given, `crc` as that list file's CRC now. Cheap: the base
+    /// lists are shared, not copied.
+    pub fn with_edits(
+        &self,
+        which: Which,
+        overlay: Option<Arc<Overlay>>,
+        crc: Option<u32>,
+    ) -> LoadedLists {
+        let pending = overlay.as_ref().map_or(0, |o| o.len());
+        let (mut fraud_crc, mut forwarder_crc) = (self.fraud_crc, self.forwarder_crc);
+        let screener = match which {
+            Which::Fraud => {
+                fraud_crc = crc.or(fraud_crc);
+                self.screener.clone().with_fraud_overlay(overlay)
+            }
+            Which::Forwarders => {
+                forwarder_crc = crc.unwrap_or(forwarder_crc);
+                self.screener.clone().with_forwarder_overlay(overlay)
+            }
+        };
+        let list_crc = match which {
+            Which::Fraud => fraud_crc,
+            Which::Forwarders => Some(forwarder_crc),
+        };
+        let info = self
+            .info
+            .iter()
+            .map(|i| {
+                let mut i = i.clone();
+                if i.list == which.name() {
+                    i.pending_edits = pending;
+                    if let Some(c) = list_crc {
+                        i.version = format!("{c:08x}");
+                    }
+                }
+                i
+            })
+            .collect();
+        LoadedLists {
+            screener,
+            version: version_of(fraud_crc, forwarder_crc),
+            info,
+            fraud_crc,
+            forwarder_crc,
+        }
+    }
+
+    /// The CRC-32 of `which`'s file as these lists know it.
+    pub fn crc(&self, which: Which) -> Option<u32> {
+        match which {
+            Which::Fraud => self.fraud_crc,
+            Which::Forwarders => Some(self.forwarder_crc),
+        }
+    }
+
+    /// Entries of `which` edited since its base list was read.
+    pub fn pending_edits(&self, which: Which) -> usize {
+        self.info
+            .iter()
+            .find(|i| i.list == which.name())
+            .map_or(0, |i| i.pending_edits)
     }
 }
 

@@ -185,6 +185,7 @@ mod tests {
             entries: 3,
             version: "0badcafe".into(),
             index: false,
+            pending_edits: 0,
         }]);
         let text = m.encode();
         for want in [

@@ -3,7 +3,7 @@
 
 use crate::error::ApiError;
 use crate::middleware;
-use crate::routes::{admin_api, health, lists, normalize, screen};
+use crate::routes::{admin_api, health, import, lists, normalize, screen};
 use crate::state::AppState;
 use axum::http::{header, HeaderValue};
 use axum::middleware::from_fn_with_state;
@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/lists/{list}/entries/{id}",
             get(lists::entry).patch(lists::set_status),
         )
+        .route("/v1/lists/{list}/import", post(import::import))
         .route_layer(from_fn_with_state(state.clone(), middleware::timeout))
         .route_layer(from_fn_with_state(state.clone(), middleware::limit))
         .route_layer(from_fn_with_state(state.clone(), middleware::authenticate));

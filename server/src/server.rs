@@ -24,6 +24,9 @@ pub enum ServeError {
     /// The lists could not be loaded at start-up.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The velocity state (`--velocity-state`) could not be opened.
+    #[error(transparent)]
+    VelocityState(#[from] crate::velocity::KeepError),
     /// Binding or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -118,6 +121,7 @@ pub async fn serve(
         });
     }
     spawn_reload_on_sighup(state.clone());
+    crate::watch::spawn(&state);
     let app = router(state);
     let until = async move {
         tokio::select! {

@@ -43,6 +43,10 @@ pub struct ServeArgs {
     /// Serve without any token (every `/v1` call is allowed). Only for a trusted loopback.
     #[arg(long)]
     pub insecure_no_auth: bool,
+    /// Keep the cross-request velocity window in this SQLite state (the one `banchi screen
+    /// --velocity-state` uses; key file FILE.key) instead of memory: it survives restarts.
+    #[arg(long, value_name = "FILE")]
+    pub velocity_state: Option<PathBuf>,
 }
 
 /// The `[server]` section as written in the file: every key optional.
@@ -69,6 +73,8 @@ pub struct ServerSection {
     pub max_in_flight: Option<usize>,
     /// Most delivery points the cross-request velocity window remembers.
     pub velocity_max_keys: Option<usize>,
+    /// Velocity state file (SQLite) keeping the window instead of memory.
+    pub velocity_state: Option<PathBuf>,
     /// Lowest score answered `review` (default: the score's `medium_from`).
     pub review_from: Option<u32>,
     /// Lowest score answered `block` (default: the score's `high_from`).
@@ -107,6 +113,8 @@ pub struct Settings {
     pub max_in_flight: usize,
     /// Cap of the velocity window (delivery points).
     pub velocity_max_keys: usize,
+    /// Velocity state file keeping the window (`None`: in memory).
+    pub velocity_state: Option<PathBuf>,
     /// Lowest score answered `review`.
     pub review_from: u32,
     /// Lowest score answered `block`.
@@ -192,6 +200,10 @@ impl Settings {
             request_timeout: Duration::from_millis(section.request_timeout_ms.unwrap_or(30_000)),
             max_in_flight: section.max_in_flight.unwrap_or(1024),
             velocity_max_keys: section.velocity_max_keys.unwrap_or(200_000),
+            velocity_state: args
+                .velocity_state
+                .clone()
+                .or(section.velocity_state.map(rel)),
             review_from,
             block_from,
             config,

@@ -3,21 +3,27 @@
 //! The lists sit behind an [`ArcSwapOption`]: `None` until the first load finishes
 //! (`/readyz` answers 503, `/v1` answers `not_ready`), then swapped whole on each reload. A
 //! request takes one `Arc` of the lists when it starts and keeps it to the end, so requests
-//! in flight during a reload finish on the lists they started with and report that
-//! `lists_version`.
+//! in flight during a reload or an edit finish on the lists they started with and report that
+//! `lists_version`. Edits through the API swap in the same base lists with an overlay of the
+//! edited rows ([`crate::edits`]); the base is rebuilt in the background.
 
 use crate::auth::Tokens;
+use crate::edits::Pending;
 use crate::error::ApiError;
-use crate::lists::{ListSources, LoadError, LoadedLists};
+use crate::lists::{ListSources, LoadError, LoadedLists, Which};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::velocity::VelocityWindow;
 use arc_swap::ArcSwapOption;
+use banchi::watchlist::ListFile;
 use banchi::Scorer;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::sync::Semaphore;
+
+/// How long a background rebuild waits after the edit that asked for it.
+const REBUILD_DELAY: Duration = Duration::from_millis(200);
 
 /// Cheap-to-clone handle on the shared state.
 #[derive(Debug, Clone)]
@@ -51,6 +57,11 @@ pub struct Shared {
     pub in_flight: Arc<Semaphore>,
     /// One reload at a time.
     reload_lock: tokio::sync::Mutex<()>,
+    /// Rows edited through the API and not yet in the base lists. Held while the lists are
+    /// swapped after an edit or a rebuild, so the two never interleave.
+    pending: Mutex<Pending>,
+    /// A background rebuild is queued (not started yet).
+    rebuild_queued: AtomicBool,
     request_prefix: u32,
     request_counter: AtomicU64,
 }
@@ -81,6 +92,8 @@ impl AppState {
             velocity,
             metrics: Metrics::new(),
             reload_lock: tokio::sync::Mutex::new(()),
+            pending: Mutex::new(Pending::default()),
+            rebuild_queued: AtomicBool::new(false),
             request_prefix: now.subsec_nanos() ^ std::process::id().rotate_left(16),
             request_counter: AtomicU64::new(0),
         }))
@@ -103,9 +116,16 @@ impl AppState {
     }
 
     /// Loads the lists from their files off the async threads and swaps them in; on failure
-    /// the active lists stay. One reload runs at a time.
+    /// the active lists stay. One reload runs at a time. Edits made through the API while it
+    /// reads stay in force (in the overlay) across the swap.
     pub async fn reload(&self) -> Result<(), LoadError> {
         let _one_at_a_time = self.reload_lock.lock().await;
+        self.reload_locked().await
+    }
+
+    /// [`AppState::reload`] with `reload_lock` held.
+    async fn reload_locked(&self) -> Result<(), LoadError> {
+        let snapshot = self.pending().seq();
         let sources = self.sources.clone();
         let config = self.settings.config.clone();
         let loaded = tokio::task::spawn_blocking(move || LoadedLists::load(&sources, &config))
@@ -116,7 +136,7 @@ impl AppState {
             })?;
         match loaded {
             Ok(lists) => {
-                self.install(lists);
+                self.install_rebuilt(lists, snapshot);
                 self.metrics.reload(true);
                 Ok(())
             }
@@ -125,6 +145,90 @@ impl AppState {
                 Err(e)
             }
         }
+    }
+
+    /// The pending edits (a panic elsewhere while holding them leaves them usable: every
+    /// change to them is one map insert or retain).
+    fn pending(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Swaps in lists read from the files after edit `snapshot`: edits numbered after it
+    /// stay in the overlay, with the file version they wrote.
+    pub(crate) fn install_rebuilt(&self, base: LoadedLists, snapshot: u64) {
+        let mut pending = self.pending();
+        pending.forget_through(snapshot);
+        let current = self.lists.load_full();
+        let mut lists = base;
+        for which in [Which::Fraud, Which::Forwarders] {
+            if !pending.has(which) {
+                continue;
+            }
+            match pending.overlay(which, lists.screener.parser()) {
+                Ok(overlay) => {
+                    let crc = current.as_ref().and_then(|c| c.crc(which));
+                    lists = lists.with_edits(which, overlay, crc);
+                }
+                Err(e) => tracing::error!(
+                    error = %e,
+                    list = which.name(),
+                    "rebuilding the overlay of recent edits failed"
+                ),
+            }
+        }
+        self.install(lists);
+    }
+
+    /// Puts the entries `ids` of `file` (just saved, `crc` = CRC-32 of its bytes) in force:
+    /// swaps in the active base lists with the overlay of every pending row of `which`.
+    /// Returns the new `lists_version`.
+    pub fn put_in_force(
+        &self,
+        which: Which,
+        file: &ListFile,
+        ids: &[String],
+        crc: u32,
+    ) -> Result<String, ApiError> {
+        let mut pending = self.pending();
+        let current = self.lists()?;
+        for id in ids {
+            if let Some(row) = file.row(id) {
+                pending.record(which, file.header(), id, row);
+            }
+        }
+        let overlay = pending
+            .overlay(which, current.screener.parser())
+            .map_err(|e| {
+                tracing::error!(error = %e, list = which.name(), "building the overlay of an edit failed");
+                ApiError::Internal
+            })?;
+        let next = current.with_edits(which, overlay, Some(crc));
+        let version = next.version.clone();
+        self.install(next);
+        Ok(version)
+    }
+
+    /// Rebuilds the base lists from the files in the background, shortly (so edits close
+    /// together share one rebuild) and after any rebuild running now. At most one rebuild
+    /// waits at a time.
+    pub fn schedule_rebuild(&self) {
+        if self.rebuild_queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let state = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(REBUILD_DELAY).await;
+            let _one_at_a_time = state.reload_lock.lock().await;
+            // Edits from here on queue the next rebuild.
+            state.rebuild_queued.store(false, Ordering::Release);
+            match state.reload_locked().await {
+                Ok(()) => tracing::debug!("lists rebuilt with the recent edits"),
+                Err(e) => tracing::error!(
+                    error = %e,
+                    "rebuilding the lists failed; the recent edits stay in force from the overlay"
+                ),
+            }
+        });
     }
 
     /// A new request id: this process's prefix and a counter, hex.

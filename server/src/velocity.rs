@@ -19,10 +19,21 @@
 //! Per delivery point at most [`MAX_NAMES`] name hashes are kept, each with the time it was
 //! last seen; names older than the time window are not counted. Only hashes are stored:
 //! neither addresses nor names are kept in memory.
+//!
+//! # Kept on disk (`banchi serve --velocity-state FILE`)
+//!
+//! [`VelocityWindow::keep_in`] moves the window into the bulk mode's state
+//! ([`banchi::bulk::state::Store`], SQLite in WAL mode, keyed hashes, file mode 0600): each
+//! order is counted and recorded in one transaction ([`StoreWriter::observe_one`], one writer
+//! connection behind a mutex), so the window survives restarts and is shared with `banchi
+//! screen --velocity-state` runs on the same file. It is bounded by time (the configured
+//! window, pruned when opened), not by `velocity_max_keys`. A failed write is logged and the
+//! order counted as the first name seen (the answer never fails on it).
 
+use banchi::bulk::state::{now_minutes, StateError, Store, StoreWriter};
 use banchi::bulk::velocity::Hashing;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Most names remembered per delivery point.
@@ -50,6 +61,31 @@ pub struct VelocityWindow {
     max_keys: usize,
     start: Instant,
     inner: Mutex<Generations>,
+    /// The on-disk window, when kept there (then `inner` is unused).
+    store: OnceLock<OnDisk>,
+}
+
+/// Why the window could not be kept in a state file.
+#[derive(Debug, thiserror::Error)]
+pub enum KeepError {
+    /// The state file could not be opened for writing.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// [`VelocityWindow::keep_in`] was called before.
+    #[error("the velocity window is kept in a state file already")]
+    AlreadyKept,
+}
+
+/// The window kept in a velocity state file.
+struct OnDisk {
+    writer: Mutex<StoreWriter>,
+    hashing: Hashing,
+}
+
+impl std::fmt::Debug for OnDisk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnDisk").finish_non_exhaustive()
+    }
 }
 
 impl VelocityWindow {
@@ -62,7 +98,26 @@ impl VelocityWindow {
             max_keys: max_keys.max(2),
             start: Instant::now(),
             inner: Mutex::new(Generations::default()),
+            store: OnceLock::new(),
         }
+    }
+
+    /// Keeps the window in `store` from now on (see the module documentation). Once: a
+    /// second store is refused.
+    pub fn keep_in(&self, store: &Store) -> Result<(), KeepError> {
+        if self.on_disk() {
+            return Err(KeepError::AlreadyKept);
+        }
+        let on_disk = OnDisk {
+            writer: Mutex::new(store.writer()?),
+            hashing: store.hashing(),
+        };
+        self.store.set(on_disk).map_err(|_| KeepError::AlreadyKept)
+    }
+
+    /// True when the window is kept in a state file.
+    pub fn on_disk(&self) -> bool {
+        self.store.get().is_some()
     }
 
     /// The threshold.
@@ -80,9 +135,30 @@ impl VelocityWindow {
     /// different names the delivery point has within the window, this one included (0 when
     /// the signal is off or the name is empty).
     pub fn observe(&self, key: &str, name: &str) -> u32 {
+        if let Some(disk) = self.store.get() {
+            return self.observe_on_disk(disk, key, name);
+        }
         let now = u32::try_from(self.start.elapsed().as_secs()).unwrap_or(u32::MAX);
         let hashing = Hashing::default();
         self.observe_at(hashing.point(key), hashing.name(name), now)
+    }
+
+    fn observe_on_disk(&self, disk: &OnDisk, key: &str, name: &str) -> u32 {
+        let Some(name) = disk.hashing.name(name) else {
+            return 0;
+        };
+        if self.min_names == 0 {
+            return 0;
+        }
+        let point = disk.hashing.point(key);
+        let mut writer = disk.writer.lock().unwrap_or_else(|p| p.into_inner());
+        match writer.observe_one(point, name, now_minutes()) {
+            Ok(names) => names,
+            Err(e) => {
+                tracing::error!(error = %e, "recording an order in the velocity state failed");
+                1
+            }
+        }
     }
 
     /// [`VelocityWindow::observe`] with the key hashed and the time given (seconds since the
@@ -193,6 +269,29 @@ mod tests {
         assert_eq!(w.observe_at(8, Some(1), 120), 1);
         // Rotated again: still found; the name of t=0 is now outside the 100 s window.
         assert_eq!(w.observe_at(7, Some(3), 121), 2);
+    }
+
+    #[test]
+    fn kept_on_disk_the_window_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("velocity.db");
+        let point = "13102|銀座|4|6|16||301";
+        {
+            let w = window();
+            w.keep_in(&Store::open(&path, None, 60).unwrap()).unwrap();
+            assert!(w.on_disk());
+            assert_eq!(w.observe(point, "山田太郎"), 1);
+            assert_eq!(w.observe(point, "佐藤花子"), 2);
+            assert_eq!(w.remembered(), 0, "nothing kept in memory");
+            let again = Store::open(&path, None, 60).unwrap();
+            assert!(w.keep_in(&again).is_err(), "one store only");
+        }
+        // Another process (or a restart) on the same file counts on.
+        let w = window();
+        w.keep_in(&Store::open(&path, None, 60).unwrap()).unwrap();
+        assert_eq!(w.observe(point, "鈴木一郎"), 3);
+        assert_eq!(w.observe("13102|銀座|4|6|16||302", "鈴木一郎"), 1);
+        assert_eq!(w.observe(point, ""), 0, "no name");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! A reader of the target path sees either the old file or the new one, whole; a crash at any
 //! point leaves the old file in place (and at worst a stray `.NAME.*.tmp` beside it). The temp
 //! file is created in the target's own directory, so the rename never crosses file systems,
-//! and it takes the old file's permissions, so a list kept private stays private.
+//! and it is created with mode 0600 (owner read/write only): list and index files hold
+//! victims' addresses, so a replaced file is private even when the one it replaces was
+//! readable by others (0644).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -45,7 +47,7 @@ fn create_temp(path: &Path) -> io::Result<(File, PathBuf, PathBuf)> {
     let mut attempt = 0;
     loop {
         let (tmp, dir) = temp_path(path, attempt)?;
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+        match private_options().write(true).create_new(true).open(&tmp) {
             Ok(file) => return Ok((file, tmp, dir)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt + 1 < TEMP_ATTEMPTS => {
                 attempt += 1;
@@ -55,7 +57,21 @@ fn create_temp(path: &Path) -> io::Result<(File, PathBuf, PathBuf)> {
     }
 }
 
-/// Replaces `path` with what `write` writes, atomically and durably.
+/// Options that create a file readable and writable by its owner only (0600, whatever the
+/// umask lets through of it).
+pub(crate) fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, PRIVATE_MODE);
+    options
+}
+
+/// Mode of every file written here.
+#[cfg(unix)]
+const PRIVATE_MODE: u32 = 0o600;
+
+/// Replaces `path` with what `write` writes, atomically and durably; the new file has mode
+/// 0600 whatever the old one had.
 ///
 /// On any error the temp file is removed and `path` is left as it was.
 pub fn write_atomic(
@@ -64,8 +80,12 @@ pub fn write_atomic(
 ) -> io::Result<()> {
     let (file, tmp, dir) = create_temp(path)?;
     let result = (|| {
-        if let Ok(meta) = fs::metadata(path) {
-            fs::set_permissions(&tmp, meta.permissions())?;
+        // The umask can only take bits away: set the mode itself, so that a file created
+        // under an unusual umask (or on a file system that ignored the open mode) is 0600.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(fs::Permissions::from_mode(PRIVATE_MODE))?;
         }
         let mut w = BufWriter::with_capacity(1 << 20, &file);
         write(&mut w)?;
@@ -144,17 +164,19 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn permissions_are_kept() {
+    fn written_files_are_private_even_when_they_replace_a_readable_one() {
         use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         let d = scratch_dir("perm");
         let p = d.join("list.csv");
         fs::write(&p, "old").unwrap();
-        fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
         write_atomic(&p, |w| w.write_all(b"new")).unwrap();
-        assert_eq!(
-            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(mode(&p), 0o600);
+        let fresh = d.join("fresh.idx");
+        write_atomic(&fresh, |w| w.write_all(b"x")).unwrap();
+        assert_eq!(mode(&fresh), 0o600);
         fs::remove_dir_all(&d).unwrap();
     }
 

@@ -199,7 +199,7 @@ impl ListFile {
             path: lock_path.clone(),
             source,
         };
-        let file = std::fs::OpenOptions::new()
+        let file = super::atomic::private_options()
             .create(true)
             .truncate(false)
             .write(true)
@@ -211,6 +211,13 @@ impl ListFile {
 
     /// Reads the list at `path`; a file that does not exist yet is an empty list.
     pub fn open(path: &Path) -> Result<ListFile, ListError> {
+        Self::open_with_crc(path).map(|(list, _)| list)
+    }
+
+    /// [`ListFile::open`], with the CRC-32 of the bytes read (`None` when there is no file
+    /// yet): a service compares it with the version it has loaded to learn whether the file
+    /// was changed by someone else since.
+    pub fn open_with_crc(path: &Path) -> Result<(ListFile, Option<u32>), ListError> {
         let io = |source| WatchlistError::Io {
             path: path.to_owned(),
             source,
@@ -218,19 +225,26 @@ impl ListFile {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(ListFile {
+                let empty = ListFile {
                     path: path.to_owned(),
                     header: MANAGED.iter().map(|s| s.to_string()).collect(),
                     rows: Vec::new(),
-                });
+                };
+                return Ok((empty, None));
             }
             Err(e) => return Err(io(e).into()),
         };
+        let crc = crc32fast::hash(&bytes);
+        Self::from_bytes(path, &bytes).map(|list| (list, Some(crc)))
+    }
+
+    /// The list held in `bytes` (read from `path`).
+    fn from_bytes(path: &Path, bytes: &[u8]) -> Result<ListFile, ListError> {
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
-            .from_reader(&bytes[..]);
-        let mut lines = Lines::new(&bytes);
+            .from_reader(bytes);
+        let mut lines = Lines::new(bytes);
         let header: Vec<String> = rdr
             .headers()
             .map_err(|e| csv_error(e, &mut lines))?
@@ -484,6 +498,12 @@ impl ListFile {
 
     /// Writes the list back, atomically.
     pub fn save(&self) -> Result<(), ListError> {
+        self.save_with_crc().map(drop)
+    }
+
+    /// [`ListFile::save`], returning the CRC-32 of the bytes written (what a service reports
+    /// as the list's version, without reading the file back).
+    pub fn save_with_crc(&self) -> Result<u32, ListError> {
         let mut buf = Vec::new();
         {
             let mut w = csv::Writer::from_writer(&mut buf);
@@ -506,7 +526,19 @@ impl ListFile {
                 source,
             }
         })?;
-        Ok(())
+        Ok(crc32fast::hash(&buf))
+    }
+
+    /// The columns, in file order.
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// The cells of entry `id`, in the order of [`ListFile::header`].
+    pub fn row(&self, id: &str) -> Option<&[String]> {
+        self.find(id)
+            .and_then(|i| self.rows.get(i))
+            .map(Vec::as_slice)
     }
 
     /// The file this list reads from and writes to.

@@ -16,6 +16,7 @@
 //! * [`report`] — what loading did with each row;
 //! * [`grade`] — grades, matches and the lookup itself;
 //! * [`manage`] — the CS team's list file: add, disable, enable, with history;
+//! * [`overlay`] — recent edits graded beside an index until it is rebuilt;
 //! * [`atomic`] — crash-safe file replacement.
 //!
 //! Lists hold victims' addresses: nothing here logs or reports address text; row problems are
@@ -46,11 +47,13 @@ pub mod grade;
 pub mod key;
 pub mod load;
 pub mod manage;
+pub mod overlay;
 pub mod report;
 pub mod table;
 
 pub use grade::{Basis, Grade, ListResult, Match, MatchOptions, Signal};
 pub use manage::{ListFile, ReasonCode};
+pub use overlay::Overlay;
 pub use report::{FallbackCounts, FallbackReason, LoadReport, RejectReason, RejectedRow};
 
 use crate::address::{Address, Level};

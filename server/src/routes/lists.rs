@@ -2,17 +2,17 @@
 //! the same files and rules as `banchi list` ([`banchi::watchlist::ListFile`]).
 //!
 //! An edit takes the list's writer lock, changes the file (atomic replace, fsync'd by the
-//! library), then reloads the lists and swaps them in before answering: the edit is durable
-//! and every request that starts after the answer sees it; requests in flight finish on the
-//! previous version. A list given as an index file is read-only (409).
-//!
-//! Not built yet: search, CSV import with dry run, and the overlay of recent edits that would
-//! keep an edit's visibility under a second on a million-row list (today the whole list is
-//! reloaded, seconds at that size).
+//! library) and puts the edited entry in force before answering ([`crate::edits`]: an overlay
+//! of recent edits over the loaded lists, no rebuild): the edit is durable and every request
+//! that starts after the answer sees it; requests in flight finish on the previous version.
+//! The lists are rebuilt from the files in the background. A list given as an index file is
+//! read-only (409).
 
 use crate::auth::{Identity, Scope};
 use crate::body::JsonBody;
+use crate::edits;
 use crate::error::ApiError;
+use crate::lists::Which;
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -30,14 +30,16 @@ pub const MAX_PAGE: usize = 1000;
 
 /// The file behind `{list}` (`fraud` or `forwarders`), refusing index files with 409.
 fn list_file(state: &AppState, list: &str) -> Result<PathBuf, ApiError> {
-    let path = match list {
-        "fraud" => state.sources.fraud.clone(),
-        "forwarders" => state.sources.forwarders.clone(),
-        _ => {
-            return Err(ApiError::NotFound(
-                "the list is `fraud` or `forwarders`".into(),
-            ))
-        }
+    editable(state, list).map(|(_, path)| path)
+}
+
+/// The list named `{list}` and its file, refusing index files with 409.
+pub(crate) fn editable(state: &AppState, list: &str) -> Result<(Which, PathBuf), ApiError> {
+    let which = Which::from_name(list)
+        .ok_or_else(|| ApiError::NotFound("the list is `fraud` or `forwarders`".into()))?;
+    let path = match which {
+        Which::Fraud => state.sources.fraud.clone(),
+        Which::Forwarders => state.sources.forwarders.clone(),
     }
     .ok_or_else(|| {
         ApiError::NotFound(format!("no {list} list file is configured (--{list} FILE)"))
@@ -51,11 +53,11 @@ fn list_file(state: &AppState, list: &str) -> Result<PathBuf, ApiError> {
             "the {list} list was given as an index file, which is read-only; serve its CSV to edit it"
         )));
     }
-    Ok(path)
+    Ok((which, path))
 }
 
 /// A library list error as an API error (messages name ids and levels, never addresses).
-fn list_error(e: ListError) -> ApiError {
+pub(crate) fn list_error(e: ListError) -> ApiError {
     match e {
         ListError::UnknownId(_) => ApiError::NotFound("no entry with this id".into()),
         ListError::DuplicateId(_) | ListError::AlreadyInState { .. } => {
@@ -74,7 +76,7 @@ fn list_error(e: ListError) -> ApiError {
 }
 
 /// Runs a blocking list operation off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -220,31 +222,31 @@ pub async fn add(
     JsonBody(req): JsonBody<AddEntry>,
 ) -> Result<Json<Edited>, ApiError> {
     who.require(Scope::Admin)?;
-    let path = list_file(&state, &list)?;
+    let (which, path) = editable(&state, &list)?;
     let parser = *state.lists()?.screener.parser();
     let key = parser
         .parse(&req.address)
         .map(|a| a.key)
         .map_err(|e| list_error(e.into()))?;
     let by = who.name.clone();
-    let id = blocking(move || {
-        let _lock = ListFile::lock(&path).map_err(list_error)?;
-        let mut file = ListFile::open(&path).map_err(list_error)?;
-        let new = NewEntry {
-            id: req.id.as_deref(),
-            address: &req.address,
-            reason: req.reason,
-            by: &by,
-            memo: req.memo.as_deref(),
-        };
-        let id = file
-            .add(&parser, &new, SystemTime::now())
-            .map_err(list_error)?;
-        file.save().map_err(list_error)?;
-        Ok(id)
+    let edit_state = state.clone();
+    let (id, lists_version) = blocking(move || {
+        edits::apply(&edit_state, which, &path, |file, parser| {
+            let new = NewEntry {
+                id: req.id.as_deref(),
+                address: &req.address,
+                reason: req.reason,
+                by: &by,
+                memo: req.memo.as_deref(),
+            };
+            let id = file
+                .add(parser, &new, SystemTime::now())
+                .map_err(list_error)?;
+            Ok((id.clone(), vec![id]))
+        })
     })
     .await?;
-    let lists_version = reload_after_edit(&state).await?;
+    let lists_version = edits::finish(&state, lists_version).await?;
     tracing::info!(list = %list, id = %id, by = %who.name, "list entry added");
     Ok(Json(Edited {
         id,
@@ -277,25 +279,27 @@ pub async fn set_status(
     JsonBody(req): JsonBody<SetStatus>,
 ) -> Result<Json<Edited>, ApiError> {
     who.require(Scope::Admin)?;
-    let path = list_file(&state, &list)?;
+    let (which, path) = editable(&state, &list)?;
     let by = who.name.clone();
     let entry_id = id.clone();
-    blocking(move || {
-        let _lock = ListFile::lock(&path).map_err(list_error)?;
-        let mut file = ListFile::open(&path).map_err(list_error)?;
-        let memo = req.memo.as_deref();
-        let now = SystemTime::now();
-        if req.disabled {
-            file.disable(&entry_id, &by, memo, now)
-        } else {
-            file.enable(&entry_id, &by, memo, now)
-        }
-        .map_err(list_error)?;
-        file.save().map_err(list_error)
+    let disabled = req.disabled;
+    let edit_state = state.clone();
+    let ((), lists_version) = blocking(move || {
+        edits::apply(&edit_state, which, &path, |file, _| {
+            let memo = req.memo.as_deref();
+            let now = SystemTime::now();
+            if req.disabled {
+                file.disable(&entry_id, &by, memo, now)
+            } else {
+                file.enable(&entry_id, &by, memo, now)
+            }
+            .map_err(list_error)?;
+            Ok(((), vec![entry_id]))
+        })
     })
     .await?;
-    let lists_version = reload_after_edit(&state).await?;
-    let status = if req.disabled { "disabled" } else { "active" };
+    let lists_version = edits::finish(&state, lists_version).await?;
+    let status = if disabled { "disabled" } else { "active" };
     tracing::info!(list = %list, id = %id, by = %who.name, status, "list entry changed");
     Ok(Json(Edited {
         id,
@@ -303,14 +307,4 @@ pub async fn set_status(
         status: status.into(),
         lists_version,
     }))
-}
-
-/// Reloads after an edit and returns the new version (the edit is on disk already; a failed
-/// reload is a server-side error).
-async fn reload_after_edit(state: &AppState) -> Result<String, ApiError> {
-    state.reload().await.map_err(|e| {
-        tracing::error!(error = %e, "reload after an edit failed");
-        ApiError::Internal
-    })?;
-    Ok(state.lists()?.version.clone())
 }

@@ -2,6 +2,7 @@
 
 pub mod admin_api;
 pub mod health;
+pub mod import;
 pub mod lists;
 pub mod normalize;
 pub mod screen;

@@ -567,3 +567,42 @@ fn index_build_and_info_count_fallback_rows_and_check_matches_them() {
     assert_eq!(v["fraud"]["matches"][0]["id"], "U1");
     assert_eq!(v["fraud"]["matches"][0]["fallback"], true);
 }
+
+/// List and index files hold victims' addresses: `banchi list` and `banchi index build`
+/// write them with mode 0600, also when the file they replace was readable by others.
+#[cfg(unix)]
+#[test]
+fn list_and_index_files_are_written_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |name: &str| {
+        fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let open_up = |name: &str| {
+        fs::set_permissions(dir.path().join(name), fs::Permissions::from_mode(0o644)).unwrap()
+    };
+    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
+    open_up("fraud.csv");
+    let out = banchi(
+        &["list", "disable", "fraud.csv", "F1", "--by", "fictional-cs"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(fs::read_to_string(dir.path().join("fraud.csv"))
+        .unwrap()
+        .contains("disabled"));
+    assert_eq!(mode("fraud.csv"), 0o600);
+
+    fs::write(dir.path().join("fraud.idx"), "not an index yet").unwrap();
+    open_up("fraud.idx");
+    let out = banchi(
+        &["index", "build", "fraud.csv", "-o", "fraud.idx"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(mode("fraud.idx"), 0o600);
+}

@@ -1,6 +1,8 @@
-//! The `banchi-server` binary as a process: refuses to start without a token, logs without
-//! addresses, reloads on SIGHUP, finishes requests in flight on SIGTERM.
+//! `banchi serve` as a process (the server runs inside the `banchi` binary): refuses to
+//! start without a token, logs without addresses, reloads on SIGHUP, finishes requests in
+//! flight on SIGTERM.
 
+#[path = "../../server/tests/support/mod.rs"]
 mod support;
 
 use serde_json::json;
@@ -11,12 +13,12 @@ use std::sync::mpsc;
 use std::time::Duration;
 use support::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_banchi-server");
+const BIN: &str = env!("CARGO_BIN_EXE_banchi");
 
 /// Starts the binary on a free port; returns it, its address and its stderr lines.
 fn spawn(args: &[&str], envs: &[(&str, &str)]) -> (Child, SocketAddr, mpsc::Receiver<String>) {
     let mut cmd = Command::new(BIN);
-    cmd.args(["--listen", "127.0.0.1:0"])
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
         .env_remove("BANCHI_SCREEN_TOKEN")
         .env_remove("BANCHI_ADMIN_TOKEN")
@@ -66,7 +68,7 @@ fn signal(child: &Child, sig: &str) {
 #[test]
 fn refuses_to_start_without_a_token() {
     let out = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .env_remove("BANCHI_SCREEN_TOKEN")
         .env_remove("BANCHI_ADMIN_TOKEN")
         .output()
@@ -150,4 +152,60 @@ fn sighup_reloads_edits_made_outside_the_server() {
     assert_eq!(after["lists_version"], version);
     signal(&child, "-TERM");
     assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn serve_flags_are_parsed_in_process() {
+    let out = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--listen", "--fraud", "--tokens", "--velocity-state"] {
+        assert!(help.contains(flag), "{flag} missing from\n{help}");
+    }
+}
+
+#[test]
+fn velocity_state_keeps_the_window_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("velocity.db");
+    // Three different names at one invented flat of a real block, over two runs.
+    let order = |addr: SocketAddr, name: &str| {
+        post_json(
+            addr,
+            "/v1/screen",
+            &json!({"address": "東京都中央区銀座4-6-16 架空ハイツ502号室", "name": name}),
+        )
+        .json()
+    };
+    let has_velocity = |v: &serde_json::Value| {
+        v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "velocity")
+    };
+    let runs: [(&[&str], bool); 2] = [(&["山田太郎", "佐藤花子"], false), (&["鈴木一郎"], true)];
+    for (names, raised) in runs {
+        let (mut child, addr, _logs) = spawn(
+            &["--velocity-state", state.to_str().unwrap()],
+            &[("BANCHI_SCREEN_TOKEN", SCREEN_TOKEN)],
+        );
+        wait_ready(addr);
+        let mut last = serde_json::Value::Null;
+        for name in names {
+            last = order(addr, name);
+        }
+        assert_eq!(has_velocity(&last), raised, "{last}");
+        signal(&child, "-TERM");
+        assert!(child.wait().unwrap().success());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 }

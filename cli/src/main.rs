@@ -1,4 +1,8 @@
-//! Command-line front: argument parsing and dispatch to one module per subcommand.
+//! The `banchi` command line: argument parsing and dispatch to one module per subcommand.
+//!
+//! This crate holds the binary and its dependencies (clap, indicatif, ctrlc, anyhow,
+//! mimalloc), so that the `banchi` library compiles none of them; `banchi serve` runs the
+//! server of the `banchi-server` crate in this process.
 
 use clap::{Parser as ClapParser, Subcommand};
 use std::process::ExitCode;
@@ -11,7 +15,6 @@ mod list;
 mod lists;
 mod normalize;
 mod screen;
-mod serve;
 mod velocity;
 
 /// The binary's allocator (the library leaves the choice to its users): bulk screening
@@ -55,13 +58,15 @@ enum Command {
     /// Inspect or maintain a velocity state (`screen --velocity-state`): show, prune, forget.
     Velocity(velocity::Args),
     /// Serve the screening API over HTTP (`banchi serve --help` for its flags).
-    Serve(serve::Args),
+    Serve(banchi_server::ServeArgs),
 }
 
 /// Parses the command line and runs the subcommand.
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        // The server reports its own errors (through its log) and picks its exit code.
+        Command::Serve(args) => return banchi_server::run(&args),
         Command::Normalize(args) => normalize::run(args),
         Command::Check(args) => check::run(args),
         Command::Index(args) => index::run(args),
@@ -69,7 +74,6 @@ pub fn main() -> ExitCode {
         Command::Screen(args) => screen::run(*args),
         Command::Config(args) => config::run(args),
         Command::Velocity(args) => velocity::run(args),
-        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

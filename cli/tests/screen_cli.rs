@@ -8,8 +8,11 @@ fn banchi() -> Command {
     Command::new(env!("CARGO_BIN_EXE_banchi"))
 }
 
+/// The repository root (the sample data lives in the library's `data/`).
+const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
 fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+    Path::new(REPO).join(p)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -35,7 +38,7 @@ fn csv_rows_of(text: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// `banchi screen INPUT -o OUT --fraud data/sample_fraud.csv EXTRA…`, run from the crate root.
+/// `banchi screen INPUT -o OUT --fraud data/sample_fraud.csv EXTRA…`, run from the repository root.
 fn screen_against_sample_fraud(input: &Path, out: &Path, extra: &[&str]) -> Output {
     banchi()
         .arg("screen")
@@ -44,7 +47,7 @@ fn screen_against_sample_fraud(input: &Path, out: &Path, extra: &[&str]) -> Outp
         .arg(out)
         .args(["--fraud", "data/sample_fraud.csv"])
         .args(extra)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(REPO)
         .output()
         .unwrap()
 }

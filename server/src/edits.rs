@@ -1,0 +1,380 @@
+//! List edits through the API, in force for the next request without rebuilding the lists.
+//!
+//! An edit (add, disable, enable) runs under the list file's writer lock
+//! ([`ListFile::lock`], the same lock `banchi list` takes): the file is read, changed, written
+//! aside, fsync'd and renamed into place — durable — and then the edited rows are recorded in
+//! [`Pending`] and a new [`LoadedLists`] is swapped in before the call answers: the same base
+//! lists, an [`Overlay`] of every row edited since they were read, and the file's new CRC in
+//! `lists_version`. A request that starts after the answer grades with the edit; one in flight
+//! finishes on the lists it started with. An edit costs the file rewrite plus a parse of the
+//! edited rows, not a rebuild of the index.
+//!
+//! The base lists are rebuilt from the files in the background ([`AppState::schedule_rebuild`]:
+//! shortly after an edit, one rebuild at a time, edits meanwhile coalesced into the next).
+//! Every edit carries a sequence number; a rebuild notes the last number before it reads the
+//! files, and when it swaps in, the rows edited after that number stay in the overlay while
+//! the others, now in the base, leave it ([`Pending::forget_through`]).
+
+use crate::error::ApiError;
+use crate::lists::Which;
+use crate::state::AppState;
+use banchi::error::WatchlistError;
+use banchi::watchlist::{ListFile, Overlay};
+use banchi::Parser;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Rows edited through the API and not yet in the base lists (see the module documentation).
+#[derive(Debug, Default)]
+pub struct Pending {
+    /// Number of the last edit (0: none yet).
+    seq: u64,
+    fraud: PendingList,
+    forwarders: PendingList,
+}
+
+/// One list's pending rows.
+#[derive(Debug, Default)]
+struct PendingList {
+    /// The file's header when last edited.
+    header: Vec<String>,
+    /// Id → (number of its last edit, its cells now, one per header column).
+    rows: BTreeMap<String, (u64, Vec<String>)>,
+}
+
+impl Pending {
+    /// Number of the last edit recorded.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn list(&self, which: Which) -> &PendingList {
+        match which {
+            Which::Fraud => &self.fraud,
+            Which::Forwarders => &self.forwarders,
+        }
+    }
+
+    fn list_mut(&mut self, which: Which) -> &mut PendingList {
+        match which {
+            Which::Fraud => &mut self.fraud,
+            Which::Forwarders => &mut self.forwarders,
+        }
+    }
+
+    /// True when `which` has rows not yet in its base list.
+    pub fn has(&self, which: Which) -> bool {
+        !self.list(which).rows.is_empty()
+    }
+
+    /// Records the current cells of entry `id` of `which` (a file with `header`) as one edit.
+    pub fn record(&mut self, which: Which, header: &[String], id: &str, row: &[String]) -> u64 {
+        self.seq += 1;
+        let seq = self.seq;
+        let list = self.list_mut(which);
+        if list.header != header {
+            // A plain list gains the management columns on its first write (at the end):
+            // rows recorded before keep their cells and get empty ones for the new columns.
+            list.header = header.to_vec();
+            for (_, cells) in list.rows.values_mut() {
+                cells.resize(header.len(), String::new());
+            }
+        }
+        let mut cells = row.to_vec();
+        cells.resize(header.len(), String::new());
+        list.rows.insert(id.trim().to_owned(), (seq, cells));
+        seq
+    }
+
+    /// Forgets the edits numbered up to `seq` (a rebuild that read the files after them has
+    /// them in its base lists).
+    pub fn forget_through(&mut self, seq: u64) {
+        for list in [&mut self.fraud, &mut self.forwarders] {
+            list.rows.retain(|_, (n, _)| *n > seq);
+        }
+    }
+
+    /// The overlay of `which`'s pending rows (`None` when there are none).
+    pub fn overlay(
+        &self,
+        which: Which,
+        parser: &Parser,
+    ) -> Result<Option<Arc<Overlay>>, WatchlistError> {
+        let list = self.list(which);
+        if list.rows.is_empty() {
+            return Ok(None);
+        }
+        let rows = list.rows.values().map(|(_, cells)| cells.as_slice());
+        Overlay::from_rows(which.kind(), &list.header, rows, parser).map(|o| Some(Arc::new(o)))
+    }
+}
+
+/// Runs `change` on the list file of `which` at `path` under the file's writer lock, writes
+/// the file back durably and puts the entries whose ids `change` returns in force before
+/// returning what `change` returned and the new `lists_version` (`change` returning no id:
+/// nothing is written). Blocking: run it off the async threads, then hand the version to
+/// [`finish`].
+///
+/// When the file was changed outside the server since the lists were read (`banchi list`,
+/// not reloaded yet), an overlay of this edit alone would pair the new version with lists
+/// that miss the other change: the version is then `None` and [`finish`] reloads the lists
+/// whole before answering.
+pub fn apply<T>(
+    state: &AppState,
+    which: Which,
+    path: &Path,
+    change: impl FnOnce(&mut ListFile, &Parser) -> Result<(T, Vec<String>), ApiError>,
+) -> Result<(T, Option<String>), ApiError> {
+    let started = Instant::now();
+    let lists = state.lists()?;
+    let parser = *lists.screener.parser();
+    let _writer = ListFile::lock(path).map_err(crate::routes::lists::list_error)?;
+    let locked = started.elapsed();
+    let (mut file, read_crc) =
+        ListFile::open_with_crc(path).map_err(crate::routes::lists::list_error)?;
+    let read = started.elapsed();
+    let (out, ids) = change(&mut file, &parser)?;
+    if ids.is_empty() {
+        // Nothing changed (an import of duplicates only): nothing to write.
+        return Ok((out, Some(lists.version.clone())));
+    }
+    let crc = file
+        .save_with_crc()
+        .map_err(crate::routes::lists::list_error)?;
+    let written = started.elapsed();
+    if read_crc != lists.crc(which) {
+        tracing::info!("the list file changed outside the server: reloading it whole");
+        return Ok((out, None));
+    }
+    let version = state.put_in_force(which, &file, &ids, crc)?;
+    tracing::debug!(
+        list = which.name(),
+        lock_ms = locked.as_millis() as u64,
+        read_ms = (read - locked).as_millis() as u64,
+        write_ms = (written - read).as_millis() as u64,
+        in_force_ms = (started.elapsed() - written).as_millis() as u64,
+        "list edit"
+    );
+    Ok((out, Some(version)))
+}
+
+/// After [`apply`]: reloads the lists first when the edit could not be laid over them, and
+/// queues the background rebuild. Returns the `lists_version` holding the edit.
+pub async fn finish(state: &AppState, version: Option<String>) -> Result<String, ApiError> {
+    let version = match version {
+        Some(v) => v,
+        None => {
+            state.reload().await.map_err(|e| {
+                tracing::error!(error = %e, "reloading the lists after an edit failed");
+                ApiError::Internal
+            })?;
+            state.lists()?.version.clone()
+        }
+    };
+    state.schedule_rebuild();
+    Ok(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Tokens;
+    use crate::lists::LoadedLists;
+    use crate::settings::Settings;
+    use banchi::watchlist::manage::NewEntry;
+    use banchi::watchlist::{Grade, ReasonCode};
+    use std::time::SystemTime;
+
+    /// A fictional fraud record at a real block of 銀座.
+    const FRAUD_CSV: &str =
+        "id,address,reason\nF1,東京都中央区銀座4-6-16 架空ハイツ301号室,chargeback\n";
+
+    /// A fictional flat at a real block of 梅田, not in the list.
+    const UMEDA: &str = "大阪府大阪市北区梅田三丁目1番1号 架空タワー1205号室";
+
+    fn state_over(dir: &Path) -> (AppState, std::path::PathBuf) {
+        let path = dir.join("fraud.csv");
+        std::fs::write(&path, FRAUD_CSV).unwrap();
+        let mut settings = Settings::for_tests();
+        settings.fraud = Some(path.clone());
+        let tokens = Tokens::parse_file(
+            "admin admin-token-0123456789ab alice\n",
+            Path::new("tokens"),
+        )
+        .unwrap();
+        (AppState::new(settings, tokens), path)
+    }
+
+    fn add(state: &AppState, path: &Path, address: &str) -> (String, String) {
+        apply(state, Which::Fraud, path, |file, parser| {
+            let new = NewEntry {
+                id: None,
+                address,
+                reason: ReasonCode::Chargeback,
+                by: "alice",
+                memo: None,
+            };
+            let id = file
+                .add(parser, &new, SystemTime::now())
+                .map_err(crate::routes::lists::list_error)?;
+            Ok((id.clone(), vec![id]))
+        })
+        .map(|(id, version)| (id, version.expect("no change outside the server")))
+        .unwrap()
+    }
+
+    fn grade(lists: &LoadedLists, address: &str) -> Option<Grade> {
+        lists.screener.check(address).fraud.grade
+    }
+
+    #[test]
+    fn an_edit_is_in_force_at_once_and_survives_every_rebuild() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (state, path) = state_over(dir.path());
+        rt.block_on(state.reload()).unwrap();
+        let before = state.lists().unwrap();
+        assert_eq!(grade(&before, UMEDA), None);
+        // Lists a slow rebuild read from the files before the edit.
+        let stale = LoadedLists::load(&state.sources, &state.settings.config).unwrap();
+
+        let (id, version) = add(&state, &path, UMEDA);
+        let now = state.lists().unwrap();
+        assert_eq!(
+            now.pending_edits(Which::Fraud),
+            1,
+            "graded from the overlay"
+        );
+        assert_eq!(grade(&now, UMEDA), Some(Grade::Danger));
+        assert_eq!(
+            grade(&now, "東京都中央区銀座4-6-16 301"),
+            Some(Grade::Danger)
+        );
+        assert_eq!(now.version, version);
+        assert_ne!(now.version, before.version);
+        assert_eq!(
+            now.info[0].version,
+            format!("{:08x}", crc32fast::hash(&std::fs::read(&path).unwrap())),
+            "the version is the file's as written"
+        );
+        // A request that started before the edit finishes on its lists.
+        assert_eq!(grade(&before, UMEDA), None);
+
+        // The slow rebuild swaps in after the edit: the edit stays in force.
+        state.install_rebuilt(stale, 0);
+        let after_stale = state.lists().unwrap();
+        assert_eq!(after_stale.pending_edits(Which::Fraud), 1);
+        assert_eq!(grade(&after_stale, UMEDA), Some(Grade::Danger));
+        assert_eq!(after_stale.version, version);
+
+        // A rebuild that read the file after the edit folds it into the base.
+        rt.block_on(state.reload()).unwrap();
+        let rebuilt = state.lists().unwrap();
+        assert_eq!(rebuilt.pending_edits(Which::Fraud), 0);
+        assert_eq!(grade(&rebuilt, UMEDA), Some(Grade::Danger));
+        assert_eq!(rebuilt.version, version, "same file, same version");
+
+        // Disabling is in force at once too, over the rebuilt base.
+        let ((), disabled_version) = apply(&state, Which::Fraud, &path, |file, _| {
+            file.disable(&id, "alice", Some("refunded"), SystemTime::now())
+                .map_err(crate::routes::lists::list_error)?;
+            Ok(((), vec![id.clone()]))
+        })
+        .unwrap();
+        let disabled_version = disabled_version.unwrap();
+        let now = state.lists().unwrap();
+        assert_eq!(now.pending_edits(Which::Fraud), 1);
+        assert_eq!(grade(&now, UMEDA), None);
+        assert_ne!(disabled_version, version);
+        rt.block_on(state.reload()).unwrap();
+        assert_eq!(grade(&state.lists().unwrap(), UMEDA), None);
+
+        // A change made outside the server and not loaded yet: the edit is not laid over
+        // lists that miss it (`None`: the caller reloads them whole).
+        {
+            let _writer = ListFile::lock(&path).unwrap();
+            let mut outside = ListFile::open(&path).unwrap();
+            outside.enable(&id, "bob", None, SystemTime::now()).unwrap();
+            outside.save().unwrap();
+        }
+        let (_, version) = apply(&state, Which::Fraud, &path, |file, _| {
+            file.disable(&id, "alice", None, SystemTime::now())
+                .map_err(crate::routes::lists::list_error)?;
+            Ok(((), vec![id.clone()]))
+        })
+        .unwrap();
+        assert_eq!(version, None);
+        let reloaded = rt.block_on(finish(&state, None)).unwrap();
+        assert_eq!(reloaded, state.lists().unwrap().version);
+        assert_eq!(grade(&state.lists().unwrap(), UMEDA), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn list_files_written_by_the_server_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (state, path) = state_over(dir.path());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        rt.block_on(state.reload()).unwrap();
+        add(&state, &path, UMEDA);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    fn cells(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn rows_are_numbered_padded_and_forgotten_once_rebuilt() {
+        let mut p = Pending::default();
+        let plain = cells(&["id", "address", "reason"]);
+        let a = p.record(
+            Which::Fraud,
+            &plain,
+            "F1",
+            &cells(&[
+                "F1",
+                "東京都中央区銀座4-6-16 架空ハイツ301号室",
+                "chargeback",
+            ]),
+        );
+        let managed = cells(&["id", "address", "reason", "status"]);
+        let b = p.record(
+            Which::Fraud,
+            &managed,
+            " F2 ",
+            &cells(&[
+                "F2",
+                "大阪府大阪市北区梅田3-1-1 架空タワー1205",
+                "resale",
+                "active",
+            ]),
+        );
+        assert_eq!((a, b, p.seq()), (1, 2, 2));
+        assert!(p.has(Which::Fraud) && !p.has(Which::Forwarders));
+        let f1 = p.fraud.rows.get("F1").map(|(_, c)| c.len());
+        assert_eq!(f1, Some(4), "the older row is padded to the new header");
+        assert!(p.fraud.rows.contains_key("F2"), "ids are trimmed");
+
+        let parser = Parser::new();
+        let overlay = p.overlay(Which::Fraud, &parser).unwrap().unwrap();
+        assert_eq!((overlay.len(), overlay.active()), (2, 2));
+        assert!(p.overlay(Which::Forwarders, &parser).unwrap().is_none());
+
+        p.forget_through(1);
+        assert_eq!(p.fraud.rows.keys().collect::<Vec<_>>(), ["F2"]);
+        p.forget_through(p.seq());
+        assert!(!p.has(Which::Fraud));
+    }
+}
