@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         crate::routes::lists::entry,
         crate::routes::lists::add,
         crate::routes::lists::set_status,
+        crate::routes::search::search,
         crate::routes::health::about,
         crate::routes::health::healthz,
         crate::routes::health::readyz,

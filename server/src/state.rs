@@ -6,6 +6,7 @@
 //! in flight during a reload finish on the lists they started with and report that
 //! `lists_version`.
 
+use crate::admin::session::Sessions;
 use crate::auth::Tokens;
 use crate::error::ApiError;
 use crate::lists::{ListSources, LoadError, LoadedLists};
@@ -49,6 +50,8 @@ pub struct Shared {
     pub metrics: Metrics,
     /// Permits for `/v1` requests in flight.
     pub in_flight: Arc<Semaphore>,
+    /// Sessions of the CS page (`/admin`).
+    pub sessions: Sessions,
     /// One reload at a time.
     reload_lock: tokio::sync::Mutex<()>,
     request_prefix: u32,
@@ -74,6 +77,7 @@ impl AppState {
         AppState(Arc::new(Shared {
             scorer: Scorer::new(&settings.config),
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
+            sessions: Sessions::default(),
             settings,
             tokens,
             sources,

@@ -29,7 +29,7 @@ use utoipa::{IntoParams, ToSchema};
 pub const MAX_PAGE: usize = 1000;
 
 /// The file behind `{list}` (`fraud` or `forwarders`), refusing index files with 409.
-fn list_file(state: &AppState, list: &str) -> Result<PathBuf, ApiError> {
+pub(crate) fn list_file(state: &AppState, list: &str) -> Result<PathBuf, ApiError> {
     let path = match list {
         "fraud" => state.sources.fraud.clone(),
         "forwarders" => state.sources.forwarders.clone(),
@@ -55,7 +55,7 @@ fn list_file(state: &AppState, list: &str) -> Result<PathBuf, ApiError> {
 }
 
 /// A library list error as an API error (messages name ids and levels, never addresses).
-fn list_error(e: ListError) -> ApiError {
+pub(crate) fn list_error(e: ListError) -> ApiError {
     match e {
         ListError::UnknownId(_) => ApiError::NotFound("no entry with this id".into()),
         ListError::DuplicateId(_) | ListError::AlreadyInState { .. } => {
@@ -74,7 +74,7 @@ fn list_error(e: ListError) -> ApiError {
 }
 
 /// Runs a blocking list operation off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)

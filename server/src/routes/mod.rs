@@ -5,3 +5,4 @@ pub mod health;
 pub mod lists;
 pub mod normalize;
 pub mod screen;
+pub mod search;
