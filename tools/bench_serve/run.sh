@@ -48,6 +48,7 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 row() { printf '| %s | %s | %s | `%s` |\n' "$1" "$2" "$3" "$4" | tee -a "$dir/results.md"; }
 : > "$dir/results.md"
 row "what" "figure" "load avg (1 min) before" "command"
+echo '| --- | --- | --- | --- |' | tee -a "$dir/results.md"
 
 load_ready=$(load)
 start=$(date +%s%N)
