@@ -8,8 +8,10 @@
 //! * [`state`] — what handlers share: lists behind `ArcSwap`, scorer, velocity, metrics;
 //! * [`lists`] — loading the lists and their `lists_version`;
 //! * [`edits`] — list edits in force at once: an overlay over the lists, rebuilt behind;
+//! * [`list_search`] — finding entries by id or normalized address prefix;
 //! * [`velocity`] — the bounded cross-request velocity window;
 //! * [`router`] — every route and layer; [`routes`] — the handlers;
+//! * [`admin`] — the CS page at `/admin`: templates, session cookie, CSRF;
 //! * [`body`] — JSON bodies under limits; [`error`] — one error type → status + body;
 //! * [`middleware`] — request id, access log, in-flight limit, timeout, token check;
 //! * [`metrics`] — Prometheus; [`openapi`] — the generated OpenAPI document;
@@ -18,10 +20,12 @@
 //!
 //! Addresses, names, phones and e-mails never reach a log line or an error message.
 
+pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod edits;
 pub mod error;
+pub mod list_search;
 pub mod lists;
 pub mod metrics;
 pub mod middleware;

@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         crate::routes::lists::add,
         crate::routes::lists::set_status,
         crate::routes::import::import,
+        crate::routes::search::search,
         crate::routes::health::about,
         crate::routes::health::healthz,
         crate::routes::health::readyz,

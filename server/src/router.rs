@@ -1,9 +1,11 @@
 //! Every route, in one place: what needs no token, what needs one, and the layers around
-//! them.
+//! them. The CS page's routes (`/admin/…`, session cookie, no bearer token) are listed in
+//! [`crate::admin::router`].
 
+use crate::admin;
 use crate::error::ApiError;
 use crate::middleware;
-use crate::routes::{admin_api, health, import, lists, normalize, screen};
+use crate::routes::{admin_api, health, import, lists, normalize, screen, search};
 use crate::state::AppState;
 use axum::http::{header, HeaderValue};
 use axum::middleware::from_fn_with_state;
@@ -31,6 +33,7 @@ pub fn router(state: AppState) -> Router {
             get(lists::entry).patch(lists::set_status),
         )
         .route("/v1/lists/{list}/import", post(import::import))
+        .route("/v1/lists/{list}/search", post(search::search))
         .route_layer(from_fn_with_state(state.clone(), middleware::timeout))
         .route_layer(from_fn_with_state(state.clone(), middleware::limit))
         .route_layer(from_fn_with_state(state.clone(), middleware::authenticate));
@@ -41,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(health::openapi))
         .merge(v1)
+        .merge(admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panicked))

@@ -79,6 +79,9 @@ pub struct ServerSection {
     pub review_from: Option<u32>,
     /// Lowest score answered `block` (default: the score's `high_from`).
     pub block_from: Option<u32>,
+    /// Mark the CS page's cookies `Secure` (set it when TLS is terminated in front; a request
+    /// with `X-Forwarded-Proto: https` gets them anyway).
+    pub secure_cookies: Option<bool>,
 }
 
 /// The file's top level, of which only `[server]` is read here.
@@ -119,6 +122,8 @@ pub struct Settings {
     pub review_from: u32,
     /// Lowest score answered `block`.
     pub block_from: u32,
+    /// The CS page's cookies are always `Secure`.
+    pub secure_cookies: bool,
     /// The library's configuration (weights, thresholds, matching, velocity).
     pub config: Config,
 }
@@ -206,6 +211,7 @@ impl Settings {
                 .or(section.velocity_state.map(rel)),
             review_from,
             block_from,
+            secure_cookies: section.secure_cookies.unwrap_or(false),
             config,
         };
         if settings.max_in_flight == 0 || settings.max_batch_items == 0 {

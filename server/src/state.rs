@@ -7,6 +7,7 @@
 //! `lists_version`. Edits through the API swap in the same base lists with an overlay of the
 //! edited rows ([`crate::edits`]); the base is rebuilt in the background.
 
+use crate::admin::session::Sessions;
 use crate::auth::Tokens;
 use crate::edits::Pending;
 use crate::error::ApiError;
@@ -55,6 +56,8 @@ pub struct Shared {
     pub metrics: Metrics,
     /// Permits for `/v1` requests in flight.
     pub in_flight: Arc<Semaphore>,
+    /// Sessions of the CS page (`/admin`).
+    pub sessions: Sessions,
     /// One reload at a time.
     reload_lock: tokio::sync::Mutex<()>,
     /// Rows edited through the API and not yet in the base lists. Held while the lists are
@@ -85,6 +88,7 @@ impl AppState {
         AppState(Arc::new(Shared {
             scorer: Scorer::new(&settings.config),
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
+            sessions: Sessions::default(),
             settings,
             tokens,
             sources,

@@ -29,7 +29,7 @@ use utoipa::{IntoParams, ToSchema};
 pub const MAX_PAGE: usize = 1000;
 
 /// The file behind `{list}` (`fraud` or `forwarders`), refusing index files with 409.
-fn list_file(state: &AppState, list: &str) -> Result<PathBuf, ApiError> {
+pub(crate) fn list_file(state: &AppState, list: &str) -> Result<PathBuf, ApiError> {
     editable(state, list).map(|(_, path)| path)
 }
 

@@ -6,3 +6,4 @@ pub mod import;
 pub mod lists;
 pub mod normalize;
 pub mod screen;
+pub mod search;

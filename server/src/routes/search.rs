@@ -1,0 +1,94 @@
+//! `POST /v1/lists/{list}/search` `{q}`: find entries by id or by normalized address prefix
+//! (admin tokens). The query travels in the body, never in the URL (proxies log URLs).
+//! Matching is [`crate::list_search`]'s; the list file is read as the other list endpoints
+//! read it.
+
+use crate::auth::{Identity, Scope};
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::list_search::{self, Hit, Needle, SearchError};
+use crate::routes::lists::{blocking, list_error, list_file, MAX_PAGE};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::Json;
+use banchi::watchlist::ListFile;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `POST /v1/lists/{list}/search`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchRequest {
+    /// An entry id, or an address (any notation; matched at the level it parses to).
+    pub q: String,
+    /// `active` or `disabled` (default: both).
+    pub status: Option<String>,
+    /// Entries per page, 1–1000 (default 100).
+    pub limit: Option<usize>,
+    /// `next_after` of the previous page.
+    pub after: Option<String>,
+}
+
+/// One page of entries found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchPage {
+    /// The level the address in `q` parsed to (`prefecture` … `unit`), null when `q` was
+    /// taken as an id only.
+    pub level: Option<&'static str>,
+    /// Entries in file order, each with `key` and `matched_by` (`id` or `address`).
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<Hit>,
+    /// Pass as `after` for the next page (null on the last page).
+    pub next_after: Option<String>,
+}
+
+/// Searches a list by id or address prefix.
+#[utoipa::path(post, path = "/v1/lists/{list}/search", params(("list" = String, Path)),
+    request_body = SearchRequest,
+    responses((status = 200, body = SearchPage), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn search(
+    State(state): State<AppState>,
+    who: Identity,
+    Path(list): Path<String>,
+    JsonBody(req): JsonBody<SearchRequest>,
+) -> Result<Json<SearchPage>, ApiError> {
+    who.require(Scope::Admin)?;
+    let path = list_file(&state, &list)?;
+    let limit = req.limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::Unprocessable(format!(
+            "limit must be 1–{MAX_PAGE}"
+        )));
+    }
+    if let Some(s) = req.status.as_deref() {
+        if s != "active" && s != "disabled" {
+            return Err(ApiError::Unprocessable(
+                "status is `active` or `disabled`".into(),
+            ));
+        }
+    }
+    let parser = *state.lists()?.screener.parser();
+    let needle = Needle::new(&parser, &req.q);
+    let level = needle.level();
+    let found = blocking(move || {
+        let entries = ListFile::open(&path).map_err(list_error)?.entries();
+        list_search::search(
+            &parser,
+            entries,
+            &needle,
+            req.status.as_deref(),
+            req.after.as_deref(),
+            limit,
+        )
+        .map_err(|SearchError::UnknownAfter| ApiError::NotFound("`after` names no entry".into()))
+    })
+    .await?;
+    Ok(Json(SearchPage {
+        level,
+        entries: found.hits,
+        next_after: found.next_after,
+    }))
+}
