@@ -5,9 +5,10 @@
 # (--files, found by its file name through SparkFiles). Run from the repository root.
 set -euo pipefail
 
-# 1. A virtualenv with banchi (built here: a manylinux_2_28 abi3 wheel) and pyarrow, packed.
+# 1. A virtualenv with banchi (built here; the nodes need the same glibc or newer) and pyarrow,
+#    packed.
 python3 -m venv /tmp/banchi-env
-/tmp/banchi-env/bin/pip install ./python pyarrow venv-pack
+/tmp/banchi-env/bin/pip install ./python pyarrow "pandas<3" venv-pack
 /tmp/banchi-env/bin/venv-pack -p /tmp/banchi-env -o /tmp/banchi-env.tar.gz --force
 
 # 2. The index, built once from the list.
