@@ -34,7 +34,8 @@
 //! `row` (one record's work on a worker: screen and score, then its output line),
 //! [`format`] (CSV/TSV/JSONL fields and the verdict columns), [`encode`] (output text
 //! encoding), [`velocity`] (the window), [`state`] (the window kept across runs),
-//! [`resume`]; this file runs the pipeline (reader thread, parallel steps, writer thread).
+//! [`resume`], [`table`] (rows already in memory, for columnar callers); this file runs the
+//! pipeline (reader thread, parallel steps, writer thread).
 //!
 //! Nothing here prints: the caller gets a [`Summary`] and progress callbacks, and error texts
 //! name line numbers, never row contents.
@@ -46,6 +47,7 @@ pub mod resume;
 mod row;
 pub mod split;
 pub mod state;
+pub mod table;
 pub mod velocity;
 
 pub use columns::{Columns, ADDRESS_NAMES, EMAIL_NAMES, NAME_NAMES, PHONE_NAMES, TIME_NAMES};

@@ -313,7 +313,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn finish_row(
+    pub(super) fn finish_row(
         &self,
         row: &mut Row,
         address: &str,
@@ -446,7 +446,7 @@ impl Ctx<'_> {
 }
 
 /// A row's velocity observation: it has a delivery point and a buyer name.
-fn observation(row: &Row, index: u64) -> Option<Observation> {
+pub(super) fn observation(row: &Row, index: u64) -> Option<Observation> {
     Some(Observation {
         index,
         key: row.key?,
