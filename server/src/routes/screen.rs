@@ -286,23 +286,28 @@ fn screen_order(lists: &LoadedLists, state: &AppState, req: ScreenRequest) -> Sc
     }
 }
 
-/// Counts the order in the velocity window (in input order) and writes the answer.
-fn finish(lists: &LoadedLists, state: &AppState, s: Screened) -> ScreenResponse {
-    let Screened {
-        order_id,
-        name,
-        screening,
-        mut score,
-        started,
-    } = s;
-    if let (Some(a), Some(name)) = (&screening.address, name.as_deref()) {
+/// Counts the order in the velocity window and adds the signal to its score. Runs in input
+/// order (one order at a time), so a batch counts as the same orders sent one by one.
+fn count_velocity(state: &AppState, s: &mut Screened) {
+    if let (Some(a), Some(name)) = (&s.screening.address, s.name.as_deref()) {
         if a.level >= Level::Block {
             let names = state.velocity.observe(&a.key, name);
             state
                 .scorer
-                .add_velocity(&mut score, names, state.velocity.min_names());
+                .add_velocity(&mut s.score, names, state.velocity.min_names());
         }
     }
+}
+
+/// Writes the answer of an order already counted for velocity (any order, any thread).
+fn answer(lists: &LoadedLists, state: &AppState, s: Screened) -> ScreenResponse {
+    let Screened {
+        order_id,
+        name: _,
+        screening,
+        score,
+        started,
+    } = s;
     let action = Action::of(
         score.score,
         state.settings.review_from,
@@ -354,8 +359,9 @@ pub async fn screen(
     JsonBody(req): JsonBody<ScreenRequest>,
 ) -> Result<Response, ApiError> {
     let lists = state.lists()?;
-    let screened = screen_order(&lists, &state, req);
-    let answer = finish(&lists, &state, screened);
+    let mut screened = screen_order(&lists, &state, req);
+    count_velocity(&state, &mut screened);
+    let answer = answer(&lists, &state, screened);
     let order_id = answer.order_id.clone();
     let mut res = Json(answer).into_response();
     if let Some(id) = order_id {
@@ -379,28 +385,43 @@ pub enum BatchItem {
     },
 }
 
-/// Screens raw JSON items (parallel), then finishes them in input order.
+/// Screens items and writes each answer as JSON: screening and writing run on all cores,
+/// only the velocity count runs in input order between them. Returns one JSON value per item.
 fn screen_items(
     lists: &LoadedLists,
     state: &AppState,
     first_index: usize,
     items: Vec<Result<ScreenRequest, ApiError>>,
-) -> Vec<BatchItem> {
-    let screened: Vec<Result<Screened, ApiError>> = items
+) -> Vec<Vec<u8>> {
+    let mut screened: Vec<Result<Screened, ApiError>> = items
         .into_par_iter()
         .map(|item| item.map(|req| screen_order(lists, state, req)))
         .collect();
+    for s in screened.iter_mut().flatten() {
+        count_velocity(state, s);
+    }
     screened
-        .into_iter()
+        .into_par_iter()
         .enumerate()
-        .map(|(i, s)| match s {
-            Ok(s) => BatchItem::Screened(Box::new(finish(lists, state, s))),
-            Err(e) => BatchItem::Failed {
-                index: first_index + i,
-                error: e.item(),
-            },
+        .map(|(i, s)| {
+            let item = match s {
+                Ok(s) => BatchItem::Screened(Box::new(answer(lists, state, s))),
+                Err(e) => BatchItem::Failed {
+                    index: first_index + i,
+                    error: e.item(),
+                },
+            };
+            to_json(&item)
         })
         .collect()
+}
+
+/// One batch item as JSON. Our answers always serialize; should one not, the item says so
+/// rather than vanish from the batch.
+fn to_json(item: &BatchItem) -> Vec<u8> {
+    serde_json::to_vec(item).unwrap_or_else(|_| {
+        br#"{"error":{"code":"internal","message":"the answer could not be written"}}"#.to_vec()
+    })
 }
 
 fn parse_item(raw: &[u8]) -> Result<ScreenRequest, ApiError> {
@@ -431,20 +452,42 @@ pub async fn batch(State(state): State<AppState>, req: Request) -> Result<Respon
         ));
     }
     let bytes = read_limited(req.into_body(), state.settings.max_batch_bytes).await?;
-    let raw: Vec<&RawValue> = parse_json(&bytes)?;
     let max = state.settings.max_batch_items;
-    if raw.len() > max {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "the batch has more than {max} items"
-        )));
-    }
-    let items: Vec<Result<ScreenRequest, ApiError>> =
-        raw.iter().map(|r| parse_item(r.get().as_bytes())).collect();
     let st = state.clone();
-    let answers = tokio::task::spawn_blocking(move || screen_items(&lists, &st, 0, items))
-        .await
-        .map_err(|_| ApiError::Internal)?;
-    Ok(Json(answers).into_response())
+    let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+        let raw: Vec<&RawValue> = parse_json(&bytes)?;
+        if raw.len() > max {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the batch has more than {max} items"
+            )));
+        }
+        let items: Vec<Result<ScreenRequest, ApiError>> = raw
+            .par_iter()
+            .map(|r| parse_item(r.get().as_bytes()))
+            .collect();
+        let answers = screen_items(&lists, &st, 0, items);
+        let len: usize = answers.iter().map(|a| a.len() + 1).sum();
+        let mut body = Vec::with_capacity(len + 2);
+        body.push(b'[');
+        for (i, a) in answers.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(a);
+        }
+        body.push(b']');
+        Ok(body)
+    })
+    .await
+    .map_err(|_| ApiError::Internal)??;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 /// Lines screened together while streaming NDJSON.
@@ -565,11 +608,10 @@ fn ndjson(state: AppState, lists: std::sync::Arc<LoadedLists>, req: Request) -> 
                 return;
             };
             index += count;
-            let mut out = Vec::with_capacity(answers.len() * 512);
+            let mut out = Vec::with_capacity(answers.iter().map(|a| a.len() + 1).sum());
             for a in &answers {
-                if serde_json::to_writer(&mut out, a).is_ok() {
-                    out.push(b'\n');
-                }
+                out.extend_from_slice(a);
+                out.push(b'\n');
             }
             if tx.send(Bytes::from(out)).await.is_err() {
                 return; // the client went away
