@@ -620,14 +620,22 @@ impl Watchlist {
     }
 
     fn screen(&self, addr: &Address, opts: &MatchOptions, mode: Mode) -> ListResult {
-        if opts.max_matches == 0 {
-            let grade = self.grade_only(addr, opts, mode);
+        // The grade-only walk (no stream, no allocation) finds the same grade as the scan
+        // below (tested): most addresses match nothing, and for them it is the whole answer.
+        let grade = self.grade_only(addr, opts, mode);
+        if opts.max_matches == 0 || grade.is_none() {
             return ListResult {
                 grade,
                 truncated: grade.is_some(),
                 ..ListResult::default()
             };
         }
+        self.scan_matches(addr, opts, mode)
+    }
+
+    /// Every record at the address's block and near it, graded, worst first, capped at
+    /// `opts.max_matches` (at least 1).
+    fn scan_matches(&self, addr: &Address, opts: &MatchOptions, mode: Mode) -> ListResult {
         let mut res = ListResult::default();
         // Candidates stay borrowed until the cap is applied: only listed matches allocate.
         let near_grade = match mode {
@@ -1187,6 +1195,15 @@ mod tests {
                 l.screen_forwarder(&q, &o).grade,
                 "{q:?}"
             );
+            // `screen` skips the scan when the grade-only walk finds nothing: the scan itself
+            // must agree, hit or miss.
+            for mode in [Mode::Fraud, Mode::Forwarder] {
+                assert_eq!(
+                    l.grade_only(&q, &o, mode),
+                    l.scan_matches(&q, &o, mode).grade,
+                    "{q:?}"
+                );
+            }
             // A cap of 0 takes the grade-only path: same grade and signals, no matches.
             let none = MatchOptions {
                 max_matches: 0,
