@@ -1,25 +1,37 @@
-//! List edits through the API, in force for the next request without rebuilding the lists.
+//! List edits through the API, durable and in force for the next request within
+//! milliseconds, without reading, rewriting or re-indexing the list.
 //!
-//! An edit (add, disable, enable) runs under the list file's writer lock
-//! ([`ListFile::lock`], the same lock `banchi list` takes): the file is read, changed, written
-//! aside, fsync'd and renamed into place — durable — and then the edited rows are recorded in
-//! [`Pending`] and a new [`LoadedLists`] is swapped in before the call answers: the same base
-//! lists, an [`Overlay`] of every row edited since they were read, and the file's new CRC in
-//! `lists_version`. A request that starts after the answer grades with the edit; one in flight
-//! finishes on the lists it started with. An edit costs the file rewrite plus a parse of the
-//! edited rows, not a rebuild of the index.
+//! An add, disable or enable ([`edit`]) runs under the list file's writer lock
+//! ([`ListFile::lock`], the same lock `banchi list` takes) on the list's cached
+//! [`ListEditor`]: the header, each id's place in the CSV and the journal's rows, kept in
+//! memory between edits. The edit reads the one row it changes, appends the row's new image
+//! to the list's edit journal ([`banchi::watchlist::journal`]) with one `write` + `fsync` —
+//! durable — and then records the row in [`Pending`] and swaps in a new [`LoadedLists`]
+//! before the call answers: the same base lists, an [`Overlay`] of every row edited since
+//! they were read, and the list's new version (CRC of the CSV then the journal, continued
+//! over the appended bytes). A request that starts after the answer grades with the edit; one
+//! in flight finishes on the lists it started with.
+//!
+//! The cached editor is valid while the CSV's identity (length, modification time, inode)
+//! and the journal's length are what it last saw; otherwise (`banchi list` or another server
+//! wrote the list) it is read again first — the slow path, about a second on a million rows —
+//! and when the list's version then differs from the one in force, the lists are reloaded
+//! whole before the call answers ([`finish`]). An import ([`apply`]) goes through
+//! [`ListFile`]: it reads the list whole and rewrites it, folding the journal.
 //!
 //! The base lists are rebuilt from the files in the background ([`AppState::schedule_rebuild`]:
-//! shortly after an edit, one rebuild at a time, edits meanwhile coalesced into the next).
-//! Every edit carries a sequence number; a rebuild notes the last number before it reads the
-//! files, and when it swaps in, the rows edited after that number stay in the overlay while
-//! the others, now in the base, leave it ([`Pending::forget_through`]).
+//! shortly after an edit, one rebuild at a time, edits meanwhile coalesced into the next); the
+//! rebuild first folds the journal into the CSV ([`AppState::fold_journals`]: the CSV is
+//! written aside without the lock, the lock is held only for the rename). Every edit carries
+//! a sequence number; a rebuild notes the last number before it reads the files, and when it
+//! swaps in, the rows edited after that number stay in the overlay while the others, now in
+//! the base, leave it ([`Pending::forget_through`]).
 
 use crate::error::ApiError;
 use crate::lists::Which;
 use crate::state::AppState;
 use banchi::error::WatchlistError;
-use banchi::watchlist::{ListFile, Overlay};
+use banchi::watchlist::{ListEditor, ListFile, Overlay};
 use banchi::Parser;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -128,9 +140,10 @@ pub fn apply<T>(
     change: impl FnOnce(&mut ListFile, &Parser) -> Result<(T, Vec<String>), ApiError>,
 ) -> Result<(T, Option<String>), ApiError> {
     let started = Instant::now();
+    let _writer = ListFile::lock(path).map_err(crate::routes::lists::list_error)?;
+    // Read under the lock: every edit before this one is in force already.
     let lists = state.lists()?;
     let parser = *lists.screener.parser();
-    let _writer = ListFile::lock(path).map_err(crate::routes::lists::list_error)?;
     let locked = started.elapsed();
     let (mut file, read_crc) =
         ListFile::open_with_crc(path).map_err(crate::routes::lists::list_error)?;
@@ -155,6 +168,68 @@ pub fn apply<T>(
         read_ms = (read - locked).as_millis() as u64,
         write_ms = (written - read).as_millis() as u64,
         in_force_ms = (started.elapsed() - written).as_millis() as u64,
+        "list edit"
+    );
+    Ok((out, Some(version)))
+}
+
+/// Runs `change` (an add, disable or enable of one entry, returning what to answer and the
+/// entry's id) on the cached [`ListEditor`] of `which` at `path` under the file's writer lock
+/// — the change is appended to the list's journal, fsync'd — and puts the entry in force
+/// before returning what `change` returned and the new `lists_version` (see the module
+/// documentation). Blocking: run it off the async threads, then hand the version to
+/// [`finish`] (`None`: the list was changed outside the server; reload it whole).
+pub fn edit<T>(
+    state: &AppState,
+    which: Which,
+    path: &Path,
+    change: impl FnOnce(&mut ListEditor, &Parser) -> Result<(T, String), ApiError>,
+) -> Result<(T, Option<String>), ApiError> {
+    use crate::routes::lists::list_error;
+    let started = Instant::now();
+    let _writer = ListFile::lock(path).map_err(list_error)?;
+    // Read under the lock: every edit before this one is in force already.
+    let lists = state.lists()?;
+    let parser = *lists.screener.parser();
+    let locked = started.elapsed();
+    let mut slot = state.editor(which);
+    let current = match slot.as_ref() {
+        Some(editor) => editor.is_current().map_err(list_error)?,
+        None => false,
+    };
+    let editor = match slot.as_mut() {
+        Some(editor) if current && editor.is_managed() => editor,
+        _ => {
+            // Someone else wrote the list since (or it was never read): read it again.
+            *slot = None;
+            slot.insert(ListEditor::manage(path).map_err(list_error)?)
+        }
+    };
+    let read_version = editor.version();
+    let read = started.elapsed();
+    let (out, id) = change(editor, &parser)?;
+    let written = started.elapsed();
+    if Some(read_version) != lists.crc(which) {
+        tracing::info!("the list file changed outside the server: reloading it whole");
+        return Ok((out, None));
+    }
+    let row = editor
+        .row(&id)
+        .map_err(list_error)?
+        .ok_or(ApiError::Internal)?;
+    let version = state.put_rows_in_force(
+        which,
+        editor.header(),
+        [(id.as_str(), row.as_slice())],
+        editor.version(),
+    )?;
+    tracing::debug!(
+        list = which.name(),
+        lock_ms = locked.as_millis() as u64,
+        read_ms = (read - locked).as_millis() as u64,
+        write_ms = (written - read).as_millis() as u64,
+        in_force_ms = (started.elapsed() - written).as_millis() as u64,
+        journalled = editor.journalled(),
         "list edit"
     );
     Ok((out, Some(version)))

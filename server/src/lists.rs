@@ -5,16 +5,19 @@
 //! ([`crate::state::AppState`]); a reload builds a new one off the request path and swaps it
 //! in, so a request works on one version from start to end and reports that version.
 //!
-//! `lists_version` is `f<crc>-w<crc>`: CRC-32 of the fraud list file's bytes and of the
-//! forwarder list's (`-` when there is none). It changes with any edit of a file (by the API
-//! or by `banchi list`), and the same files give the same version after a restart.
+//! `lists_version` is `f<crc>-w<crc>`: for each list, the CRC-32 of its CSV's bytes followed
+//! by its edit journal's ([`banchi::watchlist::journal`]; of an index file, its bytes), `-`
+//! when there is no fraud list. It changes with any edit (an API edit appends to the
+//! journal, `banchi list` rewrites the CSV), the same files give the same version after a
+//! restart, and folding the journal into the CSV changes it once (same entries, new bytes:
+//! the server then reports the new version for the lists it already holds).
 //!
 //! An edit through the API does not rebuild the lists: [`LoadedLists::with_edits`] makes a
 //! new `LoadedLists` sharing the same base lists with an [`Overlay`] of the rows edited since
 //! they were read, and the version of the file as the edit wrote it (see [`crate::edits`]).
 
 use banchi::config::Config;
-use banchi::watchlist::{ListKind, Overlay, Watchlist, BUNDLED_FORWARDERS_CSV};
+use banchi::watchlist::{journal, ListKind, Overlay, Watchlist, BUNDLED_FORWARDERS_CSV};
 use banchi::{Parser, Screener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,7 +38,7 @@ pub struct ListInfo {
     pub list: &'static str,
     /// Indexed entries.
     pub entries: usize,
-    /// CRC-32 of the file's bytes, hex.
+    /// CRC-32 of the file's bytes (a CSV's, then its journal's), hex.
     pub version: String,
     /// True when loaded from an index file (read-only).
     pub index: bool,
@@ -83,6 +86,14 @@ impl Which {
         match self {
             Which::Fraud => "fraud",
             Which::Forwarders => "forwarders",
+        }
+    }
+
+    /// Position of this list in per-list arrays.
+    pub fn slot(self) -> usize {
+        match self {
+            Which::Fraud => 0,
+            Which::Forwarders => 1,
         }
     }
 
@@ -236,6 +247,34 @@ impl LoadedLists {
         }
     }
 
+    /// These lists, with `crc` as `which`'s version (the same entries written as other
+    /// bytes: a fold of its journal). Cheap: everything is shared.
+    pub fn with_version(&self, which: Which, crc: u32) -> LoadedLists {
+        let (mut fraud_crc, mut forwarder_crc) = (self.fraud_crc, self.forwarder_crc);
+        match which {
+            Which::Fraud => fraud_crc = fraud_crc.map(|_| crc),
+            Which::Forwarders => forwarder_crc = crc,
+        }
+        let info = self
+            .info
+            .iter()
+            .map(|i| {
+                let mut i = i.clone();
+                if i.list == which.name() {
+                    i.version = format!("{crc:08x}");
+                }
+                i
+            })
+            .collect();
+        LoadedLists {
+            screener: self.screener.clone(),
+            version: version_of(fraud_crc, forwarder_crc),
+            info,
+            fraud_crc,
+            forwarder_crc,
+        }
+    }
+
     /// The CRC-32 of `which`'s file as these lists know it.
     pub fn crc(&self, which: Which) -> Option<u32> {
         match which {
@@ -253,7 +292,8 @@ impl LoadedLists {
     }
 }
 
-/// Opens one list file, with the CRC of the bytes it was read from.
+/// Opens one list file, with its version: the CRC of an index file's bytes, or of a CSV's
+/// bytes then its edit journal's (a CSV is read with its journal applied).
 fn open(path: &Path, kind: ListKind, parser: &Parser) -> Result<(Watchlist, u32, bool), LoadError> {
     let list_err = |source| LoadError::List {
         kind: kind.as_str(),
@@ -261,18 +301,27 @@ fn open(path: &Path, kind: ListKind, parser: &Parser) -> Result<(Watchlist, u32,
         source,
     };
     let index = banchi::watchlist::file::looks_like_index(path).map_err(list_err)?;
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let crc = crc32fast::hash(&bytes);
-    let list = if index {
+    let (list, crc) = if index {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let crc = crc32fast::hash(&bytes);
         // Mapped (not the bytes read above): the mapping is what lookups use. A file replaced
         // between the read and the map gives a version one reload behind, never a torn list.
         drop(bytes);
-        Watchlist::open_index(path).map_err(list_err)?
+        (Watchlist::open_index(path).map_err(list_err)?, crc)
     } else {
-        Watchlist::from_csv_reader(bytes.as_slice(), kind, parser).map_err(list_err)?
+        let read = journal::read_list(path).map_err(list_err)?;
+        if read.csv.is_none() {
+            return Err(LoadError::Io {
+                path: path.to_owned(),
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+        let list =
+            Watchlist::from_csv_reader(read.bytes.as_slice(), kind, parser).map_err(list_err)?;
+        (list, read.version)
     };
     if list.kind() != kind {
         return Err(LoadError::WrongKind {
