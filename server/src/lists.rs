@@ -5,12 +5,12 @@
 //! ([`crate::state::AppState`]); a reload builds a new one off the request path and swaps it
 //! in, so a request works on one version from start to end and reports that version.
 //!
-//! `lists_version` is `f<crc>-w<crc>`: for each list, the CRC-32 of its CSV's bytes followed
-//! by its edit journal's ([`banchi::watchlist::journal`]; of an index file, its bytes), `-`
-//! when there is no fraud list. It changes with any edit (an API edit appends to the
-//! journal, `banchi list` rewrites the CSV), the same files give the same version after a
-//! restart, and folding the journal into the CSV changes it once (same entries, new bytes:
-//! the server then reports the new version for the lists it already holds).
+//! `lists_version` is `f<v>-w<v>`: for each list given as CSV, the digest of its content
+//! read with its edit journal applied ([`banchi::watchlist::journal::Digest`]: a hash of
+//! every row's cells, not of the bytes); for an index file, the CRC-32 of its bytes; `-` when
+//! there is no fraud list. It changes with any edit (an API edit appends to the journal,
+//! `banchi list` rewrites the CSV), the same entries give the same version after a restart,
+//! and folding the journal into the CSV keeps it.
 //!
 //! An edit through the API does not rebuild the lists: [`LoadedLists::with_edits`] makes a
 //! new `LoadedLists` sharing the same base lists with an [`Overlay`] of the rows edited since
@@ -38,7 +38,8 @@ pub struct ListInfo {
     pub list: &'static str,
     /// Indexed entries.
     pub entries: usize,
-    /// CRC-32 of the file's bytes (a CSV's, then its journal's), hex.
+    /// Digest of the list's content (a CSV's with its journal), or CRC-32 of an index
+    /// file's bytes, hex.
     pub version: String,
     /// True when loaded from an index file (read-only).
     pub index: bool,
@@ -247,34 +248,6 @@ impl LoadedLists {
         }
     }
 
-    /// These lists, with `crc` as `which`'s version (the same entries written as other
-    /// bytes: a fold of its journal). Cheap: everything is shared.
-    pub fn with_version(&self, which: Which, crc: u32) -> LoadedLists {
-        let (mut fraud_crc, mut forwarder_crc) = (self.fraud_crc, self.forwarder_crc);
-        match which {
-            Which::Fraud => fraud_crc = fraud_crc.map(|_| crc),
-            Which::Forwarders => forwarder_crc = crc,
-        }
-        let info = self
-            .info
-            .iter()
-            .map(|i| {
-                let mut i = i.clone();
-                if i.list == which.name() {
-                    i.version = format!("{crc:08x}");
-                }
-                i
-            })
-            .collect();
-        LoadedLists {
-            screener: self.screener.clone(),
-            version: version_of(fraud_crc, forwarder_crc),
-            info,
-            fraud_crc,
-            forwarder_crc,
-        }
-    }
-
     /// The CRC-32 of `which`'s file as these lists know it.
     pub fn crc(&self, which: Which) -> Option<u32> {
         match which {
@@ -292,8 +265,8 @@ impl LoadedLists {
     }
 }
 
-/// Opens one list file, with its version: the CRC of an index file's bytes, or of a CSV's
-/// bytes then its edit journal's (a CSV is read with its journal applied).
+/// Opens one list file, with its version: the CRC-32 of an index file's bytes, or the
+/// content digest of a CSV read with its edit journal applied.
 fn open(path: &Path, kind: ListKind, parser: &Parser) -> Result<(Watchlist, u32, bool), LoadError> {
     let list_err = |source| LoadError::List {
         kind: kind.as_str(),
@@ -319,9 +292,10 @@ fn open(path: &Path, kind: ListKind, parser: &Parser) -> Result<(Watchlist, u32,
                 source: std::io::ErrorKind::NotFound.into(),
             });
         }
+        let version = read.version().map_err(list_err)?.unwrap_or_default();
         let list =
             Watchlist::from_csv_reader(read.bytes.as_slice(), kind, parser).map_err(list_err)?;
-        (list, read.version)
+        (list, version)
     };
     if list.kind() != kind {
         return Err(LoadError::WrongKind {

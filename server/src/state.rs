@@ -180,21 +180,15 @@ impl AppState {
     }
 
     /// Folds each CSV list's edit journal into the CSV ([`ListEditor::fold`]: the big write
-    /// without the writer lock, the rename under it), keeps the folded list's editor and
-    /// reports the new version for the lists in force (same entries, new bytes). Blocking.
+    /// without the writer lock, the rename under it) and keeps the folded list's editor (the
+    /// version stays: same entries). Blocking.
     /// A failure is logged: the journal stays and is folded next time.
     pub(crate) fn fold_journals(&self) {
         for (which, path) in self.csv_lists() {
             match ListEditor::fold(&path) {
                 Ok(Some(folded)) => {
-                    let version = folded.editor.version();
+                    // Same entries, same version: the lists in force stay as they are.
                     *self.editor(which) = Some(folded.editor);
-                    let _pending = self.pending();
-                    if let Some(current) = self.lists.load_full() {
-                        if current.crc(which) == Some(folded.before) {
-                            self.install(current.with_version(which, version));
-                        }
-                    }
                     drop(folded.lock);
                     tracing::debug!(
                         list = which.name(),

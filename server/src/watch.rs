@@ -115,7 +115,18 @@ async fn changed_outside(state: &AppState, files: &[(Which, PathBuf)]) -> bool {
     let Ok(lists) = state.lists() else {
         return false;
     };
-    let files = files.to_vec();
+    // A list whose files are what the server's own editor last wrote (its edits and folds)
+    // has not changed outside: no need to read it.
+    let files: Vec<(Which, PathBuf)> = files
+        .iter()
+        .filter(|(which, _)| {
+            let editor = state.editor(*which);
+            !editor.as_ref().is_some_and(|e| {
+                e.is_current().unwrap_or(false) && Some(e.version()) == lists.crc(*which)
+            })
+        })
+        .cloned()
+        .collect();
     let on_disk = tokio::task::spawn_blocking(move || {
         files
             .into_iter()

@@ -17,7 +17,7 @@
 //! the lock only for the rename: the big write happens before, so edits are not held up by it.
 
 use super::atomic::{write_aside, write_atomic};
-use super::journal::{self, FileIdentity, Journal, ListBytes};
+use super::journal::{self, Digest, FileIdentity, Journal, ListBytes};
 use super::manage::{self, Action, EntryView, ListLock, NewEntry};
 use super::ListFile;
 use crate::error::{ListError, WatchlistError};
@@ -41,8 +41,8 @@ pub struct ListEditor {
     ids: Vec<(u64, u64)>,
     /// The largest numeric id in the CSV and the journal.
     max_numeric_id: u64,
-    /// CRC-32 of the CSV's bytes then the journal's: the list's version.
-    hasher: crc32fast::Hasher,
+    /// The digest of the list's content: its version.
+    digest: Digest,
 }
 
 /// The editor's hash of an id (in memory only: any fixed hash works).
@@ -100,6 +100,7 @@ impl ListEditor {
         let mut header = header_of(list)?;
         let mut ids = Vec::new();
         let mut max_numeric_id = 0u64;
+        let mut digest = Digest::with_header(&header);
         if !csv.iter().all(u8::is_ascii_whitespace) {
             let mut rdr = csv::ReaderBuilder::new()
                 .has_headers(true)
@@ -113,6 +114,7 @@ impl ListEditor {
                 .map(super::load::column_name)
                 .collect();
             let id_col = header.iter().position(|h| h == "id");
+            digest = Digest::with_header(&header);
             let mut record = csv::ByteRecord::new();
             while rdr
                 .read_byte_record(&mut record)
@@ -127,15 +129,20 @@ impl ListEditor {
                 if let Ok(n) = id.trim().parse::<u64>() {
                     max_numeric_id = max_numeric_id.max(n);
                 }
+                // A journalled row counts as its image (below), as the reader applies it.
+                if list.journal.row_for(id, &header).is_none() {
+                    digest.add(&record);
+                }
                 let offset = record.position().map_or(0, csv::Position::byte);
                 ids.push((id_hash(id), offset));
             }
             ids.sort_unstable();
         }
-        for (id, _) in list.journal.rows_for(&header) {
+        for (id, row) in list.journal.rows_for(&header) {
             if let Ok(n) = id.parse::<u64>() {
                 max_numeric_id = max_numeric_id.max(n);
             }
+            digest.add(&row);
         }
         Ok(ListEditor {
             path: path.to_owned(),
@@ -144,7 +151,7 @@ impl ListEditor {
             journal: list.journal.clone(),
             ids,
             max_numeric_id,
-            hasher: list.hasher.clone(),
+            digest,
         })
     }
 
@@ -158,10 +165,9 @@ impl ListEditor {
         Ok(journal_len == self.journal.file_len())
     }
 
-    /// The list's version: CRC-32 of the CSV then the journal (as [`journal::read_list`]
-    /// gives it).
+    /// The list's version ([`Digest`]; as [`journal::ListBytes::version`] gives it).
     pub fn version(&self) -> u32 {
-        self.hasher.clone().finalize()
+        self.digest.version()
     }
 
     /// The columns, in file order.
@@ -186,6 +192,12 @@ impl ListEditor {
         if let Some(row) = self.journal.row_for(id, &self.header) {
             return Ok(Some(row));
         }
+        self.csv_row(id)
+    }
+
+    /// The cells of entry `id` in the CSV (without the journal).
+    fn csv_row(&self, id: &str) -> Result<Option<Vec<String>>, ListError> {
+        let id = id.trim();
         let hash = id_hash(id);
         let from = self.ids.partition_point(|&(h, _)| h < hash);
         let candidates = self.ids.get(from..).unwrap_or_default();
@@ -255,7 +267,7 @@ impl ListEditor {
             None => self.next_id()?,
         };
         let row = manage::new_row(&self.header, new, &id, now);
-        self.append(&row)?;
+        self.append(None, &row)?;
         Ok(id)
     }
 
@@ -301,11 +313,12 @@ impl ListEditor {
             .row(id)?
             .ok_or_else(|| ListError::UnknownId(id.to_owned()))?;
         let changed = manage::status_change(&self.header, &row, by, memo, now, action)?;
-        self.append(&changed)
+        self.append(Some(&row), &changed)
     }
 
-    /// Appends the image of `row` to the journal, durably.
-    fn append(&mut self, row: &[String]) -> Result<(), ListError> {
+    /// Appends the image of `row` (replacing `old`, the row as it was) to the journal,
+    /// durably.
+    fn append(&mut self, old: Option<&[String]>, row: &[String]) -> Result<(), ListError> {
         if !self.is_managed() {
             return Err(WatchlistError::MissingColumn {
                 column: "status",
@@ -313,8 +326,11 @@ impl ListEditor {
             }
             .into());
         }
-        let bytes = self.journal.append(&self.path, &self.header, row)?;
-        self.hasher.update(&bytes);
+        self.journal.append(&self.path, &self.header, row)?;
+        if let Some(old) = old {
+            self.digest.remove(old);
+        }
+        self.digest.add(row);
         if let Ok(n) = manage::cell(&self.header, row, "id").trim().parse::<u64>() {
             self.max_numeric_id = self.max_numeric_id.max(n);
         }
@@ -324,8 +340,7 @@ impl ListEditor {
     /// Folds the journal of the list at `path` into its CSV: writes the CSV with the journal
     /// applied beside it (no lock held: seconds on a million rows), then, under the writer
     /// lock, renames it into place and keeps only the journal lines appended meanwhile.
-    /// Returns the lock (still held), the editor of the folded list and the version before,
-    /// or `None` when there was nothing to fold or someone else replaced the CSV or its
+    /// Returns the lock (still held) and the editor of the folded list, or `None` when there was nothing to fold or someone else replaced the CSV or its
     /// journal meanwhile (nothing written).
     pub fn fold(path: &Path) -> Result<Option<Folded>, ListError> {
         if Journal::read(path)?.0.is_empty() {
@@ -340,12 +355,6 @@ impl ListEditor {
         let identity = FileIdentity::of(aside.metadata());
         let folded = ListBytes {
             bytes: Vec::new(),
-            version: 0,
-            hasher: {
-                let mut h = crc32fast::Hasher::new();
-                h.update(&list.bytes);
-                h
-            },
             csv: Some(identity),
             journal: Journal::default(),
             raw: None,
@@ -368,11 +377,6 @@ impl ListEditor {
         if !prefix_same {
             return Ok(None);
         }
-        // The version before the fold: the CSV read, then the journal as it is now.
-        let mut before = crc32fast::Hasher::new();
-        before.update(list.csv_bytes());
-        before.update(now.get(..journal_complete_len(&now)).unwrap_or_default());
-        let before = before.finalize();
         aside.commit().map_err(io_error(path))?;
         let (rest, rest_bytes) = Journal::parse(
             &journal_path,
@@ -384,19 +388,19 @@ impl ListEditor {
         } else {
             write_atomic(&journal_path, |w| std::io::Write::write_all(w, &rest_bytes))
                 .map_err(io_error(&journal_path))?;
-            editor.hasher.update(&rest_bytes);
-            for (id, _) in rest.rows_for(&editor.header) {
+            for (id, row) in rest.rows_for(&editor.header) {
                 if let Ok(n) = id.parse::<u64>() {
                     editor.max_numeric_id = editor.max_numeric_id.max(n);
                 }
+                // The folded CSV's row gives way to the image, as the reader applies it.
+                if let Some(old) = editor.csv_row(id)? {
+                    editor.digest.remove(&old);
+                }
+                editor.digest.add(&row);
             }
             editor.journal = rest.without_tail();
         }
-        Ok(Some(Folded {
-            lock,
-            editor,
-            before,
-        }))
+        Ok(Some(Folded { lock, editor }))
     }
 }
 
@@ -405,18 +409,8 @@ impl ListEditor {
 pub struct Folded {
     /// The writer lock, still held: install `editor` before dropping it.
     pub lock: ListLock,
-    /// The editor of the folded list.
+    /// The editor of the folded list (its version is the one before: the same entries).
     pub editor: ListEditor,
-    /// The list's version just before the fold (the same entries as `editor.version()`).
-    pub before: u32,
-}
-
-/// Bytes of `journal` up to and including its last newline.
-fn journal_complete_len(journal: &[u8]) -> usize {
-    journal
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1)
 }
 
 /// The header `list` is read with: its CSV's, else its journal's, else a new list's.
@@ -436,4 +430,226 @@ fn header_of(list: &ListBytes) -> Result<Vec<String>, ListError> {
         .iter()
         .map(super::load::column_name)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watchlist::{Grade, ListKind, MatchOptions, ReasonCode, Watchlist};
+    use std::time::Duration;
+
+    /// Fictional flats at real blocks of 銀座 and 梅田, in a managed list.
+    const CSV: &str = "id,address,reason,status,registered_by,registered_at,memo,history\n\
+        1,東京都中央区銀座4-6-16 架空ハイツ301号室,chargeback,active,alice,2026-11-22T03:35:20Z,,[]\n\
+        2,大阪府大阪市北区梅田3-1-1 架空タワー1205号室,resale,active,alice,2026-11-22T03:35:20Z,,[]\n";
+
+    const NEW: &str = "大阪府大阪市北区梅田3-1-1 架空タワー1206号室";
+
+    fn scratch(csv: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fraud.csv");
+        std::fs::write(&path, csv).unwrap();
+        (dir, path)
+    }
+
+    fn entry<'a>(address: &'a str, id: Option<&'a str>) -> NewEntry<'a> {
+        NewEntry {
+            id,
+            address,
+            reason: ReasonCode::Unpaid,
+            by: "alice",
+            memo: Some("journal test"),
+        }
+    }
+
+    fn t() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_318_520)
+    }
+
+    fn grade(path: &Path, address: &str) -> Option<Grade> {
+        let parser = Parser::new();
+        let list = Watchlist::from_csv_path(path, ListKind::Fraud, &parser).unwrap();
+        list.fraud_grade(&parser.parse(address).unwrap(), &MatchOptions::default())
+    }
+
+    #[test]
+    fn edits_are_journalled_and_every_reader_sees_them() {
+        let (_dir, path) = scratch(CSV);
+        let parser = Parser::new();
+        let mut editor = ListEditor::open(&path).unwrap();
+        assert!(editor.is_managed() && editor.is_current().unwrap());
+        let v0 = editor.version();
+        assert_eq!(journal::version_of(&path).unwrap(), Some(v0));
+
+        let id = editor.add(&parser, &entry(NEW, None), t()).unwrap();
+        assert_eq!(id, "3", "the next free number");
+        editor.disable("1", "bob", Some("refunded"), t()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            CSV,
+            "the CSV is not rewritten"
+        );
+        let journal_text = std::fs::read_to_string(journal::journal_path(&path)).unwrap();
+        assert_eq!(journal_text.lines().count(), 2);
+        assert!(
+            editor.is_current().unwrap(),
+            "its own appends keep it current"
+        );
+
+        // The version follows every edit, as any reader computes it.
+        let v2 = editor.version();
+        assert_ne!(v2, v0);
+        assert_eq!(journal::version_of(&path).unwrap(), Some(v2));
+
+        // The loader and the list file read the journal.
+        assert_eq!(grade(&path, NEW), Some(Grade::Danger));
+        assert_eq!(
+            grade(&path, "東京都中央区銀座4-6-16 架空ハイツ301号室"),
+            None
+        );
+        let (file, version) = ListFile::open_with_crc(&path).unwrap();
+        assert_eq!(version, Some(v2));
+        let disabled = file.get("1").unwrap();
+        assert_eq!(disabled.status, "disabled");
+        assert_eq!(disabled.history.len(), 1);
+        assert_eq!(disabled.history[0].memo.as_deref(), Some("refunded"));
+        assert_eq!(file.get("3").unwrap().registered_by, "alice");
+        assert_eq!(
+            file.entries()
+                .iter()
+                .map(|e| e.id.as_str())
+                .collect::<Vec<_>>(),
+            ["1", "2", "3"]
+        );
+
+        // The same rules as the list file.
+        assert!(matches!(
+            editor.disable("1", "bob", None, t()),
+            Err(ListError::AlreadyInState { .. })
+        ));
+        assert!(matches!(
+            editor.add(&parser, &entry(NEW, Some("2")), t()),
+            Err(ListError::DuplicateId(_))
+        ));
+        assert!(matches!(
+            editor.add(&parser, &entry(NEW, Some("3")), t()),
+            Err(ListError::DuplicateId(_))
+        ));
+        assert!(matches!(
+            editor.enable("9", "bob", None, t()),
+            Err(ListError::UnknownId(_))
+        ));
+        assert!(matches!(
+            editor.add(&parser, &entry("東京都中央区", None), t()),
+            Err(ListError::NotABlock(_))
+        ));
+        editor.enable("1", "carol", None, t()).unwrap();
+        assert_eq!(editor.get("1").unwrap().unwrap().history.len(), 2);
+        assert_eq!(editor.add(&parser, &entry(NEW, None), t()).unwrap(), "4");
+
+        // Read again from the files: the same state.
+        let again = ListEditor::open(&path).unwrap();
+        assert_eq!(again.version(), editor.version());
+        assert_eq!(again.journalled(), 3);
+        assert_eq!(again.get("1").unwrap(), editor.get("1").unwrap());
+    }
+
+    #[test]
+    fn a_write_by_someone_else_makes_it_stale() {
+        let (_dir, path) = scratch(CSV);
+        let parser = Parser::new();
+        let mut editor = ListEditor::open(&path).unwrap();
+        editor.add(&parser, &entry(NEW, None), t()).unwrap();
+        // `banchi list disable` meanwhile: reads the journal, rewrites the CSV, folds it.
+        let mut file = ListFile::open(&path).unwrap();
+        file.disable("3", "cli", None, t()).unwrap();
+        file.save().unwrap();
+        assert!(!journal::journal_path(&path).exists());
+        assert!(!editor.is_current().unwrap());
+        let mut editor = ListEditor::open(&path).unwrap();
+        assert_eq!(editor.get("3").unwrap().unwrap().status, "disabled");
+        editor.enable("3", "api", None, t()).unwrap();
+        let file = ListFile::open(&path).unwrap();
+        let e = file.get("3").unwrap();
+        assert_eq!(e.status, "active");
+        assert_eq!(e.history.len(), 3, "add (API), disable (CLI), enable (API)");
+    }
+
+    #[test]
+    fn folding_writes_the_journal_into_the_csv_and_keeps_the_version() {
+        let (_dir, path) = scratch(CSV);
+        let parser = Parser::new();
+        let mut editor = ListEditor::open(&path).unwrap();
+        assert!(
+            ListEditor::fold(&path).unwrap().is_none(),
+            "nothing to fold"
+        );
+        editor.add(&parser, &entry(NEW, None), t()).unwrap();
+        editor.disable("2", "bob", None, t()).unwrap();
+        let before = ListFile::open(&path).unwrap().entries();
+        let version = editor.version();
+
+        let folded = ListEditor::fold(&path).unwrap().unwrap();
+        drop(folded.lock);
+        assert!(!journal::journal_path(&path).exists());
+        assert_eq!(ListFile::open(&path).unwrap().entries(), before);
+        assert_eq!(
+            folded.editor.version(),
+            version,
+            "same entries, same version"
+        );
+        assert_eq!(journal::version_of(&path).unwrap(), Some(version));
+        assert!(folded.editor.is_current().unwrap());
+        assert!(
+            !editor.is_current().unwrap(),
+            "the old editor knows the old CSV"
+        );
+        let mut editor = folded.editor;
+        assert_eq!(editor.get("2").unwrap().unwrap().status, "disabled");
+        editor.enable("2", "bob", None, t()).unwrap();
+        assert_eq!(journal::version_of(&path).unwrap(), Some(editor.version()));
+    }
+
+    #[test]
+    fn edits_made_while_a_fold_writes_stay_in_the_journal() {
+        let (_dir, path) = scratch(CSV);
+        let parser = Parser::new();
+        let mut editor = ListEditor::open(&path).unwrap();
+        editor.add(&parser, &entry(NEW, None), t()).unwrap();
+        // Hold the lock so the fold waits after writing the folded CSV aside.
+        let lock = ListFile::lock(&path).unwrap();
+        let folding = {
+            let path = path.clone();
+            std::thread::spawn(move || ListEditor::fold(&path).map(|f| f.map(|f| f.editor)))
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        editor.disable("1", "bob", None, t()).unwrap();
+        let version = editor.version();
+        drop(lock);
+        let folded = folding.join().unwrap().unwrap().unwrap();
+        assert_eq!(folded.version(), version);
+        assert!(folded.is_current().unwrap());
+        assert_eq!(journal::version_of(&path).unwrap(), Some(version));
+        let file = ListFile::open(&path).unwrap();
+        assert_eq!(file.get("1").unwrap().status, "disabled");
+        assert_eq!(file.get("3").unwrap().status, "active");
+        let csv = std::fs::read_to_string(&path).unwrap();
+        assert!(csv.contains(NEW), "the first edit is folded in");
+    }
+
+    #[test]
+    fn a_plain_list_gains_its_columns_once() {
+        let (_dir, path) = scratch("id,address,reason\n7,東京都中央区銀座4-6-16,chargeback\n");
+        let editor = ListEditor::open(&path).unwrap();
+        assert!(!editor.is_managed());
+        let mut editor = ListEditor::manage(&path).unwrap();
+        assert!(editor.is_managed());
+        editor.disable("7", "bob", None, t()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("id,address,reason,status,"), "{text}");
+        assert_eq!(
+            ListFile::open(&path).unwrap().get("7").unwrap().status,
+            "disabled"
+        );
+    }
 }

@@ -22,10 +22,9 @@
 //! **Folding**: [`super::ListFile::save`] writes the CSV with the journal applied and then
 //! removes the journal; a service folds it in the background ([`super::editor`]).
 //!
-//! **Version**: [`ListBytes::version`] is the CRC-32 of the CSV's bytes followed by the
-//! journal's complete lines — the CSV's own CRC when there is no journal. Every edit changes
-//! it; the same files give the same version after a restart; a fold changes it once (the same
-//! entries, other bytes).
+//! **Version**: [`ListBytes::version`] is a [`Digest`] of the list's content with the journal
+//! applied — of its rows' cells, not of the files' bytes — so every edit changes it, the same
+//! entries give the same version after a restart, and a fold (same entries) keeps it.
 //!
 //! Reading order: the journal first, then the CSV. A fold renames the new CSV in before it
 //! removes the journal, so a reader never pairs an old CSV with a journal already folded
@@ -313,10 +312,6 @@ pub struct ListBytes {
     /// The CSV's bytes with the journal applied (the CSV's own bytes when the journal is
     /// empty).
     pub bytes: Vec<u8>,
-    /// CRC-32 of the CSV's bytes then the journal's complete lines (`lists_version`).
-    pub version: u32,
-    /// The hasher after those bytes (continued by a writer that appends).
-    pub hasher: crc32fast::Hasher,
     /// The CSV as read (`None`: there is no CSV).
     pub csv: Option<FileIdentity>,
     /// The journal as read.
@@ -335,13 +330,116 @@ impl ListBytes {
     pub fn csv_bytes(&self) -> &[u8] {
         self.raw.as_deref().unwrap_or(&self.bytes)
     }
+
+    /// The list's version: the [`Digest`] of its content with the journal applied (one
+    /// pass over the rows; `None` when there is neither a CSV nor a journal).
+    pub fn version(&self) -> Result<Option<u32>, WatchlistError> {
+        if self.is_absent() {
+            return Ok(None);
+        }
+        Digest::of_csv(&self.bytes).map(|d| Some(d.version()))
+    }
+}
+
+/// The version of a list's content: a sum of a hash of every row's cells and of the header
+/// (64-bit FNV-1a, mixed), shown as 32 bits. It depends on the cells only — not on CSV
+/// quoting, row order or whether an edit sits in the journal or was folded into the CSV — so
+/// a fold keeps it, a restart keeps it, and any edit changes it (an edit always changes a
+/// row: its status, its history). An editor updates it per edit: minus the old row, plus the
+/// new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Digest {
+    sum: u64,
+}
+
+impl Digest {
+    /// The digest of an empty list with this header.
+    pub fn with_header<C: AsRef<[u8]>>(header: impl IntoIterator<Item = C>) -> Digest {
+        let mut d = Digest::default();
+        d.sum = d
+            .sum
+            .wrapping_add(mix(hash_cells(header) ^ 0x6865_6164_6572));
+        d
+    }
+
+    /// Counts a row in.
+    pub fn add<C: AsRef<[u8]>>(&mut self, row: impl IntoIterator<Item = C>) {
+        self.sum = self.sum.wrapping_add(mix(hash_cells(row)));
+    }
+
+    /// Counts a row out (one counted in before).
+    pub fn remove<C: AsRef<[u8]>>(&mut self, row: impl IntoIterator<Item = C>) {
+        self.sum = self.sum.wrapping_sub(mix(hash_cells(row)));
+    }
+
+    /// The digest of the list CSV in `bytes` (header names normalized as the loader does).
+    pub fn of_csv(bytes: &[u8]) -> Result<Digest, WatchlistError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Digest::default());
+        }
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(bytes);
+        let mut lines = super::load::Lines::new(bytes);
+        let header: Vec<String> = rdr
+            .headers()
+            .map_err(|e| super::load::csv_error(e, &mut lines))?
+            .iter()
+            .map(super::load::column_name)
+            .collect();
+        let mut digest = Digest::with_header(&header);
+        let mut record = csv::ByteRecord::new();
+        while rdr
+            .read_byte_record(&mut record)
+            .map_err(|e| super::load::csv_error(e, &mut lines))?
+        {
+            digest.add(&record);
+        }
+        Ok(digest)
+    }
+
+    /// The version shown (`lists_version`'s part for this list).
+    pub fn version(&self) -> u32 {
+        (self.sum ^ (self.sum >> 32)) as u32
+    }
+}
+
+/// FNV-1a 64 over the cells, each followed by a unit separator; trailing empty cells do not
+/// count (a short row reads as padded).
+fn hash_cells<C: AsRef<[u8]>>(cells: impl IntoIterator<Item = C>) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    // Empty cells seen and not hashed yet: hashed only when a non-empty cell follows.
+    let mut empties = 0usize;
+    for cell in cells {
+        let cell = cell.as_ref();
+        if cell.is_empty() {
+            empties += 1;
+            continue;
+        }
+        for _ in 0..std::mem::take(&mut empties) {
+            h = (h ^ 0x1f).wrapping_mul(PRIME);
+        }
+        for &b in cell.iter().chain(std::iter::once(&0x1f)) {
+            h = (h ^ u64::from(b)).wrapping_mul(PRIME);
+        }
+    }
+    h
+}
+
+/// A finalizer (splitmix64) so that sums of row hashes do not cancel by structure.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Reads the list CSV at `path` with its journal applied: what every reader of a list CSV
 /// reads (the loader, [`super::ListFile::open`], a service). A missing CSV reads as empty
 /// (no bytes) unless a journal exists, whose rows then follow their header.
 pub fn read_list(path: &Path) -> Result<ListBytes, WatchlistError> {
-    let (journal, journal_bytes) = Journal::read(path)?;
+    let (journal, _) = Journal::read(path)?;
     let io = |source| WatchlistError::Io {
         path: path.to_owned(),
         source,
@@ -356,10 +454,6 @@ pub fn read_list(path: &Path) -> Result<ListBytes, WatchlistError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Vec::new(), None),
         Err(e) => return Err(io(e)),
     };
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(&csv);
-    hasher.update(&journal_bytes);
-    let version = hasher.clone().finalize();
     let (bytes, raw) = if journal.is_empty() {
         (csv, None)
     } else {
@@ -368,35 +462,16 @@ pub fn read_list(path: &Path) -> Result<ListBytes, WatchlistError> {
     };
     Ok(ListBytes {
         bytes,
-        version,
-        hasher,
         csv: identity,
         journal,
         raw,
     })
 }
 
-/// The CRC-32 `lists_version` of the list at `path` (CSV then journal) without applying the
-/// journal (`None`: neither exists).
+/// The version of the list at `path` ([`ListBytes::version`]; `None`: neither a CSV nor a
+/// journal).
 pub fn version_of(path: &Path) -> Result<Option<u32>, WatchlistError> {
-    let (journal, journal_bytes) = Journal::read(path)?;
-    let csv = match std::fs::read(path) {
-        Ok(b) => Some(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(source) => {
-            return Err(WatchlistError::Io {
-                path: path.to_owned(),
-                source,
-            })
-        }
-    };
-    if csv.is_none() && journal.is_empty() && journal_bytes.is_empty() {
-        return Ok(None);
-    }
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(csv.as_deref().unwrap_or_default());
-    hasher.update(&journal_bytes);
-    Ok(Some(hasher.finalize()))
+    read_list(path)?.version()
 }
 
 /// `csv` with `journal` applied: each journalled id's row replaced where it stands (its
@@ -537,7 +612,7 @@ mod tests {
             CSV.as_bytes(),
             "no journal: the CSV's bytes"
         );
-        assert_eq!(untouched.version, crc32fast::hash(CSV.as_bytes()));
+        let before = untouched.version().unwrap().unwrap();
 
         let mut journal = Journal::read(&path).unwrap().0;
         let disabled = cells(&[
@@ -564,15 +639,65 @@ mod tests {
         assert!(lines[2].starts_with("2,"), "other rows keep their place");
         assert!(lines[3].starts_with("3,"), "a new id follows the last row");
 
-        // The version is the CSV's bytes then the journal's.
-        let journal_bytes = std::fs::read(journal_path(&path)).unwrap();
-        let mut h = crc32fast::Hasher::new();
-        h.update(CSV.as_bytes());
-        h.update(&journal_bytes);
+        // The version follows the content: changed by the edits, the same once folded
+        // (other bytes: quoted differently), whatever the quoting.
         let read = read_list(&path).unwrap();
-        assert_eq!(read.version, h.finalize());
-        assert_eq!(version_of(&path).unwrap(), Some(read.version));
-        assert_ne!(read.version, untouched.version);
+        let after = read.version().unwrap().unwrap();
+        assert_ne!(after, before);
+        assert_eq!(version_of(&path).unwrap(), Some(after));
+        let quoted = text.replace("chargeback,disabled", "\"chargeback\",\"disabled\"");
+        std::fs::write(&path, &quoted).unwrap();
+        remove(&path).unwrap();
+        assert_eq!(
+            version_of(&path).unwrap(),
+            Some(after),
+            "folded: same version"
+        );
+        std::fs::write(&path, CSV).unwrap();
+        assert_eq!(
+            version_of(&path).unwrap(),
+            Some(before),
+            "same entries, same version"
+        );
+    }
+
+    #[test]
+    fn the_digest_counts_every_cell_and_the_header() {
+        let row = cells(&["1", "東京都中央区銀座4-6-16", "chargeback", "active"]);
+        let mut a = Digest::with_header(&header());
+        a.add(&row);
+        let mut padded = row.clone();
+        padded.push(String::new());
+        let mut b = Digest::with_header(&header());
+        b.add(&padded);
+        assert_eq!(a, b, "a trailing empty cell is no change");
+        let mut disabled = row.clone();
+        disabled[3] = "disabled".into();
+        let mut c = a;
+        c.remove(&row);
+        c.add(&disabled);
+        assert_ne!(c.version(), a.version());
+        c.remove(&disabled);
+        c.add(&row);
+        assert_eq!(c, a, "minus the old row, plus the new");
+        // Cells do not run into each other; the header counts.
+        let mut split = Digest::with_header(&header());
+        split.add(cells(&["12", "3"]));
+        let mut joined = Digest::with_header(&header());
+        joined.add(cells(&["1", "23"]));
+        assert_ne!(split, joined);
+        assert_ne!(
+            Digest::with_header(&header()),
+            Digest::with_header(cells(&["id"]))
+        );
+        // Rows count in any order.
+        let other = cells(&["2", "大阪府大阪市北区梅田3-1-1", "resale", "active"]);
+        let (mut x, mut y) = (Digest::default(), Digest::default());
+        x.add(&row);
+        x.add(&other);
+        y.add(&other);
+        y.add(&row);
+        assert_eq!(x, y);
     }
 
     #[test]

@@ -220,10 +220,10 @@ impl ListFile {
         Self::open_with_crc(path).map(|(list, _)| list)
     }
 
-    /// [`ListFile::open`], with the list's version: the CRC-32 of the CSV's bytes then its
-    /// journal's ([`super::journal::ListBytes::version`]; `None` when there is neither yet).
-    /// A service compares it with the version it has loaded to learn whether the file was
-    /// changed by someone else since.
+    /// [`ListFile::open`], with the list's version ([`super::journal::Digest`] of its
+    /// content with the journal applied; `None` when there is neither a file nor a journal
+    /// yet). A service compares it with the version it has loaded to learn whether the list
+    /// was changed by someone else since.
     pub fn open_with_crc(path: &Path) -> Result<(ListFile, Option<u32>), ListError> {
         let list = super::journal::read_list(path)?;
         if list.is_absent() {
@@ -234,7 +234,18 @@ impl ListFile {
             };
             return Ok((empty, None));
         }
-        Self::from_bytes(path, &list.bytes).map(|file| (file, Some(list.version)))
+        let file = Self::from_bytes(path, &list.bytes)?;
+        let version = file.digest().version();
+        Ok((file, Some(version)))
+    }
+
+    /// The digest of the rows held (the list's version, see [`super::journal::Digest`]).
+    fn digest(&self) -> super::journal::Digest {
+        let mut digest = super::journal::Digest::with_header(&self.header);
+        for row in &self.rows {
+            digest.add(row);
+        }
+        digest
     }
 
     /// The list held in `bytes` (read from `path`).
@@ -420,8 +431,8 @@ impl ListFile {
         self.save_with_crc().map(drop)
     }
 
-    /// [`ListFile::save`], returning the CRC-32 of the bytes written (the list's version
-    /// now, its journal gone, without reading the file back).
+    /// [`ListFile::save`], returning the list's version ([`super::journal::Digest`] of the
+    /// rows written) without reading the file back.
     pub fn save_with_crc(&self) -> Result<u32, ListError> {
         let mut buf = Vec::new();
         {
@@ -448,7 +459,7 @@ impl ListFile {
         // The list was read with its journal applied and written whole: the journal is folded
         // in. (A crash before this leaves images the file already holds: harmless.)
         super::journal::remove(&self.path)?;
-        Ok(crc32fast::hash(&buf))
+        Ok(self.digest().version())
     }
 
     /// The columns, in file order.
