@@ -664,11 +664,11 @@ mod tests {
     #[test]
     fn the_digest_counts_every_cell_and_the_header() {
         let row = cells(&["1", "東京都中央区銀座4-6-16", "chargeback", "active"]);
-        let mut a = Digest::with_header(&header());
+        let mut a = Digest::with_header(header());
         a.add(&row);
         let mut padded = row.clone();
         padded.push(String::new());
-        let mut b = Digest::with_header(&header());
+        let mut b = Digest::with_header(header());
         b.add(&padded);
         assert_eq!(a, b, "a trailing empty cell is no change");
         let mut disabled = row.clone();
@@ -681,13 +681,13 @@ mod tests {
         c.add(&row);
         assert_eq!(c, a, "minus the old row, plus the new");
         // Cells do not run into each other; the header counts.
-        let mut split = Digest::with_header(&header());
+        let mut split = Digest::with_header(header());
         split.add(cells(&["12", "3"]));
-        let mut joined = Digest::with_header(&header());
+        let mut joined = Digest::with_header(header());
         joined.add(cells(&["1", "23"]));
         assert_ne!(split, joined);
         assert_ne!(
-            Digest::with_header(&header()),
+            Digest::with_header(header()),
             Digest::with_header(cells(&["id"]))
         );
         // Rows count in any order.
