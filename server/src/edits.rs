@@ -403,6 +403,12 @@ mod tests {
         assert_eq!(rebuilt.pending_edits(Which::Fraud), 0);
         assert_eq!(grade(&rebuilt, UMEDA), Some(Grade::Danger));
         assert_eq!(rebuilt.version, third, "same entries, same version");
+        // A restart over the same files: the same version.
+        let mut settings = Settings::for_tests();
+        settings.fraud = Some(path.clone());
+        let restarted = AppState::new(settings, Tokens::default());
+        rt.block_on(restarted.reload()).unwrap();
+        assert_eq!(restarted.lists().unwrap().version, third);
 
         // Edits go on from the folded file without reading it again.
         let disabled_version = set_disabled(&state, &path, &id, true).unwrap();
