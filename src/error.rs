@@ -99,6 +99,14 @@ pub enum WatchlistError {
         /// What the CSV reader reported.
         message: String,
     },
+    /// A complete line of a list's edit journal is not a row image (the file was damaged).
+    #[error("{path}: line {line} of the edit journal is not a row image")]
+    Journal {
+        /// The journal file.
+        path: std::path::PathBuf,
+        /// 1-based line.
+        line: u64,
+    },
     /// Two rows share an id.
     #[error("duplicate id `{id}` on lines {first} and {second}")]
     DuplicateId {

@@ -606,3 +606,75 @@ fn list_and_index_files_are_written_private() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(mode("fraud.idx"), 0o600);
 }
+
+/// A list edited through the server's journal (as `POST /v1/lists/fraud/entries` appends):
+/// `banchi list show`, `banchi index build` and `banchi check` read the journal, and a
+/// `banchi list` edit after it keeps the journalled edit (and folds it into the file).
+#[test]
+fn list_commands_and_index_build_read_the_edit_journal() {
+    use banchi::watchlist::manage::NewEntry;
+    use banchi::watchlist::{journal, ListEditor, ReasonCode};
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("fraud.csv");
+    fs::write(
+        &csv,
+        "id,address,reason,status,registered_by,registered_at,memo,history\n\
+         1,東京都中央区銀座4-6-16 架空ハイツ301号室,chargeback,active,cs,2026-11-22T03:35:20Z,,[]\n",
+    )
+    .unwrap();
+    let flat = "大阪府大阪市北区梅田3-1-1 架空タワー1206号室";
+    let mut editor = ListEditor::open(&csv).unwrap();
+    let id = editor
+        .add(
+            &banchi::Parser::new(),
+            &NewEntry {
+                id: None,
+                address: flat,
+                reason: ReasonCode::Unpaid,
+                by: "api-token",
+                memo: None,
+            },
+            std::time::SystemTime::now(),
+        )
+        .unwrap();
+    assert_eq!(id, "2");
+    assert!(journal::journal_path(&csv).exists());
+
+    let ok = |args: &[&str]| {
+        let out = banchi(args, dir.path());
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let shown = ok(&["list", "show", "fraud.csv", "2", "--json"]);
+    let entry: serde_json::Value = serde_json::from_str(shown.trim()).unwrap();
+    assert_eq!(entry["status"], "active");
+    assert_eq!(entry["registered_by"], "api-token");
+
+    ok(&["index", "build", "fraud.csv", "-o", "fraud.idx"]);
+    let graded = ok(&["check", "--fraud", "fraud.idx", "--json", flat]);
+    let verdict: serde_json::Value = serde_json::from_str(graded.trim()).unwrap();
+    assert_eq!(verdict["fraud"]["grade"], "danger", "{graded}");
+    let graded = ok(&["check", "--fraud", "fraud.csv", "--json", flat]);
+    let verdict: serde_json::Value = serde_json::from_str(graded.trim()).unwrap();
+    assert_eq!(verdict["fraud"]["grade"], "danger", "{graded}");
+
+    // A `banchi list` edit after the journalled one: both kept, the journal folded.
+    ok(&[
+        "list",
+        "disable",
+        "fraud.csv",
+        "1",
+        "--by",
+        "fictional-lead",
+    ]);
+    assert!(!journal::journal_path(&csv).exists());
+    let all = ok(&["list", "show", "fraud.csv", "--json"]);
+    let entries: Vec<serde_json::Value> = all
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["status"], "disabled");
+    assert_eq!(entries[1]["status"], "active");
+    assert!(fs::read_to_string(&csv).unwrap().contains(flat));
+}

@@ -1,25 +1,37 @@
-//! List edits through the API, in force for the next request without rebuilding the lists.
+//! List edits through the API, durable and in force for the next request within
+//! milliseconds, without reading, rewriting or re-indexing the list.
 //!
-//! An edit (add, disable, enable) runs under the list file's writer lock
-//! ([`ListFile::lock`], the same lock `banchi list` takes): the file is read, changed, written
-//! aside, fsync'd and renamed into place — durable — and then the edited rows are recorded in
-//! [`Pending`] and a new [`LoadedLists`] is swapped in before the call answers: the same base
-//! lists, an [`Overlay`] of every row edited since they were read, and the file's new CRC in
-//! `lists_version`. A request that starts after the answer grades with the edit; one in flight
-//! finishes on the lists it started with. An edit costs the file rewrite plus a parse of the
-//! edited rows, not a rebuild of the index.
+//! An add, disable or enable ([`edit`]) runs under the list file's writer lock
+//! ([`ListFile::lock`], the same lock `banchi list` takes) on the list's cached
+//! [`ListEditor`]: the header, each id's place in the CSV and the journal's rows, kept in
+//! memory between edits. The edit reads the one row it changes, appends the row's new image
+//! to the list's edit journal ([`banchi::watchlist::journal`]) with one `write` + `fsync` —
+//! durable — and then records the row in [`Pending`] and swaps in a new [`LoadedLists`]
+//! before the call answers: the same base lists, an [`Overlay`] of every row edited since
+//! they were read, and the list's new version (CRC of the CSV then the journal, continued
+//! over the appended bytes). A request that starts after the answer grades with the edit; one
+//! in flight finishes on the lists it started with.
+//!
+//! The cached editor is valid while the CSV's identity (length, modification time, inode)
+//! and the journal's length are what it last saw; otherwise (`banchi list` or another server
+//! wrote the list) it is read again first — the slow path, about a second on a million rows —
+//! and when the list's version then differs from the one in force, the lists are reloaded
+//! whole before the call answers ([`finish`]). An import ([`apply`]) goes through
+//! [`ListFile`]: it reads the list whole and rewrites it, folding the journal.
 //!
 //! The base lists are rebuilt from the files in the background ([`AppState::schedule_rebuild`]:
-//! shortly after an edit, one rebuild at a time, edits meanwhile coalesced into the next).
-//! Every edit carries a sequence number; a rebuild notes the last number before it reads the
-//! files, and when it swaps in, the rows edited after that number stay in the overlay while
-//! the others, now in the base, leave it ([`Pending::forget_through`]).
+//! shortly after an edit, one rebuild at a time, edits meanwhile coalesced into the next); the
+//! rebuild first folds the journal into the CSV ([`AppState::fold_journals`]: the CSV is
+//! written aside without the lock, the lock is held only for the rename). Every edit carries
+//! a sequence number; a rebuild notes the last number before it reads the files, and when it
+//! swaps in, the rows edited after that number stay in the overlay while the others, now in
+//! the base, leave it ([`Pending::forget_through`]).
 
 use crate::error::ApiError;
 use crate::lists::Which;
 use crate::state::AppState;
 use banchi::error::WatchlistError;
-use banchi::watchlist::{ListFile, Overlay};
+use banchi::watchlist::{ListEditor, ListFile, Overlay};
 use banchi::Parser;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -128,9 +140,10 @@ pub fn apply<T>(
     change: impl FnOnce(&mut ListFile, &Parser) -> Result<(T, Vec<String>), ApiError>,
 ) -> Result<(T, Option<String>), ApiError> {
     let started = Instant::now();
+    let _writer = ListFile::lock(path).map_err(crate::routes::lists::list_error)?;
+    // Read under the lock: every edit before this one is in force already.
     let lists = state.lists()?;
     let parser = *lists.screener.parser();
-    let _writer = ListFile::lock(path).map_err(crate::routes::lists::list_error)?;
     let locked = started.elapsed();
     let (mut file, read_crc) =
         ListFile::open_with_crc(path).map_err(crate::routes::lists::list_error)?;
@@ -155,6 +168,73 @@ pub fn apply<T>(
         read_ms = (read - locked).as_millis() as u64,
         write_ms = (written - read).as_millis() as u64,
         in_force_ms = (started.elapsed() - written).as_millis() as u64,
+        "list edit"
+    );
+    Ok((out, Some(version)))
+}
+
+/// Runs `change` (an add, disable or enable of one entry, returning what to answer and the
+/// entry's id) on the cached [`ListEditor`] of `which` at `path` under the file's writer lock
+/// — the change is appended to the list's journal, fsync'd — and puts the entry in force
+/// before returning what `change` returned and the new `lists_version` (see the module
+/// documentation). Blocking: run it off the async threads, then hand the version to
+/// [`finish`] (`None`: the list was changed outside the server; reload it whole).
+pub fn edit<T>(
+    state: &AppState,
+    which: Which,
+    path: &Path,
+    change: impl FnOnce(&mut ListEditor, &Parser) -> Result<(T, String), ApiError>,
+) -> Result<(T, Option<String>), ApiError> {
+    use crate::routes::lists::list_error;
+    let started = Instant::now();
+    let _writer = ListFile::lock(path).map_err(list_error)?;
+    // Read under the lock: every edit before this one is in force already.
+    let lists = state.lists()?;
+    let parser = *lists.screener.parser();
+    let locked = started.elapsed();
+    let mut slot = state.editor(which);
+    let current = match slot.as_ref() {
+        Some(editor) => editor.is_current().map_err(list_error)?,
+        None => false,
+    };
+    let editor = match slot.as_mut() {
+        Some(editor) if current && editor.is_managed() => editor,
+        _ => {
+            // Someone else wrote the list since (or it was never read): read it again.
+            *slot = None;
+            slot.insert(ListEditor::open(path).map_err(list_error)?)
+        }
+    };
+    // The list as read differs from the lists in force: changed outside the server.
+    let changed_outside = Some(editor.version()) != lists.crc(which);
+    if !editor.is_managed() {
+        // A plain list gains its management columns (one full write) on its first edit.
+        *editor = ListEditor::manage(path).map_err(list_error)?;
+    }
+    let read = started.elapsed();
+    let (out, id) = change(editor, &parser)?;
+    let written = started.elapsed();
+    if changed_outside {
+        tracing::info!("the list file changed outside the server: reloading it whole");
+        return Ok((out, None));
+    }
+    let row = editor
+        .row(&id)
+        .map_err(list_error)?
+        .ok_or(ApiError::Internal)?;
+    let version = state.put_rows_in_force(
+        which,
+        editor.header(),
+        [(id.as_str(), row.as_slice())],
+        editor.version(),
+    )?;
+    tracing::debug!(
+        list = which.name(),
+        lock_ms = locked.as_millis() as u64,
+        read_ms = (read - locked).as_millis() as u64,
+        write_ms = (written - read).as_millis() as u64,
+        in_force_ms = (started.elapsed() - written).as_millis() as u64,
+        journalled = editor.journalled(),
         "list edit"
     );
     Ok((out, Some(version)))
@@ -208,7 +288,7 @@ mod tests {
     }
 
     fn add(state: &AppState, path: &Path, address: &str) -> (String, String) {
-        apply(state, Which::Fraud, path, |file, parser| {
+        edit(state, Which::Fraud, path, |editor, parser| {
             let new = NewEntry {
                 id: None,
                 address,
@@ -216,13 +296,40 @@ mod tests {
                 by: "alice",
                 memo: None,
             };
-            let id = file
+            let id = editor
                 .add(parser, &new, SystemTime::now())
                 .map_err(crate::routes::lists::list_error)?;
-            Ok((id.clone(), vec![id]))
+            Ok((id.clone(), id))
         })
         .map(|(id, version)| (id, version.expect("no change outside the server")))
         .unwrap()
+    }
+
+    fn set_disabled(state: &AppState, path: &Path, id: &str, disabled: bool) -> Option<String> {
+        edit(state, Which::Fraud, path, |editor, _| {
+            if disabled {
+                editor.disable(id, "alice", Some("refunded"), SystemTime::now())
+            } else {
+                editor.enable(id, "alice", None, SystemTime::now())
+            }
+            .map_err(crate::routes::lists::list_error)?;
+            Ok(((), id.to_owned()))
+        })
+        .unwrap()
+        .1
+    }
+
+    /// The fraud part of `lists_version` for the list at `path` as any reader computes it.
+    fn file_version(path: &Path) -> String {
+        let v = banchi::watchlist::journal::version_of(path)
+            .unwrap()
+            .unwrap();
+        format!("{v:08x}")
+    }
+
+    fn journal_lines(path: &Path) -> usize {
+        std::fs::read_to_string(banchi::watchlist::journal::journal_path(path))
+            .map_or(0, |t| t.lines().count())
     }
 
     fn grade(lists: &LoadedLists, address: &str) -> Option<Grade> {
@@ -244,6 +351,12 @@ mod tests {
         let stale = LoadedLists::load(&state.sources, &state.settings.config).unwrap();
 
         let (id, version) = add(&state, &path, UMEDA);
+        let csv_after_first_edit = std::fs::read(&path).unwrap();
+        assert_eq!(
+            journal_lines(&path),
+            1,
+            "the edit is appended to the journal"
+        );
         let now = state.lists().unwrap();
         assert_eq!(
             now.pending_edits(Which::Fraud),
@@ -259,40 +372,53 @@ mod tests {
         assert_ne!(now.version, before.version);
         assert_eq!(
             now.info[0].version,
-            format!("{:08x}", crc32fast::hash(&std::fs::read(&path).unwrap())),
-            "the version is the file's as written"
+            file_version(&path),
+            "the version is the list's as any reader computes it"
         );
         // A request that started before the edit finishes on its lists.
         assert_eq!(grade(&before, UMEDA), None);
 
-        // The slow rebuild swaps in after the edit: the edit stays in force.
+        // The second edit reads nothing and rewrites nothing: the CSV stays as it was.
+        let second = set_disabled(&state, &path, &id, true).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), csv_after_first_edit);
+        assert_eq!(journal_lines(&path), 2);
+        assert_eq!(grade(&state.lists().unwrap(), UMEDA), None);
+        let third = set_disabled(&state, &path, &id, false).unwrap();
+        assert!(second != version && third != second && third != version);
+        assert_eq!(state.lists().unwrap().info[0].version, file_version(&path));
+
+        // The slow rebuild swaps in after the edits: they stay in force.
         state.install_rebuilt(stale, 0);
         let after_stale = state.lists().unwrap();
         assert_eq!(after_stale.pending_edits(Which::Fraud), 1);
         assert_eq!(grade(&after_stale, UMEDA), Some(Grade::Danger));
-        assert_eq!(after_stale.version, version);
+        assert_eq!(after_stale.version, third);
 
-        // A rebuild that read the file after the edit folds it into the base.
+        // A rebuild folds the journal into the CSV and reads it: the edits are in the base,
+        // the version is the same (same entries).
         rt.block_on(state.reload()).unwrap();
+        assert_eq!(journal_lines(&path), 0, "folded");
+        assert!(!banchi::watchlist::journal::journal_path(&path).exists());
         let rebuilt = state.lists().unwrap();
         assert_eq!(rebuilt.pending_edits(Which::Fraud), 0);
         assert_eq!(grade(&rebuilt, UMEDA), Some(Grade::Danger));
-        assert_eq!(rebuilt.version, version, "same file, same version");
+        assert_eq!(rebuilt.version, third, "same entries, same version");
+        // A restart over the same files: the same version.
+        let mut settings = Settings::for_tests();
+        settings.fraud = Some(path.clone());
+        let restarted = AppState::new(settings, Tokens::default());
+        rt.block_on(restarted.reload()).unwrap();
+        assert_eq!(restarted.lists().unwrap().version, third);
 
-        // Disabling is in force at once too, over the rebuilt base.
-        let ((), disabled_version) = apply(&state, Which::Fraud, &path, |file, _| {
-            file.disable(&id, "alice", Some("refunded"), SystemTime::now())
-                .map_err(crate::routes::lists::list_error)?;
-            Ok(((), vec![id.clone()]))
-        })
-        .unwrap();
-        let disabled_version = disabled_version.unwrap();
+        // Edits go on from the folded file without reading it again.
+        let disabled_version = set_disabled(&state, &path, &id, true).unwrap();
         let now = state.lists().unwrap();
         assert_eq!(now.pending_edits(Which::Fraud), 1);
         assert_eq!(grade(&now, UMEDA), None);
-        assert_ne!(disabled_version, version);
+        assert_ne!(disabled_version, third);
         rt.block_on(state.reload()).unwrap();
         assert_eq!(grade(&state.lists().unwrap(), UMEDA), None);
+        assert_eq!(state.lists().unwrap().version, disabled_version);
 
         // A change made outside the server and not loaded yet: the edit is not laid over
         // lists that miss it (`None`: the caller reloads them whole).
@@ -302,16 +428,43 @@ mod tests {
             outside.enable(&id, "bob", None, SystemTime::now()).unwrap();
             outside.save().unwrap();
         }
-        let (_, version) = apply(&state, Which::Fraud, &path, |file, _| {
+        assert_eq!(set_disabled(&state, &path, &id, true), None);
+        let reloaded = rt.block_on(finish(&state, None)).unwrap();
+        assert_eq!(reloaded, state.lists().unwrap().version);
+        assert_eq!(grade(&state.lists().unwrap(), UMEDA), None);
+        // Nothing lost: add (API), disable (API), enable (API), disable (API), enable
+        // (outside), disable (API).
+        let history = ListFile::open(&path).unwrap().get(&id).unwrap().history;
+        assert_eq!(history.len(), 6, "{history:?}");
+        assert_eq!(history[4].by, "bob");
+    }
+
+    #[test]
+    fn an_import_rewrites_the_list_and_folds_the_journal() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (state, path) = state_over(dir.path());
+        rt.block_on(state.reload()).unwrap();
+        let (id, _) = add(&state, &path, UMEDA);
+        assert_eq!(journal_lines(&path), 1);
+        let ((), version) = apply(&state, Which::Fraud, &path, |file, _| {
             file.disable(&id, "alice", None, SystemTime::now())
                 .map_err(crate::routes::lists::list_error)?;
             Ok(((), vec![id.clone()]))
         })
         .unwrap();
-        assert_eq!(version, None);
-        let reloaded = rt.block_on(finish(&state, None)).unwrap();
-        assert_eq!(reloaded, state.lists().unwrap().version);
+        let version = version.expect("no change outside the server");
+        assert!(!banchi::watchlist::journal::journal_path(&path).exists());
+        assert_eq!(version, state.lists().unwrap().version);
+        assert_eq!(state.lists().unwrap().info[0].version, file_version(&path));
         assert_eq!(grade(&state.lists().unwrap(), UMEDA), None);
+        // The next API edit finds the editor stale and reads the list again.
+        let enabled = set_disabled(&state, &path, &id, false).unwrap();
+        assert_ne!(enabled, version);
+        assert_eq!(grade(&state.lists().unwrap(), UMEDA), Some(Grade::Danger));
     }
 
     #[cfg(unix)]
@@ -327,8 +480,13 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         rt.block_on(state.reload()).unwrap();
         add(&state, &path, UMEDA);
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        // The plain list gained its columns (rewritten), the edit went to the journal.
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(
+            mode(&banchi::watchlist::journal::journal_path(&path)),
+            0o600
+        );
     }
 
     fn cells(v: &[&str]) -> Vec<String> {

@@ -5,16 +5,19 @@
 //! ([`crate::state::AppState`]); a reload builds a new one off the request path and swaps it
 //! in, so a request works on one version from start to end and reports that version.
 //!
-//! `lists_version` is `f<crc>-w<crc>`: CRC-32 of the fraud list file's bytes and of the
-//! forwarder list's (`-` when there is none). It changes with any edit of a file (by the API
-//! or by `banchi list`), and the same files give the same version after a restart.
+//! `lists_version` is `f<v>-w<v>`: for each list given as CSV, the digest of its content
+//! read with its edit journal applied ([`banchi::watchlist::journal::Digest`]: a hash of
+//! every row's cells, not of the bytes); for an index file, the CRC-32 of its bytes; `-` when
+//! there is no fraud list. It changes with any edit (an API edit appends to the journal,
+//! `banchi list` rewrites the CSV), the same entries give the same version after a restart,
+//! and folding the journal into the CSV keeps it.
 //!
 //! An edit through the API does not rebuild the lists: [`LoadedLists::with_edits`] makes a
 //! new `LoadedLists` sharing the same base lists with an [`Overlay`] of the rows edited since
 //! they were read, and the version of the file as the edit wrote it (see [`crate::edits`]).
 
 use banchi::config::Config;
-use banchi::watchlist::{ListKind, Overlay, Watchlist, BUNDLED_FORWARDERS_CSV};
+use banchi::watchlist::{journal, ListKind, Overlay, Watchlist, BUNDLED_FORWARDERS_CSV};
 use banchi::{Parser, Screener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,7 +38,8 @@ pub struct ListInfo {
     pub list: &'static str,
     /// Indexed entries.
     pub entries: usize,
-    /// CRC-32 of the file's bytes, hex.
+    /// Digest of the list's content (a CSV's with its journal), or CRC-32 of an index
+    /// file's bytes, hex.
     pub version: String,
     /// True when loaded from an index file (read-only).
     pub index: bool,
@@ -83,6 +87,14 @@ impl Which {
         match self {
             Which::Fraud => "fraud",
             Which::Forwarders => "forwarders",
+        }
+    }
+
+    /// Position of this list in per-list arrays.
+    pub fn slot(self) -> usize {
+        match self {
+            Which::Fraud => 0,
+            Which::Forwarders => 1,
         }
     }
 
@@ -253,7 +265,8 @@ impl LoadedLists {
     }
 }
 
-/// Opens one list file, with the CRC of the bytes it was read from.
+/// Opens one list file, with its version: the CRC-32 of an index file's bytes, or the
+/// content digest of a CSV read with its edit journal applied.
 fn open(path: &Path, kind: ListKind, parser: &Parser) -> Result<(Watchlist, u32, bool), LoadError> {
     let list_err = |source| LoadError::List {
         kind: kind.as_str(),
@@ -261,18 +274,28 @@ fn open(path: &Path, kind: ListKind, parser: &Parser) -> Result<(Watchlist, u32,
         source,
     };
     let index = banchi::watchlist::file::looks_like_index(path).map_err(list_err)?;
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let crc = crc32fast::hash(&bytes);
-    let list = if index {
+    let (list, crc) = if index {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let crc = crc32fast::hash(&bytes);
         // Mapped (not the bytes read above): the mapping is what lookups use. A file replaced
         // between the read and the map gives a version one reload behind, never a torn list.
         drop(bytes);
-        Watchlist::open_index(path).map_err(list_err)?
+        (Watchlist::open_index(path).map_err(list_err)?, crc)
     } else {
-        Watchlist::from_csv_reader(bytes.as_slice(), kind, parser).map_err(list_err)?
+        let read = journal::read_list(path).map_err(list_err)?;
+        if read.csv.is_none() {
+            return Err(LoadError::Io {
+                path: path.to_owned(),
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+        let version = read.version().map_err(list_err)?.unwrap_or_default();
+        let list =
+            Watchlist::from_csv_reader(read.bytes.as_slice(), kind, parser).map_err(list_err)?;
+        (list, version)
     };
     if list.kind() != kind {
         return Err(LoadError::WrongKind {

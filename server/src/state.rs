@@ -16,8 +16,9 @@ use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::velocity::VelocityWindow;
 use arc_swap::ArcSwapOption;
-use banchi::watchlist::ListFile;
+use banchi::watchlist::{ListEditor, ListFile};
 use banchi::Scorer;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -63,6 +64,9 @@ pub struct Shared {
     /// Rows edited through the API and not yet in the base lists. Held while the lists are
     /// swapped after an edit or a rebuild, so the two never interleave.
     pending: Mutex<Pending>,
+    /// What an API edit needs of each list file (index: [`Which::slot`]), kept between edits
+    /// so that an edit reads nothing ([`crate::edits`]). Taken under the list's writer lock.
+    editors: [Mutex<Option<ListEditor>>; 2],
     /// A background rebuild is queued (not started yet).
     rebuild_queued: AtomicBool,
     request_prefix: u32,
@@ -97,6 +101,7 @@ impl AppState {
             metrics: Metrics::new(),
             reload_lock: tokio::sync::Mutex::new(()),
             pending: Mutex::new(Pending::default()),
+            editors: Default::default(),
             rebuild_queued: AtomicBool::new(false),
             request_prefix: now.subsec_nanos() ^ std::process::id().rotate_left(16),
             request_counter: AtomicU64::new(0),
@@ -127,21 +132,25 @@ impl AppState {
         self.reload_locked().await
     }
 
-    /// [`AppState::reload`] with `reload_lock` held.
+    /// [`AppState::reload`] with `reload_lock` held: folds the lists' edit journals into
+    /// their CSVs first ([`AppState::fold_journals`]), then reads the files.
     async fn reload_locked(&self) -> Result<(), LoadError> {
         let snapshot = self.pending().seq();
-        let sources = self.sources.clone();
-        let config = self.settings.config.clone();
-        let loaded = tokio::task::spawn_blocking(move || LoadedLists::load(&sources, &config))
-            .await
-            .map_err(|e| LoadError::Io {
-                path: "<reload task>".into(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
+        let state = self.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            state.fold_journals();
+            LoadedLists::load(&state.sources, &state.settings.config)
+        })
+        .await
+        .map_err(|e| LoadError::Io {
+            path: "<reload task>".into(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
         match loaded {
             Ok(lists) => {
                 self.install_rebuilt(lists, snapshot);
                 self.metrics.reload(true);
+                self.spawn_editor_warm_up();
                 Ok(())
             }
             Err(e) => {
@@ -149,6 +158,77 @@ impl AppState {
                 Err(e)
             }
         }
+    }
+
+    /// The list files given as CSV (editable), with their list.
+    pub fn csv_lists(&self) -> Vec<(Which, PathBuf)> {
+        [
+            (Which::Fraud, self.sources.fraud.clone()),
+            (Which::Forwarders, self.sources.forwarders.clone()),
+        ]
+        .into_iter()
+        .filter_map(|(which, path)| path.map(|p| (which, p)))
+        .filter(|(_, p)| matches!(banchi::watchlist::file::looks_like_index(p), Ok(false)))
+        .collect()
+    }
+
+    /// The cached editor of `which` (see [`Shared::editors`]; lock order: the list's writer
+    /// lock, then this, then the pending edits).
+    pub(crate) fn editor(&self, which: Which) -> MutexGuard<'_, Option<ListEditor>> {
+        let slot = &self.editors[which.slot()];
+        slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Folds each CSV list's edit journal into the CSV ([`ListEditor::fold`]: the big write
+    /// without the writer lock, the rename under it) and keeps the folded list's editor (the
+    /// version stays: same entries). Blocking.
+    /// A failure is logged: the journal stays and is folded next time.
+    pub(crate) fn fold_journals(&self) {
+        for (which, path) in self.csv_lists() {
+            match ListEditor::fold(&path) {
+                Ok(Some(folded)) => {
+                    // Same entries, same version: the lists in force stay as they are.
+                    *self.editor(which) = Some(folded.editor);
+                    drop(folded.lock);
+                    tracing::debug!(
+                        list = which.name(),
+                        "edit journal folded into the list file"
+                    );
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(
+                    error = %e,
+                    list = which.name(),
+                    "folding the edit journal failed; it stays and is applied by every reader"
+                ),
+            }
+        }
+    }
+
+    /// Reads the editors of the CSV lists in the background when they are missing or stale,
+    /// so that the next edit does not (about a second on a million rows).
+    fn spawn_editor_warm_up(&self) {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            for (which, path) in state.csv_lists() {
+                let Ok(_writer) = ListFile::lock(&path) else {
+                    continue;
+                };
+                let mut slot = state.editor(which);
+                let current = slot
+                    .as_ref()
+                    .is_some_and(|e| e.is_current().unwrap_or(false));
+                if !current {
+                    match ListEditor::open(&path) {
+                        Ok(editor) => *slot = Some(editor),
+                        Err(e) => {
+                            *slot = None;
+                            tracing::warn!(error = %e, list = which.name(), "reading a list for edits failed");
+                        }
+                    }
+                }
+            }
+        });
     }
 
     /// The pending edits (a panic elsewhere while holding them leaves them usable: every
@@ -193,12 +273,25 @@ impl AppState {
         ids: &[String],
         crc: u32,
     ) -> Result<String, ApiError> {
+        let rows = ids
+            .iter()
+            .filter_map(|id| file.row(id).map(|row| (id.as_str(), row)));
+        self.put_rows_in_force(which, file.header(), rows, crc)
+    }
+
+    /// Puts `rows` ((id, cells in the order of `header`)) of `which` in force, `crc` being
+    /// its version now (see [`AppState::put_in_force`]).
+    pub fn put_rows_in_force<'r>(
+        &self,
+        which: Which,
+        header: &[String],
+        rows: impl IntoIterator<Item = (&'r str, &'r [String])>,
+        crc: u32,
+    ) -> Result<String, ApiError> {
         let mut pending = self.pending();
         let current = self.lists()?;
-        for id in ids {
-            if let Some(row) = file.row(id) {
-                pending.record(which, file.header(), id, row);
-            }
+        for (id, row) in rows {
+            pending.record(which, header, id, row);
         }
         let overlay = pending
             .overlay(which, current.screener.parser())

@@ -4,14 +4,16 @@
 //! The directories holding the list files are watched (the `notify` crate: inotify on
 //! Linux), not the files: every writer replaces a list by renaming a finished temp file over
 //! it, which a watch on the old file would miss. Events for other names — the writers'
-//! `.NAME.*.tmp` files, the lock file — are ignored, so a half-written file is never read. A
-//! burst of events is folded into one check after [`DEBOUNCE`]; the check reads each list
-//! file and reloads only when its CRC differs from the version in force (the server's own
-//! edits, already in force through the overlay, cause no reload). A failed reload keeps the
+//! `.NAME.*.tmp` files, the lock file — are ignored, so a half-written file is never read;
+//! the edit journal `.NAME.journal` is watched too (appended by another server). A burst of
+//! events is folded into one check after [`DEBOUNCE`]; the check reads each list file (and
+//! journal) and reloads only when its version differs from the version in force (the
+//! server's own edits and folds, already in force, cause no reload). A failed reload keeps the
 //! lists in force, as SIGHUP does; SIGHUP still reloads at once.
 
 use crate::lists::Which;
 use crate::state::AppState;
+use banchi::watchlist::journal;
 use notify::{EventKind, RecursiveMode, Watcher};
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -42,9 +44,11 @@ pub fn spawn(state: &AppState) {
     if files.is_empty() {
         return;
     }
+    // The list files and their edit journals (appended by another server).
     let names: HashSet<OsString> = files
         .iter()
-        .filter_map(|(_, p)| p.file_name().map(OsString::from))
+        .flat_map(|(_, p)| [p.clone(), journal::journal_path(p)])
+        .filter_map(|p| p.file_name().map(OsString::from))
         .collect();
     // One slot: an event while a check is queued is already covered by it.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
@@ -96,22 +100,37 @@ pub fn spawn(state: &AppState) {
     });
 }
 
-/// True when a list file's bytes differ from the version in force (lists not loaded yet:
+/// The version of the list at `path` as a load would report it (`None`: unreadable).
+fn list_version(path: &Path) -> Option<u32> {
+    match banchi::watchlist::file::looks_like_index(path) {
+        Ok(true) => std::fs::read(path).ok().map(|b| crc32fast::hash(&b)),
+        Ok(false) => journal::version_of(path).ok().flatten(),
+        Err(_) => None,
+    }
+}
+
+/// True when a list file's version differs from the version in force (lists not loaded yet:
 /// false, the first load reads the files anyway).
 async fn changed_outside(state: &AppState, files: &[(Which, PathBuf)]) -> bool {
     let Ok(lists) = state.lists() else {
         return false;
     };
-    let files = files.to_vec();
+    // A list whose files are what the server's own editor last wrote (its edits and folds)
+    // has not changed outside: no need to read it.
+    let files: Vec<(Which, PathBuf)> = files
+        .iter()
+        .filter(|(which, _)| {
+            let editor = state.editor(*which);
+            !editor.as_ref().is_some_and(|e| {
+                e.is_current().unwrap_or(false) && Some(e.version()) == lists.crc(*which)
+            })
+        })
+        .cloned()
+        .collect();
     let on_disk = tokio::task::spawn_blocking(move || {
         files
             .into_iter()
-            .map(|(which, path)| {
-                (
-                    which,
-                    std::fs::read(&path).ok().map(|b| crc32fast::hash(&b)),
-                )
-            })
+            .map(|(which, path)| (which, list_version(&path)))
             .collect::<Vec<_>>()
     })
     .await

@@ -41,7 +41,9 @@ fn active_version(s: &TestServer) -> String {
 /// `lists_version` of the lists once `file` (the fraud list) is loaded, the forwarder part
 /// taken from `version`.
 fn version_with_fraud_file(version: &str, file: &Path) -> String {
-    let crc = crc32fast::hash(&std::fs::read(file).unwrap());
+    let crc = banchi::watchlist::journal::version_of(file)
+        .unwrap()
+        .unwrap();
     let forwarders = version.split("-w").nth(1).unwrap();
     format!("f{crc:08x}-w{forwarders}")
 }

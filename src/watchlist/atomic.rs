@@ -78,6 +78,48 @@ pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
 ) -> io::Result<()> {
+    write_aside(path, write)?.commit()
+}
+
+/// A finished, fsync'd temp file beside its target, not renamed over it yet: a writer can
+/// prepare a big file without its lock and take the lock for the rename only
+/// ([`Aside::commit`]). Dropped uncommitted, the temp file is removed.
+#[derive(Debug)]
+pub(crate) struct Aside {
+    tmp: PathBuf,
+    dir: PathBuf,
+    target: PathBuf,
+    identity: fs::Metadata,
+    committed: bool,
+}
+
+impl Aside {
+    /// The temp file's metadata (the target's once committed: a rename keeps the inode).
+    pub(crate) fn metadata(&self) -> &fs::Metadata {
+        &self.identity
+    }
+
+    /// Renames the temp file over the target, durably.
+    pub(crate) fn commit(mut self) -> io::Result<()> {
+        fs::rename(&self.tmp, &self.target)?;
+        self.committed = true;
+        sync_dir(&self.dir)
+    }
+}
+
+impl Drop for Aside {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes what `write` writes to a new temp file beside `path` (mode 0600) and fsyncs it.
+pub(crate) fn write_aside(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
+) -> io::Result<Aside> {
     let (file, tmp, dir) = create_temp(path)?;
     let result = (|| {
         // The umask can only take bits away: set the mode itself, so that a file created
@@ -92,13 +134,29 @@ pub fn write_atomic(
         w.flush()?;
         drop(w);
         file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        sync_dir(&dir)
+        file.metadata()
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    match result {
+        Ok(identity) => Ok(Aside {
+            tmp,
+            dir,
+            target: path.to_owned(),
+            identity,
+            committed: false,
+        }),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
+}
+
+/// Makes the creation, rename or removal of `path` durable (fsyncs its directory).
+pub(crate) fn sync_parent(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => sync_dir(p),
+        _ => sync_dir(Path::new(".")),
+    }
 }
 
 /// Makes a rename in `dir` durable.

@@ -209,33 +209,43 @@ impl ListFile {
         Ok(ListLock { _file: file })
     }
 
-    /// Reads the list at `path`; a file that does not exist yet is an empty list.
+    /// The columns of a new list.
+    pub(crate) fn new_header() -> Vec<String> {
+        MANAGED.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Reads the list at `path` with its edit journal applied ([`super::journal`]); a file
+    /// that does not exist yet is an empty list.
     pub fn open(path: &Path) -> Result<ListFile, ListError> {
         Self::open_with_crc(path).map(|(list, _)| list)
     }
 
-    /// [`ListFile::open`], with the CRC-32 of the bytes read (`None` when there is no file
-    /// yet): a service compares it with the version it has loaded to learn whether the file
+    /// [`ListFile::open`], with the list's version ([`super::journal::Digest`] of its
+    /// content with the journal applied; `None` when there is neither a file nor a journal
+    /// yet). A service compares it with the version it has loaded to learn whether the list
     /// was changed by someone else since.
     pub fn open_with_crc(path: &Path) -> Result<(ListFile, Option<u32>), ListError> {
-        let io = |source| WatchlistError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let empty = ListFile {
-                    path: path.to_owned(),
-                    header: MANAGED.iter().map(|s| s.to_string()).collect(),
-                    rows: Vec::new(),
-                };
-                return Ok((empty, None));
-            }
-            Err(e) => return Err(io(e).into()),
-        };
-        let crc = crc32fast::hash(&bytes);
-        Self::from_bytes(path, &bytes).map(|list| (list, Some(crc)))
+        let list = super::journal::read_list(path)?;
+        if list.is_absent() {
+            let empty = ListFile {
+                path: path.to_owned(),
+                header: MANAGED.iter().map(|s| s.to_string()).collect(),
+                rows: Vec::new(),
+            };
+            return Ok((empty, None));
+        }
+        let file = Self::from_bytes(path, &list.bytes)?;
+        let version = file.digest().version();
+        Ok((file, Some(version)))
+    }
+
+    /// The digest of the rows held (the list's version, see [`super::journal::Digest`]).
+    fn digest(&self) -> super::journal::Digest {
+        let mut digest = super::journal::Digest::with_header(&self.header);
+        for row in &self.rows {
+            digest.add(row);
+        }
+        digest
     }
 
     /// The list held in `bytes` (read from `path`).
@@ -292,27 +302,17 @@ impl ListFile {
     }
 
     fn cell<'a>(&self, row: &'a [String], name: &str) -> &'a str {
-        self.col(name)
-            .and_then(|i| row.get(i))
-            .map_or("", String::as_str)
+        cell(&self.header, row, name)
     }
 
     /// Adds the management columns a plain list lacks.
-    fn ensure_columns(&mut self) {
+    pub(crate) fn ensure_columns(&mut self) {
         for name in MANAGED {
             if self.col(name).is_none() {
                 self.header.push(name.to_owned());
                 for r in &mut self.rows {
                     r.push(String::new());
                 }
-            }
-        }
-    }
-
-    fn set(&mut self, row: usize, name: &str, value: String) {
-        if let Some(i) = self.col(name) {
-            if let Some(c) = self.rows.get_mut(row).and_then(|r| r.get_mut(i)) {
-                *c = value;
             }
         }
     }
@@ -324,26 +324,8 @@ impl ListFile {
             .position(|r| self.cell(r, "id").trim() == id)
     }
 
-    fn history(&self, row: &[String]) -> Vec<Event> {
-        serde_json::from_str(self.cell(row, "history")).unwrap_or_default()
-    }
-
     fn view(&self, row: &[String]) -> EntryView {
-        let status = self.cell(row, "status").trim();
-        EntryView {
-            id: self.cell(row, "id").trim().to_owned(),
-            address: self.cell(row, "address").to_owned(),
-            reason: self.cell(row, "reason").to_owned(),
-            status: if status.eq_ignore_ascii_case("disabled") {
-                "disabled".into()
-            } else {
-                "active".into()
-            },
-            registered_by: self.cell(row, "registered_by").to_owned(),
-            registered_at: self.cell(row, "registered_at").to_owned(),
-            memo: self.cell(row, "memo").to_owned(),
-            history: self.history(row),
-        }
+        view(&self.header, row)
     }
 
     /// Every entry, in file order.
@@ -353,7 +335,9 @@ impl ListFile {
 
     /// The entry with this id.
     pub fn get(&self, id: &str) -> Option<EntryView> {
-        self.find(id).map(|i| self.view(&self.rows[i]))
+        self.find(id)
+            .and_then(|i| self.rows.get(i))
+            .map(|r| self.view(r))
     }
 
     /// Registers an entry after checking the address can be indexed as the loader indexes a
@@ -365,19 +349,7 @@ impl ListFile {
         new: &NewEntry<'_>,
         now: SystemTime,
     ) -> Result<String, ListError> {
-        if new.by.trim().is_empty() {
-            return Err(ListError::Empty("registered_by"));
-        }
-        let addr = parser.parse(new.address)?;
-        // The loader's own rule: an exact or a fallback key, else the reason it has none.
-        if let Err(e) = BlockKey::for_list(&addr) {
-            return Err(match super::reject_reason(e, &addr) {
-                RejectReason::NoMunicipality(level) | RejectReason::NoBlockNumber(level) => {
-                    ListError::NotABlock(level)
-                }
-                other => ListError::NotIndexable(other),
-            });
-        }
+        check_new(parser, new)?;
         let id = match new.id.map(str::trim) {
             Some("") => return Err(ListError::Empty("id")),
             Some(id) => {
@@ -389,30 +361,7 @@ impl ListFile {
             None => self.next_id(),
         };
         self.ensure_columns();
-        let at = rfc3339_utc(now);
-        let memo = new.memo.map(str::trim).filter(|m| !m.is_empty());
-        let history = vec![Event {
-            at: at.clone(),
-            action: Action::Add,
-            by: new.by.trim().to_owned(),
-            memo: memo.map(str::to_owned),
-        }];
-        let history = serde_json::to_string(&history).unwrap_or_else(|_| "[]".into());
-        let mut row = vec![String::new(); self.header.len()];
-        for (name, value) in [
-            ("id", id.clone()),
-            ("address", new.address.trim().to_owned()),
-            ("reason", new.reason.as_str().to_owned()),
-            ("status", "active".to_owned()),
-            ("registered_by", new.by.trim().to_owned()),
-            ("registered_at", at),
-            ("memo", memo.unwrap_or("").to_owned()),
-            ("history", history),
-        ] {
-            if let Some(i) = self.col(name) {
-                row[i] = value;
-            }
-        }
+        let row = new_row(&self.header, new, &id, now);
         self.rows.push(row);
         Ok(id)
     }
@@ -461,48 +410,29 @@ impl ListFile {
         now: SystemTime,
         action: Action,
     ) -> Result<(), ListError> {
-        if by.trim().is_empty() {
-            return Err(ListError::Empty("by"));
-        }
         let row = self
             .find(id)
             .ok_or_else(|| ListError::UnknownId(id.to_owned()))?;
-        let current = self.view(&self.rows[row]);
-        let target = if action == Action::Disable {
-            "disabled"
-        } else {
-            "active"
-        };
-        if current.status == target {
-            return Err(ListError::AlreadyInState {
-                id: current.id,
-                status: target,
-            });
-        }
+        let current = self.rows.get(row).cloned().unwrap_or_default();
+        // Checked before the columns are added: a refused change leaves the list as it was.
+        status_change(&self.header, &current, by, memo, now, action)?;
         self.ensure_columns();
-        let mut history = current.history;
-        history.push(Event {
-            at: rfc3339_utc(now),
-            action,
-            by: by.trim().to_owned(),
-            memo: memo
-                .map(str::trim)
-                .filter(|m| !m.is_empty())
-                .map(str::to_owned),
-        });
-        let history = serde_json::to_string(&history).unwrap_or_else(|_| "[]".into());
-        self.set(row, "status", target.to_owned());
-        self.set(row, "history", history);
+        let current = self.rows.get(row).cloned().unwrap_or_default();
+        let changed = status_change(&self.header, &current, by, memo, now, action)?;
+        if let Some(slot) = self.rows.get_mut(row) {
+            *slot = changed;
+        }
         Ok(())
     }
 
-    /// Writes the list back, atomically.
+    /// Writes the list back, atomically, and removes its edit journal (folded in: the list
+    /// was read with it applied). Hold [`ListFile::lock`] from the open to here.
     pub fn save(&self) -> Result<(), ListError> {
         self.save_with_crc().map(drop)
     }
 
-    /// [`ListFile::save`], returning the CRC-32 of the bytes written (what a service reports
-    /// as the list's version, without reading the file back).
+    /// [`ListFile::save`], returning the list's version ([`super::journal::Digest`] of the
+    /// rows written) without reading the file back.
     pub fn save_with_crc(&self) -> Result<u32, ListError> {
         let mut buf = Vec::new();
         {
@@ -526,7 +456,10 @@ impl ListFile {
                 source,
             }
         })?;
-        Ok(crc32fast::hash(&buf))
+        // The list was read with its journal applied and written whole: the journal is folded
+        // in. (A crash before this leaves images the file already holds: harmless.)
+        super::journal::remove(&self.path)?;
+        Ok(self.digest().version())
     }
 
     /// The columns, in file order.
@@ -545,6 +478,149 @@ impl ListFile {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// True when `header` has every management column (a plain list gains them on its first
+/// write through [`ListFile`]).
+pub(crate) fn is_managed(header: &[String]) -> bool {
+    MANAGED.iter().all(|m| header.iter().any(|h| h == m))
+}
+
+/// The cell `name` of `row` (cells in the order of `header`); `""` when absent.
+pub(crate) fn cell<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
+    header
+        .iter()
+        .position(|h| h == name)
+        .and_then(|i| row.get(i))
+        .map_or("", String::as_str)
+}
+
+/// The entry held in `row`.
+pub(crate) fn view(header: &[String], row: &[String]) -> EntryView {
+    let status = cell(header, row, "status").trim();
+    EntryView {
+        id: cell(header, row, "id").trim().to_owned(),
+        address: cell(header, row, "address").to_owned(),
+        reason: cell(header, row, "reason").to_owned(),
+        status: if status.eq_ignore_ascii_case("disabled") {
+            "disabled".into()
+        } else {
+            "active".into()
+        },
+        registered_by: cell(header, row, "registered_by").to_owned(),
+        registered_at: cell(header, row, "registered_at").to_owned(),
+        memo: cell(header, row, "memo").to_owned(),
+        history: serde_json::from_str(cell(header, row, "history")).unwrap_or_default(),
+    }
+}
+
+/// Checks what [`ListFile::add`] registers, before an id is chosen: someone to record, and
+/// an address the loader can index (a municipality and a block number, under its gazetteer
+/// town or a fallback key).
+pub(crate) fn check_new(parser: &Parser, new: &NewEntry<'_>) -> Result<(), ListError> {
+    if new.by.trim().is_empty() {
+        return Err(ListError::Empty("registered_by"));
+    }
+    let addr = parser.parse(new.address)?;
+    // The loader's own rule: an exact or a fallback key, else the reason it has none.
+    if let Err(e) = BlockKey::for_list(&addr) {
+        return Err(match super::reject_reason(e, &addr) {
+            RejectReason::NoMunicipality(level) | RejectReason::NoBlockNumber(level) => {
+                ListError::NotABlock(level)
+            }
+            other => ListError::NotIndexable(other),
+        });
+    }
+    Ok(())
+}
+
+/// The row of a new entry `id` (checked by [`check_new`]), cells in the order of `header`
+/// (which has the management columns).
+pub(crate) fn new_row(
+    header: &[String],
+    new: &NewEntry<'_>,
+    id: &str,
+    now: SystemTime,
+) -> Vec<String> {
+    let at = rfc3339_utc(now);
+    let memo = new.memo.map(str::trim).filter(|m| !m.is_empty());
+    let history = vec![Event {
+        at: at.clone(),
+        action: Action::Add,
+        by: new.by.trim().to_owned(),
+        memo: memo.map(str::to_owned),
+    }];
+    let history = serde_json::to_string(&history).unwrap_or_else(|_| "[]".into());
+    let mut row = vec![String::new(); header.len()];
+    for (name, value) in [
+        ("id", id.to_owned()),
+        ("address", new.address.trim().to_owned()),
+        ("reason", new.reason.as_str().to_owned()),
+        ("status", "active".to_owned()),
+        ("registered_by", new.by.trim().to_owned()),
+        ("registered_at", at),
+        ("memo", memo.unwrap_or("").to_owned()),
+        ("history", history),
+    ] {
+        if let Some(slot) = header
+            .iter()
+            .position(|h| h == name)
+            .and_then(|i| row.get_mut(i))
+        {
+            *slot = value;
+        }
+    }
+    row
+}
+
+/// `row` (cells in the order of `header`) disabled or enabled by `by`, with the event added
+/// to its history; an error when it is in that state already.
+pub(crate) fn status_change(
+    header: &[String],
+    row: &[String],
+    by: &str,
+    memo: Option<&str>,
+    now: SystemTime,
+    action: Action,
+) -> Result<Vec<String>, ListError> {
+    if by.trim().is_empty() {
+        return Err(ListError::Empty("by"));
+    }
+    let current = view(header, row);
+    let target = if action == Action::Disable {
+        "disabled"
+    } else {
+        "active"
+    };
+    if current.status == target {
+        return Err(ListError::AlreadyInState {
+            id: current.id,
+            status: target,
+        });
+    }
+    let mut history = current.history;
+    history.push(Event {
+        at: rfc3339_utc(now),
+        action,
+        by: by.trim().to_owned(),
+        memo: memo
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned),
+    });
+    let history = serde_json::to_string(&history).unwrap_or_else(|_| "[]".into());
+    let mut changed = row.to_vec();
+    changed.resize(header.len(), String::new());
+    for (name, value) in [("status", target.to_owned()), ("history", history)] {
+        if let Some(slot) = header
+            .iter()
+            .position(|h| h == name)
+            .and_then(|i| changed.get_mut(i))
+        {
+            *slot = value;
+        }
+    }
+    Ok(changed)
 }
 
 /// `2026-11-22T03:35:20Z` for a time (UTC, whole seconds; times before 1970 print as 1970).

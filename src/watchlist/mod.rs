@@ -16,6 +16,8 @@
 //! * [`report`] — what loading did with each row;
 //! * [`grade`] — grades, matches and the lookup itself;
 //! * [`manage`] — the CS team's list file: add, disable, enable, with history;
+//! * [`journal`] — recent edits appended beside a list CSV, applied by every reader;
+//! * [`editor`] — edits of a big list without reading or rewriting it (through the journal);
 //! * [`overlay`] — recent edits graded beside an index until it is rebuilt;
 //! * [`atomic`] — crash-safe file replacement.
 //!
@@ -42,8 +44,10 @@
 //! ```
 
 pub mod atomic;
+pub mod editor;
 pub mod file;
 pub mod grade;
+pub mod journal;
 pub mod key;
 pub mod load;
 pub mod manage;
@@ -51,6 +55,7 @@ pub mod overlay;
 pub mod report;
 pub mod table;
 
+pub use editor::{Folded, ListEditor};
 pub use grade::{Basis, Grade, ListResult, Match, MatchOptions, Signal};
 pub use manage::{ListFile, ReasonCode};
 pub use overlay::Overlay;
@@ -212,7 +217,8 @@ impl Watchlist {
         walk.unwrap_or(Err(Malformed("the block index (fst) is corrupt")))
     }
 
-    /// Loads a list CSV from `path`, parsing every address with `parser` (in parallel).
+    /// Loads a list CSV from `path` with its edit journal applied ([`journal::read_list`]),
+    /// parsing every address with `parser` (in parallel).
     ///
     /// See [`load`] for the columns. Rows that do not resolve to a block are counted in
     /// [`Watchlist::report`], never dropped silently.
@@ -221,11 +227,14 @@ impl Watchlist {
         kind: ListKind,
         parser: &Parser,
     ) -> Result<Watchlist, WatchlistError> {
-        let bytes = std::fs::read(path).map_err(|source| WatchlistError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        load::read_csv(&bytes, kind, parser)?.build()
+        let list = journal::read_list(path)?;
+        if list.is_absent() {
+            return Err(WatchlistError::Io {
+                path: path.to_owned(),
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+        load::read_csv(&list.bytes, kind, parser)?.build()
     }
 
     /// Loads a list CSV from any reader (see [`Watchlist::from_csv_path`]).

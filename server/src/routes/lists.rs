@@ -231,7 +231,7 @@ pub async fn add(
     let by = who.name.clone();
     let edit_state = state.clone();
     let (id, lists_version) = blocking(move || {
-        edits::apply(&edit_state, which, &path, |file, parser| {
+        edits::edit(&edit_state, which, &path, |editor, parser| {
             let new = NewEntry {
                 id: req.id.as_deref(),
                 address: &req.address,
@@ -239,10 +239,10 @@ pub async fn add(
                 by: &by,
                 memo: req.memo.as_deref(),
             };
-            let id = file
+            let id = editor
                 .add(parser, &new, SystemTime::now())
                 .map_err(list_error)?;
-            Ok((id.clone(), vec![id]))
+            Ok((id.clone(), id))
         })
     })
     .await?;
@@ -285,16 +285,16 @@ pub async fn set_status(
     let disabled = req.disabled;
     let edit_state = state.clone();
     let ((), lists_version) = blocking(move || {
-        edits::apply(&edit_state, which, &path, |file, _| {
+        edits::edit(&edit_state, which, &path, |editor, _| {
             let memo = req.memo.as_deref();
             let now = SystemTime::now();
             if req.disabled {
-                file.disable(&entry_id, &by, memo, now)
+                editor.disable(&entry_id, &by, memo, now)
             } else {
-                file.enable(&entry_id, &by, memo, now)
+                editor.enable(&entry_id, &by, memo, now)
             }
             .map_err(list_error)?;
-            Ok(((), vec![entry_id]))
+            Ok(((), entry_id))
         })
     })
     .await?;

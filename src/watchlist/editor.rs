@@ -1,0 +1,655 @@
+//! Edits of a big list without reading or rewriting it: what a service keeps in memory so
+//! that an edit costs one journal append ([`super::journal`]).
+//!
+//! [`ListFile`] holds every row and rewrites the whole file: about a second per edit on a
+//! million-row list. A [`ListEditor`] holds only what an edit needs — the header, the byte
+//! offset of each id's row in the CSV (16 bytes per row: a hash of the id and the offset,
+//! sorted), the largest numeric id, the journal's images — and reads the one row an edit
+//! changes from the CSV. An edit goes through the same row rules as [`ListFile`] (the same
+//! checks, the same history) and is appended to the journal with one `write` + `fsync`.
+//!
+//! The editor is valid while the files are what it read: [`ListEditor::is_current`] compares
+//! the CSV's identity (length, modification time, inode) and the journal's length with what
+//! it saw; a service re-opens it when they differ (someone else edited the list).
+//! Hold [`ListFile::lock`] around the check and the edit, as any writer does.
+//!
+//! [`ListEditor::fold`] writes the CSV with the journal applied and removes the journal, taking
+//! the lock only for the rename: the big write happens before, so edits are not held up by it.
+
+use super::atomic::{write_aside, write_atomic};
+use super::journal::{self, Digest, FileIdentity, Journal, ListBytes};
+use super::manage::{self, Action, EntryView, ListLock, NewEntry};
+use super::ListFile;
+use crate::error::{ListError, WatchlistError};
+use crate::parse::Parser;
+use std::hash::{Hash, Hasher};
+use std::io::{BufReader, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// What an edit needs of a list (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct ListEditor {
+    path: PathBuf,
+    /// The CSV's columns (with the management columns).
+    header: Vec<String>,
+    /// The CSV the offsets point into (`None`: no CSV, the journal alone).
+    csv: Option<FileIdentity>,
+    /// The journal as read and appended to since.
+    journal: Journal,
+    /// (hash of the trimmed id, byte offset of its record in the CSV), sorted.
+    ids: Vec<(u64, u64)>,
+    /// The largest numeric id in the CSV and the journal.
+    max_numeric_id: u64,
+    /// The digest of the list's content: its version.
+    digest: Digest,
+}
+
+/// The editor's hash of an id (in memory only: any fixed hash works).
+fn id_hash(id: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.trim().hash(&mut h);
+    h.finish()
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ListError + '_ {
+    move |source| {
+        WatchlistError::Io {
+            path: path.to_owned(),
+            source,
+        }
+        .into()
+    }
+}
+
+impl ListEditor {
+    /// Reads the list at `path` (CSV and journal) once: about a second on a million rows.
+    /// A plain list (without the management columns) cannot be edited through the journal
+    /// ([`ListEditor::is_managed`]): [`ListEditor::manage`] it first.
+    pub fn open(path: &Path) -> Result<ListEditor, ListError> {
+        let list = journal::read_list(path)?;
+        Self::index(path, &list, list.csv_bytes(), list.csv)
+    }
+
+    /// [`ListEditor::open`], after giving a plain list its management columns (one full
+    /// write through [`ListFile`], as its first edit by `banchi list` would). Hold the
+    /// list's writer lock.
+    pub fn manage(path: &Path) -> Result<ListEditor, ListError> {
+        let editor = Self::open(path)?;
+        if editor.is_managed() {
+            return Ok(editor);
+        }
+        let mut file = ListFile::open(path)?;
+        file.ensure_columns();
+        file.save()?;
+        Self::open(path)
+    }
+
+    /// True when the list has the management columns (edits can be journalled).
+    pub fn is_managed(&self) -> bool {
+        manage::is_managed(&self.header)
+    }
+
+    /// The editor of `list` (read from `path`) whose CSV is `csv` (identity `identity`).
+    fn index(
+        path: &Path,
+        list: &ListBytes,
+        csv: &[u8],
+        identity: Option<FileIdentity>,
+    ) -> Result<ListEditor, ListError> {
+        let mut header = header_of(list)?;
+        let mut ids = Vec::new();
+        let mut max_numeric_id = 0u64;
+        let mut digest = Digest::with_header(&header);
+        if !csv.iter().all(u8::is_ascii_whitespace) {
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(true)
+                .flexible(true)
+                .from_reader(csv);
+            let mut lines = super::load::Lines::new(csv);
+            header = rdr
+                .headers()
+                .map_err(|e| super::load::csv_error(e, &mut lines))?
+                .iter()
+                .map(super::load::column_name)
+                .collect();
+            let id_col = header.iter().position(|h| h == "id");
+            digest = Digest::with_header(&header);
+            let mut record = csv::ByteRecord::new();
+            while rdr
+                .read_byte_record(&mut record)
+                .map_err(|e| super::load::csv_error(e, &mut lines))?
+            {
+                let Some(id) = id_col
+                    .and_then(|i| record.get(i))
+                    .and_then(|b| std::str::from_utf8(b).ok())
+                else {
+                    continue;
+                };
+                if let Ok(n) = id.trim().parse::<u64>() {
+                    max_numeric_id = max_numeric_id.max(n);
+                }
+                // A journalled row counts as its image (below), as the reader applies it.
+                if list.journal.row_for(id, &header).is_none() {
+                    digest.add(&record);
+                }
+                let offset = record.position().map_or(0, csv::Position::byte);
+                ids.push((id_hash(id), offset));
+            }
+            ids.sort_unstable();
+        }
+        for (id, row) in list.journal.rows_for(&header) {
+            if let Ok(n) = id.parse::<u64>() {
+                max_numeric_id = max_numeric_id.max(n);
+            }
+            digest.add(&row);
+        }
+        Ok(ListEditor {
+            path: path.to_owned(),
+            header,
+            csv: identity,
+            journal: list.journal.clone(),
+            ids,
+            max_numeric_id,
+            digest,
+        })
+    }
+
+    /// True while the files are what this editor read and wrote (no one else changed them).
+    pub fn is_current(&self) -> Result<bool, ListError> {
+        if FileIdentity::at(&self.path)? != self.csv {
+            return Ok(false);
+        }
+        let journal_len =
+            FileIdentity::at(&journal::journal_path(&self.path))?.map_or(0, |f| f.len);
+        Ok(journal_len == self.journal.file_len())
+    }
+
+    /// The list's version ([`Digest`]; as [`journal::ListBytes::version`] gives it).
+    pub fn version(&self) -> u32 {
+        self.digest.version()
+    }
+
+    /// The columns, in file order.
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// Entries edited since the CSV was last written whole (the journal's ids).
+    pub fn journalled(&self) -> usize {
+        self.journal.len()
+    }
+
+    /// The file this editor reads and appends to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The cells of entry `id` now (journal first, then the CSV), in the order of
+    /// [`ListEditor::header`].
+    pub fn row(&self, id: &str) -> Result<Option<Vec<String>>, ListError> {
+        let id = id.trim();
+        if let Some(row) = self.journal.row_for(id, &self.header) {
+            return Ok(Some(row));
+        }
+        self.csv_row(id)
+    }
+
+    /// The cells of entry `id` in the CSV (without the journal).
+    fn csv_row(&self, id: &str) -> Result<Option<Vec<String>>, ListError> {
+        let id = id.trim();
+        let hash = id_hash(id);
+        let from = self.ids.partition_point(|&(h, _)| h < hash);
+        let candidates = self.ids.get(from..).unwrap_or_default();
+        let mut file = None;
+        for &(_, offset) in candidates.iter().take_while(|&&(h, _)| h == hash) {
+            let file = match &mut file {
+                Some(f) => f,
+                None => file.insert(std::fs::File::open(&self.path).map_err(io_error(&self.path))?),
+            };
+            if let Some(row) = self.read_row(file, offset)? {
+                if manage::cell(&self.header, &row, "id").trim() == id {
+                    return Ok(Some(row));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The record starting at byte `offset` of the CSV.
+    fn read_row(
+        &self,
+        file: &mut std::fs::File,
+        offset: u64,
+    ) -> Result<Option<Vec<String>>, ListError> {
+        file.seek(SeekFrom::Start(offset))
+            .map_err(io_error(&self.path))?;
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(BufReader::with_capacity(8 * 1024, file));
+        let mut record = csv::StringRecord::new();
+        let found = rdr.read_record(&mut record).map_err(|_| {
+            ListError::from(WatchlistError::Csv {
+                line: 0,
+                message: format!("unreadable row at byte {offset} (changed under the lock?)"),
+            })
+        })?;
+        if !found {
+            return Ok(None);
+        }
+        let mut row: Vec<String> = record.iter().map(str::to_owned).collect();
+        row.resize(self.header.len(), String::new());
+        Ok(Some(row))
+    }
+
+    /// The entry with this id.
+    pub fn get(&self, id: &str) -> Result<Option<EntryView>, ListError> {
+        Ok(self.row(id)?.map(|r| manage::view(&self.header, &r)))
+    }
+
+    /// [`ListFile::add`], appended to the journal. Returns the new id.
+    pub fn add(
+        &mut self,
+        parser: &Parser,
+        new: &NewEntry<'_>,
+        now: SystemTime,
+    ) -> Result<String, ListError> {
+        manage::check_new(parser, new)?;
+        let id = match new.id.map(str::trim) {
+            Some("") => return Err(ListError::Empty("id")),
+            Some(id) => {
+                if self.row(id)?.is_some() {
+                    return Err(ListError::DuplicateId(id.to_owned()));
+                }
+                id.to_owned()
+            }
+            None => self.next_id()?,
+        };
+        let row = manage::new_row(&self.header, new, &id, now);
+        self.append(None, &row)?;
+        Ok(id)
+    }
+
+    fn next_id(&self) -> Result<String, ListError> {
+        let mut n = self.max_numeric_id.saturating_add(1);
+        while self.row(&n.to_string())?.is_some() {
+            n = n.saturating_add(1);
+        }
+        Ok(n.to_string())
+    }
+
+    /// [`ListFile::disable`], appended to the journal.
+    pub fn disable(
+        &mut self,
+        id: &str,
+        by: &str,
+        memo: Option<&str>,
+        now: SystemTime,
+    ) -> Result<(), ListError> {
+        self.set_status(id, by, memo, now, Action::Disable)
+    }
+
+    /// [`ListFile::enable`], appended to the journal.
+    pub fn enable(
+        &mut self,
+        id: &str,
+        by: &str,
+        memo: Option<&str>,
+        now: SystemTime,
+    ) -> Result<(), ListError> {
+        self.set_status(id, by, memo, now, Action::Enable)
+    }
+
+    fn set_status(
+        &mut self,
+        id: &str,
+        by: &str,
+        memo: Option<&str>,
+        now: SystemTime,
+        action: Action,
+    ) -> Result<(), ListError> {
+        let row = self
+            .row(id)?
+            .ok_or_else(|| ListError::UnknownId(id.to_owned()))?;
+        let changed = manage::status_change(&self.header, &row, by, memo, now, action)?;
+        self.append(Some(&row), &changed)
+    }
+
+    /// Appends the image of `row` (replacing `old`, the row as it was) to the journal,
+    /// durably.
+    fn append(&mut self, old: Option<&[String]>, row: &[String]) -> Result<(), ListError> {
+        if !self.is_managed() {
+            return Err(WatchlistError::MissingColumn {
+                column: "status",
+                header: self.header.join(","),
+            }
+            .into());
+        }
+        self.journal.append(&self.path, &self.header, row)?;
+        if let Some(old) = old {
+            self.digest.remove(old);
+        }
+        self.digest.add(row);
+        if let Ok(n) = manage::cell(&self.header, row, "id").trim().parse::<u64>() {
+            self.max_numeric_id = self.max_numeric_id.max(n);
+        }
+        Ok(())
+    }
+
+    /// Folds the journal of the list at `path` into its CSV: writes the CSV with the journal
+    /// applied beside it (no lock held: seconds on a million rows), then, under the writer
+    /// lock, renames it into place and keeps only the journal lines appended meanwhile.
+    /// Returns the lock (still held) and the editor of the folded list, or `None` when there was nothing to fold or someone else replaced the CSV or its
+    /// journal meanwhile (nothing written).
+    pub fn fold(path: &Path) -> Result<Option<Folded>, ListError> {
+        if Journal::read(path)?.0.is_empty() {
+            return Ok(None);
+        }
+        let list = journal::read_list(path)?;
+        if list.journal.is_empty() {
+            return Ok(None);
+        }
+        let aside = write_aside(path, |w| std::io::Write::write_all(w, &list.bytes))
+            .map_err(io_error(path))?;
+        let identity = FileIdentity::of(aside.metadata());
+        let folded = ListBytes {
+            bytes: Vec::new(),
+            csv: Some(identity),
+            journal: Journal::default(),
+            raw: None,
+        };
+        let mut editor = Self::index(path, &folded, &list.bytes, Some(identity))?;
+        let lock = ListFile::lock(path)?;
+        if FileIdentity::at(path)? != list.csv {
+            return Ok(None);
+        }
+        let journal_path = journal::journal_path(path);
+        let now = match std::fs::read(&journal_path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io_error(&journal_path)(e)),
+        };
+        let folded_len = usize::try_from(list.journal.valid_len()).unwrap_or(usize::MAX);
+        let prefix_same = now
+            .get(..folded_len)
+            .is_some_and(|p| crc32fast::hash(p) == list.journal.crc());
+        if !prefix_same {
+            return Ok(None);
+        }
+        aside.commit().map_err(io_error(path))?;
+        let (rest, rest_bytes) = Journal::parse(
+            &journal_path,
+            now.get(folded_len..).unwrap_or_default().to_vec(),
+        )?;
+        if rest.is_empty() {
+            journal::remove(path)?;
+            editor.journal = Journal::default();
+        } else {
+            write_atomic(&journal_path, |w| std::io::Write::write_all(w, &rest_bytes))
+                .map_err(io_error(&journal_path))?;
+            for (id, row) in rest.rows_for(&editor.header) {
+                if let Ok(n) = id.parse::<u64>() {
+                    editor.max_numeric_id = editor.max_numeric_id.max(n);
+                }
+                // The folded CSV's row gives way to the image, as the reader applies it.
+                if let Some(old) = editor.csv_row(id)? {
+                    editor.digest.remove(&old);
+                }
+                editor.digest.add(&row);
+            }
+            editor.journal = rest.without_tail();
+        }
+        Ok(Some(Folded { lock, editor }))
+    }
+}
+
+/// A fold done ([`ListEditor::fold`]).
+#[derive(Debug)]
+pub struct Folded {
+    /// The writer lock, still held: install `editor` before dropping it.
+    pub lock: ListLock,
+    /// The editor of the folded list (its version is the one before: the same entries).
+    pub editor: ListEditor,
+}
+
+/// The header `list` is read with: its CSV's, else its journal's, else a new list's.
+fn header_of(list: &ListBytes) -> Result<Vec<String>, ListError> {
+    let bytes = list.bytes.as_slice();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ListFile::new_header());
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut lines = super::load::Lines::new(bytes);
+    Ok(rdr
+        .headers()
+        .map_err(|e| super::load::csv_error(e, &mut lines))?
+        .iter()
+        .map(super::load::column_name)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watchlist::{Grade, ListKind, MatchOptions, ReasonCode, Watchlist};
+    use std::time::Duration;
+
+    /// Fictional flats at real blocks of 銀座 and 梅田, in a managed list.
+    const CSV: &str = "id,address,reason,status,registered_by,registered_at,memo,history\n\
+        1,東京都中央区銀座4-6-16 架空ハイツ301号室,chargeback,active,alice,2026-11-22T03:35:20Z,,[]\n\
+        2,大阪府大阪市北区梅田3-1-1 架空タワー1205号室,resale,active,alice,2026-11-22T03:35:20Z,,[]\n";
+
+    const NEW: &str = "大阪府大阪市北区梅田3-1-1 架空タワー1206号室";
+
+    fn scratch(csv: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fraud.csv");
+        std::fs::write(&path, csv).unwrap();
+        (dir, path)
+    }
+
+    fn entry<'a>(address: &'a str, id: Option<&'a str>) -> NewEntry<'a> {
+        NewEntry {
+            id,
+            address,
+            reason: ReasonCode::Unpaid,
+            by: "alice",
+            memo: Some("journal test"),
+        }
+    }
+
+    fn t() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_318_520)
+    }
+
+    fn grade(path: &Path, address: &str) -> Option<Grade> {
+        let parser = Parser::new();
+        let list = Watchlist::from_csv_path(path, ListKind::Fraud, &parser).unwrap();
+        list.fraud_grade(&parser.parse(address).unwrap(), &MatchOptions::default())
+    }
+
+    #[test]
+    fn edits_are_journalled_and_every_reader_sees_them() {
+        let (_dir, path) = scratch(CSV);
+        let parser = Parser::new();
+        let mut editor = ListEditor::open(&path).unwrap();
+        assert!(editor.is_managed() && editor.is_current().unwrap());
+        let v0 = editor.version();
+        assert_eq!(journal::version_of(&path).unwrap(), Some(v0));
+
+        let id = editor.add(&parser, &entry(NEW, None), t()).unwrap();
+        assert_eq!(id, "3", "the next free number");
+        editor.disable("1", "bob", Some("refunded"), t()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            CSV,
+            "the CSV is not rewritten"
+        );
+        let journal_text = std::fs::read_to_string(journal::journal_path(&path)).unwrap();
+        assert_eq!(journal_text.lines().count(), 2);
+        assert!(
+            editor.is_current().unwrap(),
+            "its own appends keep it current"
+        );
+
+        // The version follows every edit, as any reader computes it.
+        let v2 = editor.version();
+        assert_ne!(v2, v0);
+        assert_eq!(journal::version_of(&path).unwrap(), Some(v2));
+
+        // The loader and the list file read the journal.
+        assert_eq!(grade(&path, NEW), Some(Grade::Danger));
+        assert_eq!(
+            grade(&path, "東京都中央区銀座4-6-16 架空ハイツ301号室"),
+            None
+        );
+        let (file, version) = ListFile::open_with_crc(&path).unwrap();
+        assert_eq!(version, Some(v2));
+        let disabled = file.get("1").unwrap();
+        assert_eq!(disabled.status, "disabled");
+        assert_eq!(disabled.history.len(), 1);
+        assert_eq!(disabled.history[0].memo.as_deref(), Some("refunded"));
+        assert_eq!(file.get("3").unwrap().registered_by, "alice");
+        assert_eq!(
+            file.entries()
+                .iter()
+                .map(|e| e.id.as_str())
+                .collect::<Vec<_>>(),
+            ["1", "2", "3"]
+        );
+
+        // The same rules as the list file.
+        assert!(matches!(
+            editor.disable("1", "bob", None, t()),
+            Err(ListError::AlreadyInState { .. })
+        ));
+        assert!(matches!(
+            editor.add(&parser, &entry(NEW, Some("2")), t()),
+            Err(ListError::DuplicateId(_))
+        ));
+        assert!(matches!(
+            editor.add(&parser, &entry(NEW, Some("3")), t()),
+            Err(ListError::DuplicateId(_))
+        ));
+        assert!(matches!(
+            editor.enable("9", "bob", None, t()),
+            Err(ListError::UnknownId(_))
+        ));
+        assert!(matches!(
+            editor.add(&parser, &entry("東京都中央区", None), t()),
+            Err(ListError::NotABlock(_))
+        ));
+        editor.enable("1", "carol", None, t()).unwrap();
+        assert_eq!(editor.get("1").unwrap().unwrap().history.len(), 2);
+        assert_eq!(editor.add(&parser, &entry(NEW, None), t()).unwrap(), "4");
+
+        // Read again from the files: the same state.
+        let again = ListEditor::open(&path).unwrap();
+        assert_eq!(again.version(), editor.version());
+        assert_eq!(again.journalled(), 3);
+        assert_eq!(again.get("1").unwrap(), editor.get("1").unwrap());
+    }
+
+    #[test]
+    fn a_write_by_someone_else_makes_it_stale() {
+        let (_dir, path) = scratch(CSV);
+        let parser = Parser::new();
+        let mut editor = ListEditor::open(&path).unwrap();
+        editor.add(&parser, &entry(NEW, None), t()).unwrap();
+        // `banchi list disable` meanwhile: reads the journal, rewrites the CSV, folds it.
+        let mut file = ListFile::open(&path).unwrap();
+        file.disable("3", "cli", None, t()).unwrap();
+        file.save().unwrap();
+        assert!(!journal::journal_path(&path).exists());
+        assert!(!editor.is_current().unwrap());
+        let mut editor = ListEditor::open(&path).unwrap();
+        assert_eq!(editor.get("3").unwrap().unwrap().status, "disabled");
+        editor.enable("3", "api", None, t()).unwrap();
+        let file = ListFile::open(&path).unwrap();
+        let e = file.get("3").unwrap();
+        assert_eq!(e.status, "active");
+        assert_eq!(e.history.len(), 3, "add (API), disable (CLI), enable (API)");
+    }
+
+    #[test]
+    fn folding_writes_the_journal_into_the_csv_and_keeps_the_version() {
+        let (_dir, path) = scratch(CSV);
+        let parser = Parser::new();
+        let mut editor = ListEditor::open(&path).unwrap();
+        assert!(
+            ListEditor::fold(&path).unwrap().is_none(),
+            "nothing to fold"
+        );
+        editor.add(&parser, &entry(NEW, None), t()).unwrap();
+        editor.disable("2", "bob", None, t()).unwrap();
+        let before = ListFile::open(&path).unwrap().entries();
+        let version = editor.version();
+
+        let folded = ListEditor::fold(&path).unwrap().unwrap();
+        drop(folded.lock);
+        assert!(!journal::journal_path(&path).exists());
+        assert_eq!(ListFile::open(&path).unwrap().entries(), before);
+        assert_eq!(
+            folded.editor.version(),
+            version,
+            "same entries, same version"
+        );
+        assert_eq!(journal::version_of(&path).unwrap(), Some(version));
+        assert!(folded.editor.is_current().unwrap());
+        assert!(
+            !editor.is_current().unwrap(),
+            "the old editor knows the old CSV"
+        );
+        let mut editor = folded.editor;
+        assert_eq!(editor.get("2").unwrap().unwrap().status, "disabled");
+        editor.enable("2", "bob", None, t()).unwrap();
+        assert_eq!(journal::version_of(&path).unwrap(), Some(editor.version()));
+    }
+
+    #[test]
+    fn edits_made_while_a_fold_writes_stay_in_the_journal() {
+        let (_dir, path) = scratch(CSV);
+        let parser = Parser::new();
+        let mut editor = ListEditor::open(&path).unwrap();
+        editor.add(&parser, &entry(NEW, None), t()).unwrap();
+        // Hold the lock so the fold waits after writing the folded CSV aside.
+        let lock = ListFile::lock(&path).unwrap();
+        let folding = {
+            let path = path.clone();
+            std::thread::spawn(move || ListEditor::fold(&path).map(|f| f.map(|f| f.editor)))
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        editor.disable("1", "bob", None, t()).unwrap();
+        let version = editor.version();
+        drop(lock);
+        let folded = folding.join().unwrap().unwrap().unwrap();
+        assert_eq!(folded.version(), version);
+        assert!(folded.is_current().unwrap());
+        assert_eq!(journal::version_of(&path).unwrap(), Some(version));
+        let file = ListFile::open(&path).unwrap();
+        assert_eq!(file.get("1").unwrap().status, "disabled");
+        assert_eq!(file.get("3").unwrap().status, "active");
+        let csv = std::fs::read_to_string(&path).unwrap();
+        assert!(csv.contains(NEW), "the first edit is folded in");
+    }
+
+    #[test]
+    fn a_plain_list_gains_its_columns_once() {
+        let (_dir, path) = scratch("id,address,reason\n7,東京都中央区銀座4-6-16,chargeback\n");
+        let editor = ListEditor::open(&path).unwrap();
+        assert!(!editor.is_managed());
+        let mut editor = ListEditor::manage(&path).unwrap();
+        assert!(editor.is_managed());
+        editor.disable("7", "bob", None, t()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("id,address,reason,status,"), "{text}");
+        assert_eq!(
+            ListFile::open(&path).unwrap().get("7").unwrap().status,
+            "disabled"
+        );
+    }
+}
