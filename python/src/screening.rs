@@ -188,28 +188,32 @@ impl PyScreener {
     ) -> PyScreening {
         let inner = self.screener.check_with_postal(address, postal_code);
         let score = self.scorer.score(&inner, &Buyer { name, phone, email });
-        PyScreening { inner, score }
+        PyScreening::new(inner, score)
     }
 
     /// Screens many addresses on all cores with the GIL released; results in input order. A
     /// ``None`` gives a screening with ``error`` set (like an empty CSV cell). ``names``,
     /// ``phones``, ``emails``: optional sequences of the same length (``None`` items allowed).
     #[pyo3(signature = (addresses, names = None, phones = None, emails = None))]
-    fn check_many(
+    fn check_many<'py>(
         &self,
-        py: Python<'_>,
-        addresses: &Bound<'_, PyAny>,
-        names: Option<&Bound<'_, PyAny>>,
-        phones: Option<&Bound<'_, PyAny>>,
-        emails: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Vec<PyScreening>> {
-        let addresses = texts(addresses, "addresses")?;
-        let n = addresses.len();
-        let column = |v: Option<&Bound<'_, PyAny>>, what: &str| -> PyResult<Vec<Option<String>>> {
+        py: Python<'py>,
+        addresses: &Bound<'py, PyAny>,
+        names: Option<&Bound<'py, PyAny>>,
+        phones: Option<&Bound<'py, PyAny>>,
+        emails: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        // The str objects are held (so the list may change under us without freeing them)
+        // and read in place: no copy of the texts.
+        let held = strings(addresses, "addresses")?;
+        let n = held.len();
+        let column = |v: Option<&Bound<'py, PyAny>>,
+                      what: &str|
+         -> PyResult<Vec<Option<Bound<'py, PyString>>>> {
             match v {
                 None => Ok(Vec::new()),
                 Some(v) => {
-                    let t = texts(v, what)?;
+                    let t = strings(v, what)?;
                     if t.len() != n {
                         return Err(pyo3::exceptions::PyValueError::new_err(format!(
                             "{what} has {} items, addresses has {n}",
@@ -225,26 +229,33 @@ impl PyScreener {
             column(phones, "phones")?,
             column(emails, "emails")?,
         );
-        let results: Vec<(Screening, Score)> = py.detach(|| {
+        let (addresses, names, phones, emails) = (
+            borrowed(&held)?,
+            borrowed(&names)?,
+            borrowed(&phones)?,
+            borrowed(&emails)?,
+        );
+        let results: Vec<PyScreening> = py.detach(|| {
             addresses
                 .par_iter()
                 .enumerate()
                 .map(|(i, a)| {
-                    let inner = self.screener.check(a.as_deref().unwrap_or(""));
+                    let inner = self.screener.check(a.unwrap_or(""));
                     let buyer = Buyer {
                         name: at(&names, i),
                         phone: at(&phones, i),
                         email: at(&emails, i),
                     };
                     let score = self.scorer.score(&inner, &buyer);
-                    (inner, score)
+                    PyScreening::new(inner, score)
                 })
                 .collect()
         });
-        Ok(results
+        let items = results
             .into_iter()
-            .map(|(inner, score)| PyScreening { inner, score })
-            .collect())
+            .map(|r| Bound::new(py, r).map(untracked))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
     }
 
     /// Screens an Arrow table (pyarrow, Polars, DuckDB … — anything with
@@ -334,12 +345,16 @@ impl PyScreener {
 }
 
 /// Item `i` of an optional column.
-fn at(column: &[Option<String>], i: usize) -> Option<&str> {
-    column.get(i).and_then(|s| s.as_deref())
+fn at<'a>(column: &[Option<&'a str>], i: usize) -> Option<&'a str> {
+    column.get(i).copied().flatten()
 }
 
-/// A sequence of `str | None` as owned texts (copied while the GIL is held).
-fn texts(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Option<String>>> {
+/// A sequence of `str | None`, each str held (a new reference) so that it outlives any
+/// change to the sequence while the GIL is released.
+fn strings<'py>(
+    seq: &Bound<'py, PyAny>,
+    what: &str,
+) -> PyResult<Vec<Option<Bound<'py, PyString>>>> {
     if seq.is_instance_of::<PyString>() {
         return Err(PyTypeError::new_err(format!(
             "{what} is one str: give a list of str"
@@ -350,8 +365,8 @@ fn texts(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Option<String>>> {
         let item = item?;
         if item.is_none() {
             out.push(None);
-        } else if let Ok(s) = item.cast::<PyString>() {
-            out.push(Some(s.to_str()?.to_owned()));
+        } else if item.is_instance_of::<PyString>() {
+            out.push(Some(item.cast_into::<PyString>()?));
         } else {
             return Err(PyTypeError::new_err(format!(
                 "{what}[{i}] is {}, not str or None",
@@ -360,6 +375,14 @@ fn texts(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Option<String>>> {
         }
     }
     Ok(out)
+}
+
+/// The UTF-8 text of held strs, read in place (CPython keeps a str's UTF-8 form with the
+/// object, so it lives as long as `held`). A lone surrogate raises `UnicodeEncodeError`.
+fn borrowed<'a>(held: &'a [Option<Bound<'_, PyString>>]) -> PyResult<Vec<Option<&'a str>>> {
+    held.iter()
+        .map(|s| s.as_ref().map(|s| s.to_str()).transpose())
+        .collect()
 }
 
 /// In-memory list rows as the bytes of a list CSV (header from the union of the columns,
@@ -459,11 +482,43 @@ fn cell_text(v: &Bound<'_, PyAny>) -> Option<String> {
 }
 
 /// One screened address: its grades, score, reasons and parse.
+///
+/// The screening lives on the Rust heap (boxed where it was made, on a worker thread): the
+/// Python object itself is a pointer, cheap to allocate by the million.
 #[pyclass(module = "banchi", frozen, name = "Screening")]
 #[derive(Debug, Clone)]
-pub struct PyScreening {
+pub struct PyScreening(Box<Checked>);
+
+/// What a `Screening` holds.
+#[derive(Debug, Clone)]
+pub struct Checked {
     inner: Screening,
     score: Score,
+}
+
+impl PyScreening {
+    fn new(inner: Screening, score: Score) -> Self {
+        PyScreening(Box::new(Checked { inner, score }))
+    }
+}
+
+impl std::ops::Deref for PyScreening {
+    type Target = Checked;
+    fn deref(&self) -> &Checked {
+        &self.0
+    }
+}
+
+/// `obj` taken out of the cyclic garbage collector's care. PyO3 makes every class a GC
+/// container, so a million results from `check_many` cost the collector a million objects
+/// to traverse (0.6 s per million addresses, measured). An object that holds no Python
+/// object cannot be part of a cycle — CPython untracks such tuples and dicts itself — and
+/// `PyObject_GC_UnTrack` on an untracked object (PyO3's dealloc calls it) does nothing.
+fn untracked<T: pyo3::PyClass>(obj: Bound<'_, T>) -> Bound<'_, T> {
+    // SAFETY: `obj` is a live object of a GC type (PyO3 sets Py_TPFLAGS_HAVE_GC on every
+    // class) and the GIL is held (we have a `Bound`).
+    unsafe { pyo3::ffi::PyObject_GC_UnTrack(obj.as_ptr().cast()) };
+    obj
 }
 
 #[pymethods]
