@@ -39,7 +39,7 @@
 use crate::address::Anomaly;
 use crate::config::{Config, ScoreSettings, Weights};
 use crate::screen::Screening;
-use crate::watchlist::{Grade, Signal};
+use crate::watchlist::{Grade, ListResult, Signal};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -455,24 +455,10 @@ impl Scorer {
         let mut out = Builder::new(self);
 
         // Watchlist grades.
-        if let Some(g) = s.fraud.grade {
-            let code = match g {
-                Grade::Danger => ReasonCode::FraudDanger,
-                Grade::Caution => ReasonCode::FraudCaution,
-                _ => ReasonCode::FraudWarning,
-            };
-            let ids = ids_of(&s.fraud, g);
-            out.add_detail(code, &ids, &ids);
+        for (code, detail) in list_reasons(&s.fraud, &s.forwarder) {
+            out.add_detail(code, &detail);
         }
         let forwarder_counts_id = s.forwarder.signals.contains(&Signal::TrailingCustomerId);
-        if let Some(g) = s.forwarder.grade {
-            let code = match g {
-                Grade::ForwardingService => ReasonCode::ForwardingService,
-                _ => ReasonCode::ForwardingPossible,
-            };
-            let services = services_of(&s.forwarder, g);
-            out.add_detail(code, &services, &services);
-        }
 
         // The address itself.
         match &s.address {
@@ -513,6 +499,18 @@ impl Scorer {
             out.add(ReasonCode::DummyEmail);
         }
         out.finish()
+    }
+
+    /// Names the matched records in `score`'s list reasons (`fraud_danger: F0001`), from the
+    /// list results with their matches: for a score made from a screening graded without its
+    /// matches (`max_matches = 0`, as bulk runs grade), this gives exactly the score of the
+    /// screening with them. Points, level and order do not change.
+    pub fn name_matches(&self, score: &mut Score, fraud: &ListResult, forwarder: &ListResult) {
+        for (code, detail) in list_reasons(fraud, forwarder) {
+            if let Some(r) = score.reasons.iter_mut().find(|r| r.code == code) {
+                (r.ja, r.en) = sentences_with(code, &detail);
+            }
+        }
     }
 
     /// Adds the velocity reason to `score` when `names` (different names seen at the delivery
@@ -594,17 +592,9 @@ impl<'a> Builder<'a> {
     }
 
     /// Adds the code's sentence followed by a detail (record ids, a service name).
-    fn add_detail(&mut self, code: ReasonCode, ja_detail: &str, en_detail: &str) {
-        let (ja, en) = code.sentences();
-        if ja_detail.is_empty() {
-            self.add(code);
-        } else {
-            self.add_sentences(
-                code,
-                Cow::Owned(format!("{ja}：{ja_detail}")),
-                Cow::Owned(format!("{en}: {en_detail}")),
-            );
-        }
+    fn add_detail(&mut self, code: ReasonCode, detail: &str) {
+        let (ja, en) = sentences_with(code, detail);
+        self.add_sentences(code, ja, en);
     }
 
     fn add_sentences(&mut self, code: ReasonCode, ja: Cow<'static, str>, en: Cow<'static, str>) {
@@ -638,8 +628,45 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// The reasons of the two list grades, each with the records it names (ids for the fraud
+/// list, service names for the forwarder list; empty without matches).
+fn list_reasons(
+    fraud: &ListResult,
+    forwarder: &ListResult,
+) -> impl Iterator<Item = (ReasonCode, String)> {
+    let fraud = fraud.grade.map(|g| {
+        let code = match g {
+            Grade::Danger => ReasonCode::FraudDanger,
+            Grade::Caution => ReasonCode::FraudCaution,
+            _ => ReasonCode::FraudWarning,
+        };
+        (code, ids_of(fraud, g))
+    });
+    let forwarder = forwarder.grade.map(|g| {
+        let code = match g {
+            Grade::ForwardingService => ReasonCode::ForwardingService,
+            _ => ReasonCode::ForwardingPossible,
+        };
+        (code, services_of(forwarder, g))
+    });
+    fraud.into_iter().chain(forwarder)
+}
+
+/// A reason's two sentences, followed by `detail` when there is one.
+fn sentences_with(code: ReasonCode, detail: &str) -> (Cow<'static, str>, Cow<'static, str>) {
+    let (ja, en) = code.sentences();
+    if detail.is_empty() {
+        (Cow::Borrowed(ja), Cow::Borrowed(en))
+    } else {
+        (
+            Cow::Owned(format!("{ja}：{detail}")),
+            Cow::Owned(format!("{en}: {detail}")),
+        )
+    }
+}
+
 /// Ids of the matches with grade `g` (at most three, then `…`).
-fn ids_of(r: &crate::watchlist::ListResult, g: Grade) -> String {
+fn ids_of(r: &ListResult, g: Grade) -> String {
     let ids: Vec<&str> = r
         .matches
         .iter()
@@ -650,7 +677,7 @@ fn ids_of(r: &crate::watchlist::ListResult, g: Grade) -> String {
 }
 
 /// Service names of the matches with grade `g`.
-fn services_of(r: &crate::watchlist::ListResult, g: Grade) -> String {
+fn services_of(r: &ListResult, g: Grade) -> String {
     let mut names: Vec<&str> = r
         .matches
         .iter()

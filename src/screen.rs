@@ -185,17 +185,7 @@ impl Screener {
 
     /// Screens an address parsed already.
     pub fn screen_address(&self, address: Address) -> Screening {
-        let opts = &self.options;
-        let fraud = match (&self.fraud_overlay, &self.fraud) {
-            (Some(o), base) => o.screen(base.as_deref(), &address, opts),
-            (None, Some(l)) => l.screen_fraud(&address, opts),
-            (None, None) => ListResult::default(),
-        };
-        let forwarder = match (&self.forwarder_overlay, &self.forwarders) {
-            (Some(o), base) => o.screen(base.as_deref(), &address, opts),
-            (None, Some(l)) => l.screen_forwarder(&address, opts),
-            (None, None) => ListResult::default(),
-        };
+        let (fraud, forwarder) = self.screen_lists(&address);
         Screening {
             input: address.input.clone(),
             address: Some(address),
@@ -203,6 +193,23 @@ impl Screener {
             fraud,
             forwarder,
         }
+    }
+
+    /// The fraud and forwarder results of an address parsed already (what
+    /// [`Screener::screen_address`] puts in its [`Screening`]).
+    pub fn screen_lists(&self, address: &Address) -> (ListResult, ListResult) {
+        let opts = &self.options;
+        let fraud = match (&self.fraud_overlay, &self.fraud) {
+            (Some(o), base) => o.screen(base.as_deref(), address, opts),
+            (None, Some(l)) => l.screen_fraud(address, opts),
+            (None, None) => ListResult::default(),
+        };
+        let forwarder = match (&self.forwarder_overlay, &self.forwarders) {
+            (Some(o), base) => o.screen(base.as_deref(), address, opts),
+            (None, Some(l)) => l.screen_forwarder(address, opts),
+            (None, None) => ListResult::default(),
+        };
+        (fraud, forwarder)
     }
 }
 

@@ -291,3 +291,34 @@ fn score_serializes_with_codes_and_sentences() {
         .unwrap()
         .contains("営業所止め"));
 }
+
+/// A screening graded without its matches (as bulk runs and Python's `check_many` grade),
+/// scored, then given the records by `name_matches`, scores exactly as the full screening —
+/// for every grade of both lists; before that, its list reasons name no record.
+#[test]
+fn named_matches_give_the_full_score() {
+    let full = screener();
+    let grades = full.clone().with_options(banchi::watchlist::MatchOptions {
+        max_matches: 0,
+        ..full.options()
+    });
+    let scorer = Scorer::new(&Config::default());
+    for input in [
+        "東京都世田谷区三軒茶屋二丁目11番5号 コーポ黒猫 201",
+        "東京都世田谷区三軒茶屋2-11-5 コーポ黒猫 305",
+        "東京都世田谷区三軒茶屋2-13-5",
+        "神奈川県大和市南林間1-8-17 DANKEBOX PM12345",
+        "神奈川県大和市南林間1-9-3",
+        CLEAN,
+    ] {
+        let want = scorer.score(&full.check(input), &Buyer::default());
+        let graded = grades.check(input);
+        let mut got = scorer.score(&graded, &Buyer::default());
+        if !want.reasons.is_empty() && input != CLEAN {
+            assert_ne!(got, want, "{input}: the grade-only score names no record");
+        }
+        let (fraud, forwarder) = full.screen_lists(graded.address.as_ref().unwrap());
+        scorer.name_matches(&mut got, &fraud, &forwarder);
+        assert_eq!(got, want, "{input}");
+    }
+}

@@ -20,6 +20,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 use rayon::prelude::*;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 /// Screens addresses against a fraud list and a forwarding-warehouse list, with a 0–100
 /// risk score.
@@ -32,9 +33,20 @@ use std::path::PathBuf;
 #[pyclass(module = "banchi", frozen, name = "Screener")]
 #[derive(Debug)]
 pub struct PyScreener {
+    /// What `check` answers with; shared with the `check_many` results that read their
+    /// matches late.
+    pub(crate) checker: Arc<Checker>,
+    /// The same lists graded only (no list of matches): what `check_many` runs, as the CLI's
+    /// bulk runs do.
+    grades: Screener,
+    pub(crate) config: Config,
+}
+
+/// The lists with the configured match options, and the scorer.
+#[derive(Debug)]
+pub(crate) struct Checker {
     pub(crate) screener: Screener,
     pub(crate) scorer: Scorer,
-    pub(crate) config: Config,
 }
 
 /// Where a list comes from.
@@ -85,9 +97,16 @@ impl PyScreener {
         if let Some(f) = forwarders {
             screener = screener.with_forwarders(f);
         }
+        let grades = screener.clone().with_options(MatchOptions {
+            max_matches: 0,
+            ..options
+        });
         Ok(PyScreener {
-            screener,
-            scorer: Scorer::new(&config),
+            checker: Arc::new(Checker {
+                screener,
+                scorer: Scorer::new(&config),
+            }),
+            grades,
             config,
         })
     }
@@ -186,14 +205,18 @@ impl PyScreener {
         email: Option<&str>,
         postal_code: Option<&str>,
     ) -> PyScreening {
-        let inner = self.screener.check_with_postal(address, postal_code);
-        let score = self.scorer.score(&inner, &Buyer { name, phone, email });
-        PyScreening::new(inner, score)
+        let Checker { screener, scorer } = &*self.checker;
+        let inner = screener.check_with_postal(address, postal_code);
+        let score = scorer.score(&inner, &Buyer { name, phone, email });
+        PyScreening::new(inner, score, None)
     }
 
     /// Screens many addresses on all cores with the GIL released; results in input order. A
     /// ``None`` gives a screening with ``error`` set (like an empty CSV cell). ``names``,
     /// ``phones``, ``emails``: optional sequences of the same length (``None`` items allowed).
+    /// Each result equals ``check``'s; grades and score are computed here, a graded result's
+    /// ``matches`` (record ids, reasons) when first read — as ``banchi screen`` grades a file
+    /// without listing the records.
     #[pyo3(signature = (addresses, names = None, phones = None, emails = None))]
     fn check_many<'py>(
         &self,
@@ -240,14 +263,15 @@ impl PyScreener {
                 .par_iter()
                 .enumerate()
                 .map(|(i, a)| {
-                    let inner = self.screener.check(a.unwrap_or(""));
+                    let inner = self.grades.check(a.unwrap_or(""));
                     let buyer = Buyer {
                         name: at(&names, i),
                         phone: at(&phones, i),
                         email: at(&emails, i),
                     };
-                    let score = self.scorer.score(&inner, &buyer);
-                    PyScreening::new(inner, score)
+                    let score = self.checker.scorer.score(&inner, &buyer);
+                    let graded = inner.fraud.grade.is_some() || inner.forwarder.grade.is_some();
+                    PyScreening::new(inner, score, graded.then(|| Arc::clone(&self.checker)))
                 })
                 .collect()
         });
@@ -314,19 +338,25 @@ impl PyScreener {
     /// without a fraud list.
     #[getter]
     fn fraud_report(&self) -> Option<String> {
-        self.screener.fraud().map(|l| l.report().summary(10))
+        self.checker
+            .screener
+            .fraud()
+            .map(|l| l.report().summary(10))
     }
 
     /// The forwarder list's load report, or None without one.
     #[getter]
     fn forwarder_report(&self) -> Option<String> {
-        self.screener.forwarders().map(|l| l.report().summary(10))
+        self.checker
+            .screener
+            .forwarders()
+            .map(|l| l.report().summary(10))
     }
 
     /// Entries indexed in the fraud list (0 without one).
     #[getter]
     fn fraud_entries(&self) -> usize {
-        self.screener.fraud().map_or(0, Watchlist::len)
+        self.checker.screener.fraud().map_or(0, Watchlist::len)
     }
 
     /// The configuration in force, as TOML (what ``banchi config show`` prints).
@@ -338,8 +368,8 @@ impl PyScreener {
     fn __repr__(&self) -> String {
         format!(
             "banchi.Screener(fraud entries={}, forwarder entries={})",
-            self.screener.fraud().map_or(0, Watchlist::len),
-            self.screener.forwarders().map_or(0, Watchlist::len)
+            self.checker.screener.fraud().map_or(0, Watchlist::len),
+            self.checker.screener.forwarders().map_or(0, Watchlist::len)
         )
     }
 }
@@ -494,11 +524,52 @@ pub struct PyScreening(Box<Checked>);
 pub struct Checked {
     inner: Screening,
     score: Score,
+    /// Set when `inner` was graded without its list of matches: the lists to read them from.
+    lists: Option<Arc<Checker>>,
+    /// The fraud and forwarder results with their matches, and the score naming them, once
+    /// read.
+    full: OnceLock<Full>,
+}
+
+/// A late-read screening's results with their matches, and its score naming them.
+#[derive(Debug, Clone)]
+struct Full {
+    fraud: ListResult,
+    forwarder: ListResult,
+    score: Score,
 }
 
 impl PyScreening {
-    fn new(inner: Screening, score: Score) -> Self {
-        PyScreening(Box::new(Checked { inner, score }))
+    fn new(inner: Screening, score: Score, lists: Option<Arc<Checker>>) -> Self {
+        PyScreening(Box::new(Checked {
+            inner,
+            score,
+            lists,
+            full: OnceLock::new(),
+        }))
+    }
+}
+
+impl Checked {
+    /// The fraud and forwarder results with their matches and the score naming them
+    /// (`check`'s), looked up on first use for a result graded without them.
+    fn results(&self) -> (&ListResult, &ListResult, &Score) {
+        match (&self.lists, &self.inner.address) {
+            (Some(lists), Some(address)) => {
+                let full = self.full.get_or_init(|| {
+                    let (fraud, forwarder) = lists.screener.screen_lists(address);
+                    let mut score = self.score.clone();
+                    lists.scorer.name_matches(&mut score, &fraud, &forwarder);
+                    Full {
+                        fraud,
+                        forwarder,
+                        score,
+                    }
+                });
+                (&full.fraud, &full.forwarder, &full.score)
+            }
+            _ => (&self.inner.fraud, &self.inner.forwarder, &self.score),
+        }
     }
 }
 
@@ -575,7 +646,7 @@ impl PyScreening {
     /// Every signal that added points: dicts ``{code, points, ja, en}``.
     #[getter]
     fn reasons<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json_of(py, &self.score.reasons)
+        json_of(py, &self.results().2.reasons)
     }
     /// The reason codes, in order (the ``reasons`` column of ``banchi screen``).
     #[getter]
@@ -588,10 +659,8 @@ impl PyScreening {
     #[getter]
     fn matches<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let out = PyList::empty(py);
-        for (list, result) in [
-            ("fraud", &self.inner.fraud),
-            ("forwarder", &self.inner.forwarder),
-        ] {
+        let (fraud, forwarder, _) = self.results();
+        for (list, result) in [("fraud", fraud), ("forwarder", forwarder)] {
             append_matches(py, &out, list, result)?;
         }
         Ok(out)
@@ -617,13 +686,18 @@ impl PyScreening {
         let base = serde_json::to_value(&self.inner)
             .map_err(|e| PyRuntimeError::new_err(format!("serialising a screening: {e}")))?;
         let dict = to_python(py, &base)?.cast_into::<PyDict>()?;
+        let (fraud, forwarder, score) = self.results();
+        if self.lists.is_some() {
+            dict.set_item("fraud", json_of(py, fraud)?)?;
+            dict.set_item("forwarder", json_of(py, forwarder)?)?;
+        }
         if let Some(a) = &self.inner.address {
             dict.set_item("address", address_dict(py, a)?)?;
         }
         dict.set_item("score", self.score.score)?;
         dict.set_item("level", self.score.level.as_str())?;
         dict.set_item("alert", self.score.alert)?;
-        dict.set_item("reasons", json_of(py, &self.score.reasons)?)?;
+        dict.set_item("reasons", json_of(py, &score.reasons)?)?;
         dict.set_item("action", action(self.score.level))?;
         Ok(dict)
     }

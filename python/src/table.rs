@@ -212,7 +212,11 @@ pub fn screen_arrow<'py>(
             .iter()
             .map(|b| BatchText::of(b, &at))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut run = TableScreener::new(&screener.screener, &screener.scorer, options);
+        let mut run = TableScreener::new(
+            &screener.checker.screener,
+            &screener.checker.scorer,
+            options,
+        );
         let mut out = Vec::with_capacity(batches.len());
         let mut first_row = 0u64;
         let mut start = 0;
