@@ -21,13 +21,6 @@ mod table;
 
 use pyo3::prelude::*;
 
-/// The extension's allocator, as the `banchi` binary's: screening allocates a few small
-/// strings per address on every core, and glibc's malloc spent ~15 % of a `check_many` run
-/// there (perf, 1M addresses). Only Rust allocations go through it; Python's objects keep
-/// Python's allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[pymodule]
 fn _banchi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<address::PyParser>()?;
