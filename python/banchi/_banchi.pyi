@@ -169,7 +169,11 @@ class Screener:
         names: Sequence[str | None] | None = None,
         phones: Sequence[str | None] | None = None,
         emails: Sequence[str | None] | None = None,
-    ) -> list[Screening]: ...
+    ) -> list[Screening]:
+        """Screens many addresses on all cores with the GIL released; results in input order,
+        each equal to ``check``'s. Grades and scores are computed here; a graded result's
+        ``matches`` (and the record ids its ``reasons`` name) are looked up when first read,
+        as ``banchi screen`` grades a file without listing the records."""
     def screen_arrow(
         self,
         table: Any,
