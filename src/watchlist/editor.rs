@@ -18,6 +18,7 @@
 
 use super::atomic::{write_aside, write_atomic};
 use super::journal::{self, Digest, FileIdentity, Journal, ListBytes};
+use super::load::{text_cell, ListCsv};
 use super::manage::{self, Action, EntryView, ListLock, NewEntry};
 use super::ListFile;
 use crate::error::{ListError, WatchlistError};
@@ -102,28 +103,13 @@ impl ListEditor {
         let mut max_numeric_id = 0u64;
         let mut digest = Digest::with_header(&header);
         if !csv.iter().all(u8::is_ascii_whitespace) {
-            let mut rdr = csv::ReaderBuilder::new()
-                .has_headers(true)
-                .flexible(true)
-                .from_reader(csv);
-            let mut lines = super::load::Lines::new(csv);
-            header = rdr
-                .headers()
-                .map_err(|e| super::load::csv_error(e, &mut lines))?
-                .iter()
-                .map(super::load::column_name)
-                .collect();
-            let id_col = header.iter().position(|h| h == "id");
+            let mut rows = ListCsv::open(csv, true)?;
+            let id_col = rows.column("id");
+            header = rows.header.clone();
             digest = Digest::with_header(&header);
             let mut record = csv::ByteRecord::new();
-            while rdr
-                .read_byte_record(&mut record)
-                .map_err(|e| super::load::csv_error(e, &mut lines))?
-            {
-                let Some(id) = id_col
-                    .and_then(|i| record.get(i))
-                    .and_then(|b| std::str::from_utf8(b).ok())
-                else {
+            while rows.read(&mut record)? {
+                let Some(id) = text_cell(&record, id_col) else {
                     continue;
                 };
                 if let Ok(n) = id.trim().parse::<u64>() {
@@ -419,17 +405,7 @@ fn header_of(list: &ListBytes) -> Result<Vec<String>, ListError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(ListFile::new_header());
     }
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut lines = super::load::Lines::new(bytes);
-    Ok(rdr
-        .headers()
-        .map_err(|e| super::load::csv_error(e, &mut lines))?
-        .iter()
-        .map(super::load::column_name)
-        .collect())
+    Ok(ListCsv::open(bytes, true)?.header)
 }
 
 #[cfg(test)]
