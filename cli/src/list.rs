@@ -10,7 +10,7 @@
 use super::index::KindArg;
 use anyhow::{Context, Result};
 use banchi::watchlist::manage::{EntryView, NewEntry};
-use banchi::watchlist::{ListFile, ReasonCode, Watchlist};
+use banchi::watchlist::{ListFile, ReasonCode, StatusEdit, Watchlist};
 use banchi::Parser;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;

@@ -264,7 +264,7 @@ mod tests {
     use crate::lists::LoadedLists;
     use crate::settings::Settings;
     use banchi::watchlist::manage::NewEntry;
-    use banchi::watchlist::{Grade, ReasonCode};
+    use banchi::watchlist::{Grade, ReasonCode, StatusEdit};
     use std::time::SystemTime;
 
     /// A fictional fraud record at a real block of 銀座.

@@ -19,7 +19,8 @@
 use super::atomic::{write_aside, write_atomic};
 use super::journal::{self, Digest, FileIdentity, Journal, ListBytes};
 use super::load::{text_cell, ListCsv};
-use super::manage::{self, Action, EntryView, ListLock, NewEntry};
+use super::manage::sealed::StatusRows;
+use super::manage::{self, EntryView, ListLock, NewEntry, StatusEdit};
 use super::ListFile;
 use crate::error::{ListError, WatchlistError};
 use crate::parse::Parser;
@@ -265,43 +266,6 @@ impl ListEditor {
         Ok(n.to_string())
     }
 
-    /// [`ListFile::disable`], appended to the journal.
-    pub fn disable(
-        &mut self,
-        id: &str,
-        by: &str,
-        memo: Option<&str>,
-        now: SystemTime,
-    ) -> Result<(), ListError> {
-        self.set_status(id, by, memo, now, Action::Disable)
-    }
-
-    /// [`ListFile::enable`], appended to the journal.
-    pub fn enable(
-        &mut self,
-        id: &str,
-        by: &str,
-        memo: Option<&str>,
-        now: SystemTime,
-    ) -> Result<(), ListError> {
-        self.set_status(id, by, memo, now, Action::Enable)
-    }
-
-    fn set_status(
-        &mut self,
-        id: &str,
-        by: &str,
-        memo: Option<&str>,
-        now: SystemTime,
-        action: Action,
-    ) -> Result<(), ListError> {
-        let row = self
-            .row(id)?
-            .ok_or_else(|| ListError::UnknownId(id.to_owned()))?;
-        let changed = manage::status_change(&self.header, &row, by, memo, now, action)?;
-        self.append(Some(&row), &changed)
-    }
-
     /// Appends the image of `row` (replacing `old`, the row as it was) to the journal,
     /// durably.
     fn append(&mut self, old: Option<&[String]>, row: &[String]) -> Result<(), ListError> {
@@ -387,6 +351,34 @@ impl ListEditor {
             editor.journal = rest.without_tail();
         }
         Ok(Some(Folded { lock, editor }))
+    }
+}
+
+/// A disable or an enable appends the changed row to the journal.
+impl StatusEdit for ListEditor {}
+
+impl StatusRows for ListEditor {
+    fn status_header(&self) -> &[String] {
+        &self.header
+    }
+
+    fn status_row(&self, id: &str) -> Result<Option<Vec<String>>, ListError> {
+        self.row(id)
+    }
+
+    /// None: a list edited through its journal already has them (else [`Self::append`]
+    /// refuses the change).
+    fn add_status_columns(&mut self) -> bool {
+        false
+    }
+
+    fn keep_change(
+        &mut self,
+        _id: &str,
+        old: &[String],
+        changed: Vec<String>,
+    ) -> Result<(), ListError> {
+        self.append(Some(old), &changed)
     }
 }
 
