@@ -3,7 +3,9 @@
 
 use banchi::error::{IndexError, ListError, WatchlistError};
 use banchi::watchlist::manage::NewEntry;
-use banchi::watchlist::{Grade, ListFile, ListKind, MatchOptions, ReasonCode, Watchlist};
+use banchi::watchlist::{
+    Grade, ListFile, ListKind, MatchOptions, ReasonCode, StatusEdit, Watchlist,
+};
 use banchi::Parser;
 use std::fs;
 use std::path::Path;

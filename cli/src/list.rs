@@ -10,7 +10,7 @@
 use super::index::KindArg;
 use anyhow::{Context, Result};
 use banchi::watchlist::manage::{EntryView, NewEntry};
-use banchi::watchlist::{ListFile, ReasonCode, Watchlist};
+use banchi::watchlist::{ListFile, ReasonCode, StatusEdit, Watchlist};
 use banchi::Parser;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -76,40 +76,14 @@ Examples:
   banchi list disable fraud.csv 17 --by sato --index fraud.idx
 
 Exit status: 0, or 2 when the id is unknown or the file cannot be written.")]
-    Disable {
-        /// The list file.
-        list: PathBuf,
-        /// The entry's id.
-        id: String,
-        /// Who disables it.
-        #[arg(long, value_name = "WHO")]
-        by: String,
-        /// Why.
-        #[arg(long)]
-        memo: Option<String>,
-        #[command(flatten)]
-        index: IndexArgs,
-    },
+    Disable(StatusArgs),
     /// Let a disabled entry match again.
     #[command(after_help = "\
 Examples:
   banchi list enable fraud.csv 17 --by sato --memo 'chargeback after all'
 
 Exit status: 0, or 2 when the id is unknown or the file cannot be written.")]
-    Enable {
-        /// The list file.
-        list: PathBuf,
-        /// The entry's id.
-        id: String,
-        /// Who enables it.
-        #[arg(long, value_name = "WHO")]
-        by: String,
-        /// Why.
-        #[arg(long)]
-        memo: Option<String>,
-        #[command(flatten)]
-        index: IndexArgs,
-    },
+    Enable(StatusArgs),
     /// Print the entries (or one), with their history.
     #[command(after_help = "\
 Examples:
@@ -128,6 +102,23 @@ Exit status: 0, or 2 when the id is unknown or the file cannot be read.")]
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Arguments of `banchi list disable` and `banchi list enable`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// The list file.
+    list: PathBuf,
+    /// The entry's id.
+    id: String,
+    /// Who disables or enables it.
+    #[arg(long, value_name = "WHO")]
+    by: String,
+    /// Why.
+    #[arg(long)]
+    memo: Option<String>,
+    #[command(flatten)]
+    index: IndexArgs,
 }
 
 /// Keeping an index file in step with the list.
@@ -197,32 +188,8 @@ pub fn run(args: Args) -> Result<u8> {
             })?;
             eprintln!("banchi: added entry {id} to {}", list.display());
         }
-        ListCommand::Disable {
-            list,
-            id,
-            by,
-            memo,
-            index,
-        } => {
-            change(&list, &index, |file| {
-                file.disable(&id, &by, memo.as_deref(), now)?;
-                Ok(id.clone())
-            })?;
-            eprintln!("banchi: disabled entry {id} in {}", list.display());
-        }
-        ListCommand::Enable {
-            list,
-            id,
-            by,
-            memo,
-            index,
-        } => {
-            change(&list, &index, |file| {
-                file.enable(&id, &by, memo.as_deref(), now)?;
-                Ok(id.clone())
-            })?;
-            eprintln!("banchi: enabled entry {id} in {}", list.display());
-        }
+        ListCommand::Disable(a) => set_status(&a, now, true)?,
+        ListCommand::Enable(a) => set_status(&a, now, false)?,
         ListCommand::Show { list, id, json } => {
             let file = ListFile::open(&list)?;
             let entries = match id {
@@ -241,6 +208,22 @@ pub fn run(args: Args) -> Result<u8> {
         }
     }
     Ok(super::EXIT_OK)
+}
+
+/// Runs `banchi list disable` (`disable`) or `banchi list enable`.
+fn set_status(a: &StatusArgs, now: SystemTime, disable: bool) -> Result<()> {
+    change(&a.list, &a.index, |file| {
+        let memo = a.memo.as_deref();
+        if disable {
+            file.disable(&a.id, &a.by, memo, now)?;
+        } else {
+            file.enable(&a.id, &a.by, memo, now)?;
+        }
+        Ok(a.id.clone())
+    })?;
+    let done = if disable { "disabled" } else { "enabled" };
+    eprintln!("banchi: {done} entry {} in {}", a.id, a.list.display());
+    Ok(())
 }
 
 fn readable(e: &EntryView) -> String {

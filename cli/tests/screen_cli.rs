@@ -38,13 +38,16 @@ fn csv_rows_of(text: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// `banchi screen INPUT -o OUT`, to add arguments to.
+fn screen(input: &Path, out: &Path) -> Command {
+    let mut cmd = banchi();
+    cmd.arg("screen").arg(input).arg("-o").arg(out);
+    cmd
+}
+
 /// `banchi screen INPUT -o OUT --fraud data/sample_fraud.csv EXTRA…`, run from the repository root.
 fn screen_against_sample_fraud(input: &Path, out: &Path, extra: &[&str]) -> Output {
-    banchi()
-        .arg("screen")
-        .arg(input)
-        .arg("-o")
-        .arg(out)
+    screen(input, out)
         .args(["--fraud", "data/sample_fraud.csv"])
         .args(extra)
         .current_dir(REPO)
@@ -201,26 +204,11 @@ fn ctrl_c_then_resume() {
     }
     std::fs::write(&input, s).unwrap();
     let full = dir.path().join("full.csv");
-    let o = banchi()
-        .args([
-            "screen",
-            input.to_str().unwrap(),
-            "-o",
-            full.to_str().unwrap(),
-            "-q",
-        ])
-        .output()
-        .unwrap();
+    let o = screen(&input, &full).arg("-q").output().unwrap();
     assert_eq!(o.status.code(), Some(0));
 
     let part = dir.path().join("part.csv");
-    let child = banchi()
-        .args([
-            "screen",
-            input.to_str().unwrap(),
-            "-o",
-            part.to_str().unwrap(),
-        ])
+    let child = screen(&input, &part)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -254,16 +242,7 @@ fn ctrl_c_then_resume() {
     );
     assert!(partial.ends_with(b"\n"));
 
-    let o = banchi()
-        .args([
-            "screen",
-            input.to_str().unwrap(),
-            "-o",
-            part.to_str().unwrap(),
-            "--resume",
-        ])
-        .output()
-        .unwrap();
+    let o = screen(&input, &part).arg("--resume").output().unwrap();
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stderr).contains("resumed after"));
     assert_eq!(std::fs::read(&part).unwrap(), expected);

@@ -173,19 +173,7 @@ fn velocity_state_keeps_the_window_across_restarts() {
     let state = dir.path().join("velocity.db");
     // Three different names at one invented flat of a real block, over two runs.
     let order = |addr: SocketAddr, name: &str| {
-        post_json(
-            addr,
-            "/v1/screen",
-            &json!({"address": "東京都中央区銀座4-6-16 架空ハイツ502号室", "name": name}),
-        )
-        .json()
-    };
-    let has_velocity = |v: &serde_json::Value| {
-        v["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["code"] == "velocity")
+        screen_order(addr, "東京都中央区銀座4-6-16 架空ハイツ502号室", name)
     };
     let runs: [(&[&str], bool); 2] = [(&["山田太郎", "佐藤花子"], false), (&["鈴木一郎"], true)];
     for (names, raised) in runs {
@@ -198,7 +186,7 @@ fn velocity_state_keeps_the_window_across_restarts() {
         for name in names {
             last = order(addr, name);
         }
-        assert_eq!(has_velocity(&last), raised, "{last}");
+        assert_eq!(has_reason(&last, "velocity"), raised, "{last}");
         signal(&child, "-TERM");
         assert!(child.wait().unwrap().success());
     }

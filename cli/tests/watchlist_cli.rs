@@ -43,18 +43,31 @@ F1,東京都世田谷区三軒茶屋1-2-3 ハイツ黒猫101号室,chargeback,fi
 F2,東京都世田谷区,resale,unparseable on purpose
 ";
 
-#[test]
-fn check_prints_a_readable_verdict_with_stars() {
+/// A scratch folder holding [`LIST`] as `fraud.csv`.
+fn with_list() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
-    let out = banchi(
-        &[
-            "check",
-            "東京都世田谷区三軒茶屋一丁目2番3号 101号室",
-            "--fraud",
-            "fraud.csv",
-        ],
+    dir
+}
+
+/// `banchi check ARGS… --fraud FRAUD` in `dir`.
+fn check(dir: &Path, args: &[&str], fraud: &str) -> Output {
+    let args: Vec<&str> = ["check"]
+        .iter()
+        .chain(args)
+        .chain(&["--fraud", fraud])
+        .copied()
+        .collect();
+    banchi(&args, dir)
+}
+
+#[test]
+fn check_prints_a_readable_verdict_with_stars() {
+    let dir = with_list();
+    let out = check(
         dir.path(),
+        &["東京都世田谷区三軒茶屋一丁目2番3号 101号室"],
+        "fraud.csv",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = text(&out.stdout);
@@ -70,25 +83,9 @@ fn check_prints_a_readable_verdict_with_stars() {
     assert!(err.contains("line 3"), "{err}");
     assert!(!err.contains("世田谷"), "{err}");
 
-    let out = banchi(
-        &[
-            "check",
-            "東京都世田谷区三軒茶屋1-2-3",
-            "--fraud",
-            "fraud.csv",
-        ],
-        dir.path(),
-    );
+    let out = check(dir.path(), &["東京都世田谷区三軒茶屋1-2-3"], "fraud.csv");
     assert!(text(&out.stdout).contains("★★注意 (caution)"));
-    let out = banchi(
-        &[
-            "check",
-            "東京都世田谷区三軒茶屋1-3-1",
-            "--fraud",
-            "fraud.csv",
-        ],
-        dir.path(),
-    );
+    let out = check(dir.path(), &["東京都世田谷区三軒茶屋1-3-1"], "fraud.csv");
     assert!(text(&out.stdout).contains("★警戒 (warning)"));
     let out = banchi(
         &["check", "神奈川県大和市南林間1-8-17 DANKEBOX PM12345"],
@@ -106,17 +103,11 @@ fn check_prints_a_readable_verdict_with_stars() {
 
 #[test]
 fn check_json_is_one_object() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
-    let out = banchi(
-        &[
-            "check",
-            "--json",
-            "東京都世田谷区三軒茶屋1-2-3-101",
-            "--fraud",
-            "fraud.csv",
-        ],
+    let dir = with_list();
+    let out = check(
         dir.path(),
+        &["--json", "東京都世田谷区三軒茶屋1-2-3-101"],
+        "fraud.csv",
     );
     let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
     assert_eq!(lines.len(), 1);
@@ -132,8 +123,7 @@ fn check_json_is_one_object() {
 
 #[test]
 fn check_streams_stdin_in_order_with_errors_in_place() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
+    let dir = with_list();
     let mut input = Vec::new();
     for i in 0..20_000 {
         match i % 5 {
@@ -167,8 +157,7 @@ fn check_streams_stdin_in_order_with_errors_in_place() {
 
 #[test]
 fn fail_on_sets_the_exit_status() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
+    let dir = with_list();
     let run = |q: &str, g: &str| {
         banchi(
             &["check", q, "--fraud", "fraud.csv", "--fail-on", g],
@@ -187,8 +176,7 @@ fn fail_on_sets_the_exit_status() {
 
 #[test]
 fn index_build_then_check_with_the_index() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
+    let dir = with_list();
     let out = banchi(
         &["index", "build", "fraud.csv", "-o", "fraud.idx"],
         dir.path(),
@@ -237,15 +225,10 @@ fn index_build_then_check_with_the_index() {
         "{}",
         text(&out.stdout)
     );
-    let out = banchi(
-        &[
-            "check",
-            "--json",
-            "東京都世田谷区三軒茶屋1-2-3-101",
-            "--fraud",
-            "fraud.idx",
-        ],
+    let out = check(
         dir.path(),
+        &["--json", "東京都世田谷区三軒茶屋1-2-3-101"],
+        "fraud.idx",
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["fraud"]["grade"], "danger");
@@ -305,8 +288,7 @@ fn index_build_then_check_with_the_index() {
 
 #[test]
 fn a_corrupt_index_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
+    let dir = with_list();
     assert!(banchi(
         &["index", "build", "fraud.csv", "-o", "fraud.idx"],
         dir.path()
@@ -318,7 +300,7 @@ fn a_corrupt_index_is_a_clear_error() {
     let n = bytes.len();
     bytes[n - 3] ^= 0x55;
     fs::write(&p, &bytes).unwrap();
-    let out = banchi(&["check", "x", "--fraud", "fraud.idx"], dir.path());
+    let out = check(dir.path(), &["x"], "fraud.idx");
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("corrupt") && err.contains("checksum"), "{err}");
@@ -438,8 +420,7 @@ fn list_commands_manage_a_file() {
 
 #[test]
 fn lists_loaded_by_check_and_screen_name_rejected_rows_by_line_unless_verbose() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
+    let dir = with_list();
     fs::write(
         dir.path().join("orders.csv"),
         "address\n東京都世田谷区三軒茶屋1-2-3-101\n",
@@ -552,16 +533,7 @@ fn index_build_and_info_count_fallback_rows_and_check_matches_them() {
     let out = banchi(&["index", "info", "fraud.idx"], dir.path());
     let info = text(&out.stdout);
     assert!(info.contains(&format!("source:   {report}")), "{info}");
-    let out = banchi(
-        &[
-            "check",
-            "--json",
-            "長野市黒猫ケ丘3-4-5",
-            "--fraud",
-            "fraud.idx",
-        ],
-        dir.path(),
-    );
+    let out = check(dir.path(), &["--json", "長野市黒猫ケ丘3-4-5"], "fraud.idx");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["fraud"]["grade"], "danger", "{v}");
     assert_eq!(v["fraud"]["matches"][0]["id"], "U1");

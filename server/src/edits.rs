@@ -264,7 +264,7 @@ mod tests {
     use crate::lists::LoadedLists;
     use crate::settings::Settings;
     use banchi::watchlist::manage::NewEntry;
-    use banchi::watchlist::{Grade, ReasonCode};
+    use banchi::watchlist::{Grade, ReasonCode, StatusEdit};
     use std::time::SystemTime;
 
     /// A fictional fraud record at a real block of 銀座.
@@ -285,6 +285,22 @@ mod tests {
         )
         .unwrap();
         (AppState::new(settings, tokens), path)
+    }
+
+    /// A runtime and a state over a fresh fraud list in a scratch folder (not loaded yet).
+    fn started() -> (
+        tokio::runtime::Runtime,
+        tempfile::TempDir,
+        AppState,
+        std::path::PathBuf,
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (state, path) = state_over(dir.path());
+        (rt, dir, state, path)
     }
 
     fn add(state: &AppState, path: &Path, address: &str) -> (String, String) {
@@ -338,12 +354,7 @@ mod tests {
 
     #[test]
     fn an_edit_is_in_force_at_once_and_survives_every_rebuild() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let (state, path) = state_over(dir.path());
+        let (rt, _dir, state, path) = started();
         rt.block_on(state.reload()).unwrap();
         let before = state.lists().unwrap();
         assert_eq!(grade(&before, UMEDA), None);
@@ -441,12 +452,7 @@ mod tests {
 
     #[test]
     fn an_import_rewrites_the_list_and_folds_the_journal() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let (state, path) = state_over(dir.path());
+        let (rt, _dir, state, path) = started();
         rt.block_on(state.reload()).unwrap();
         let (id, _) = add(&state, &path, UMEDA);
         assert_eq!(journal_lines(&path), 1);
@@ -471,12 +477,7 @@ mod tests {
     #[test]
     fn list_files_written_by_the_server_are_private() {
         use std::os::unix::fs::PermissionsExt;
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let (state, path) = state_over(dir.path());
+        let (rt, _dir, state, path) = started();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         rt.block_on(state.reload()).unwrap();
         add(&state, &path, UMEDA);

@@ -240,15 +240,7 @@ fn edits_on_the_page_need_the_csrf_token_and_change_what_v1_screen_answers() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!html.contains("<script>alert"));
     assert_eq!(screen().json()["fraud"]["grade"], "danger");
-    let entry = request(
-        s.addr,
-        "GET",
-        "/v1/lists/fraud/entries/1",
-        Some(ADMIN_TOKEN),
-        None,
-        b"",
-    )
-    .json();
+    let entry = get_with(s.addr, "/v1/lists/fraud/entries/1", ADMIN_TOKEN).json();
     assert_eq!(entry["registered_by"], "alice", "who = the token's name");
 
     let disabled = b.post_form(

@@ -126,6 +126,7 @@ fn each_error_has_its_status_code_and_request_id() {
     let a = s.addr;
     let body = r#"{"address":"東京都中央区銀座4-6-16"}"#.as_bytes();
     let json = Some("application/json");
+    let screen = |body: &[u8]| request(a, "POST", "/v1/screen", Some(SCREEN_TOKEN), json, body);
     let cases: Vec<(Reply, u16, &str)> = vec![
         (
             request(a, "POST", "/v1/screen", None, json, body),
@@ -151,7 +152,7 @@ fn each_error_has_its_status_code_and_request_id() {
         ),
         (get(a, "/v1/nothing-here"), 404, "not_found"),
         (
-            request(a, "GET", "/v1/screen", Some(SCREEN_TOKEN), None, b""),
+            get_with(a, "/v1/screen", SCREEN_TOKEN),
             405,
             "method_not_allowed",
         ),
@@ -167,51 +168,11 @@ fn each_error_has_its_status_code_and_request_id() {
             415,
             "unsupported_media_type",
         ),
+        (screen(b"{\"address\": "), 400, "bad_request"),
+        (screen(b"{\"address\": \"\xff\xfe\"}"), 400, "bad_request"),
+        (screen(b"{\"addr\": 1}"), 422, "invalid_request"),
         (
-            request(
-                a,
-                "POST",
-                "/v1/screen",
-                Some(SCREEN_TOKEN),
-                json,
-                b"{\"address\": ",
-            ),
-            400,
-            "bad_request",
-        ),
-        (
-            request(
-                a,
-                "POST",
-                "/v1/screen",
-                Some(SCREEN_TOKEN),
-                json,
-                b"{\"address\": \"\xff\xfe\"}",
-            ),
-            400,
-            "bad_request",
-        ),
-        (
-            request(
-                a,
-                "POST",
-                "/v1/screen",
-                Some(SCREEN_TOKEN),
-                json,
-                b"{\"addr\": 1}",
-            ),
-            422,
-            "invalid_request",
-        ),
-        (
-            request(
-                a,
-                "POST",
-                "/v1/screen",
-                Some(SCREEN_TOKEN),
-                json,
-                &vec![b' '; 10 * 1024 * 1024],
-            ),
+            screen(&vec![b' '; 10 * 1024 * 1024]),
             413,
             "payload_too_large",
         ),
@@ -410,21 +371,8 @@ fn ndjson_over_the_item_limit_ends_with_an_error_line() {
 #[test]
 fn velocity_counts_names_across_calls() {
     let s = TestServer::start(Settings::for_tests());
-    let order = |name: &str| {
-        post_json(
-            s.addr,
-            "/v1/screen",
-            &json!({"address": "東京都中央区銀座4-6-16 架空ハイツ502", "name": name}),
-        )
-        .json()
-    };
-    let has_velocity = |v: &serde_json::Value| {
-        v["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["code"] == "velocity")
-    };
+    let order = |name: &str| screen_order(s.addr, "東京都中央区銀座4-6-16 架空ハイツ502", name);
+    let has_velocity = |v: &serde_json::Value| has_reason(v, "velocity");
     assert!(!has_velocity(&order("山田太郎")));
     assert!(!has_velocity(&order("佐藤花子")));
     assert!(!has_velocity(&order("山田 太郎")), "the same name again");
@@ -495,14 +443,7 @@ fn list_edits_take_effect_for_the_next_request() {
         serde_json::Value::Null
     );
     // A screen token may not touch lists.
-    let denied = request(
-        s.addr,
-        "GET",
-        "/v1/lists/fraud/entries",
-        Some(SCREEN_TOKEN),
-        None,
-        b"",
-    );
+    let denied = get_with(s.addr, "/v1/lists/fraud/entries", SCREEN_TOKEN);
     assert_eq!(denied.status, 403);
     assert_eq!(denied.error_code(), "forbidden");
 
@@ -619,14 +560,7 @@ fn a_list_served_as_an_index_is_read_only() {
 fn a_malformed_query_string_is_a_json_400() {
     let dir = tempfile::tempdir().unwrap();
     let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
-    let r = request(
-        s.addr,
-        "GET",
-        "/v1/lists/fraud/entries?limit=many",
-        Some(ADMIN_TOKEN),
-        None,
-        b"",
-    );
+    let r = get_with(s.addr, "/v1/lists/fraud/entries?limit=many", ADMIN_TOKEN);
     assert_eq!(r.status, 400);
     assert_eq!(r.error_code(), "bad_request");
 }

@@ -101,15 +101,7 @@ fn a_dry_run_reports_every_row_and_writes_nothing_then_the_import_is_in_force() 
     let screened = post_json(s.addr, "/v1/screen", &json!({ "address": UMEDA })).json();
     assert_eq!(screened["fraud"]["grade"], "danger");
     assert_eq!(screened["lists_version"], done["lists_version"]);
-    let entry = request(
-        s.addr,
-        "GET",
-        "/v1/lists/fraud/entries/1",
-        Some(ADMIN_TOKEN),
-        None,
-        b"",
-    )
-    .json();
+    let entry = get_with(s.addr, "/v1/lists/fraud/entries/1", ADMIN_TOKEN).json();
     assert_eq!(entry["registered_by"], "alice");
     assert_eq!(entry["memo"], "first");
 

@@ -6,7 +6,7 @@
 mod support;
 
 use banchi::watchlist::manage::NewEntry;
-use banchi::watchlist::{ListFile, ReasonCode};
+use banchi::watchlist::{ListFile, ReasonCode, StatusEdit};
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::SocketAddr;

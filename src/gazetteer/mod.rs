@@ -183,7 +183,9 @@ impl Gazetteer {
         G.get_or_init(|| {
             // The bytes are written by build.rs and checked by its tests; a failure here is a
             // broken build, not bad input.
-            let open = |b: &'static [u8]| Fst::new(b).expect("build.rs writes valid FSTs");
+            let open = |b: &'static [u8]| {
+                Fst::new(b).expect("compiled-in FSTs that build.rs wrote and checked: never input")
+            };
             Gazetteer {
                 city_names: open(CITY_NAMES),
                 towns: open(TOWNS),

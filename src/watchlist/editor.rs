@@ -18,7 +18,9 @@
 
 use super::atomic::{write_aside, write_atomic};
 use super::journal::{self, Digest, FileIdentity, Journal, ListBytes};
-use super::manage::{self, Action, EntryView, ListLock, NewEntry};
+use super::load::{text_cell, ListCsv};
+use super::manage::sealed::StatusRows;
+use super::manage::{self, EntryView, ListLock, NewEntry, StatusEdit};
 use super::ListFile;
 use crate::error::{ListError, WatchlistError};
 use crate::parse::Parser;
@@ -102,28 +104,13 @@ impl ListEditor {
         let mut max_numeric_id = 0u64;
         let mut digest = Digest::with_header(&header);
         if !csv.iter().all(u8::is_ascii_whitespace) {
-            let mut rdr = csv::ReaderBuilder::new()
-                .has_headers(true)
-                .flexible(true)
-                .from_reader(csv);
-            let mut lines = super::load::Lines::new(csv);
-            header = rdr
-                .headers()
-                .map_err(|e| super::load::csv_error(e, &mut lines))?
-                .iter()
-                .map(super::load::column_name)
-                .collect();
-            let id_col = header.iter().position(|h| h == "id");
+            let mut rows = ListCsv::open(csv, true)?;
+            let id_col = rows.column("id");
+            header = rows.header.clone();
             digest = Digest::with_header(&header);
             let mut record = csv::ByteRecord::new();
-            while rdr
-                .read_byte_record(&mut record)
-                .map_err(|e| super::load::csv_error(e, &mut lines))?
-            {
-                let Some(id) = id_col
-                    .and_then(|i| record.get(i))
-                    .and_then(|b| std::str::from_utf8(b).ok())
-                else {
+            while rows.read(&mut record)? {
+                let Some(id) = text_cell(&record, id_col) else {
                     continue;
                 };
                 if let Ok(n) = id.trim().parse::<u64>() {
@@ -279,43 +266,6 @@ impl ListEditor {
         Ok(n.to_string())
     }
 
-    /// [`ListFile::disable`], appended to the journal.
-    pub fn disable(
-        &mut self,
-        id: &str,
-        by: &str,
-        memo: Option<&str>,
-        now: SystemTime,
-    ) -> Result<(), ListError> {
-        self.set_status(id, by, memo, now, Action::Disable)
-    }
-
-    /// [`ListFile::enable`], appended to the journal.
-    pub fn enable(
-        &mut self,
-        id: &str,
-        by: &str,
-        memo: Option<&str>,
-        now: SystemTime,
-    ) -> Result<(), ListError> {
-        self.set_status(id, by, memo, now, Action::Enable)
-    }
-
-    fn set_status(
-        &mut self,
-        id: &str,
-        by: &str,
-        memo: Option<&str>,
-        now: SystemTime,
-        action: Action,
-    ) -> Result<(), ListError> {
-        let row = self
-            .row(id)?
-            .ok_or_else(|| ListError::UnknownId(id.to_owned()))?;
-        let changed = manage::status_change(&self.header, &row, by, memo, now, action)?;
-        self.append(Some(&row), &changed)
-    }
-
     /// Appends the image of `row` (replacing `old`, the row as it was) to the journal,
     /// durably.
     fn append(&mut self, old: Option<&[String]>, row: &[String]) -> Result<(), ListError> {
@@ -404,6 +354,34 @@ impl ListEditor {
     }
 }
 
+/// A disable or an enable appends the changed row to the journal.
+impl StatusEdit for ListEditor {}
+
+impl StatusRows for ListEditor {
+    fn status_header(&self) -> &[String] {
+        &self.header
+    }
+
+    fn status_row(&self, id: &str) -> Result<Option<Vec<String>>, ListError> {
+        self.row(id)
+    }
+
+    /// None: a list edited through its journal already has them (else [`Self::append`]
+    /// refuses the change).
+    fn add_status_columns(&mut self) -> bool {
+        false
+    }
+
+    fn keep_change(
+        &mut self,
+        _id: &str,
+        old: &[String],
+        changed: Vec<String>,
+    ) -> Result<(), ListError> {
+        self.append(Some(old), &changed)
+    }
+}
+
 /// A fold done ([`ListEditor::fold`]).
 #[derive(Debug)]
 pub struct Folded {
@@ -419,17 +397,7 @@ fn header_of(list: &ListBytes) -> Result<Vec<String>, ListError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(ListFile::new_header());
     }
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut lines = super::load::Lines::new(bytes);
-    Ok(rdr
-        .headers()
-        .map_err(|e| super::load::csv_error(e, &mut lines))?
-        .iter()
-        .map(super::load::column_name)
-        .collect())
+    Ok(ListCsv::open(bytes, true)?.header)
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@
 //! removes the journal, so a reader never pairs an old CSV with a journal already folded
 //! away (at worst a new CSV with the images it already holds: harmless).
 
+use super::load::{text_cell, ListCsv};
 use crate::error::WatchlistError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -377,23 +378,10 @@ impl Digest {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Digest::default());
         }
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(bytes);
-        let mut lines = super::load::Lines::new(bytes);
-        let header: Vec<String> = rdr
-            .headers()
-            .map_err(|e| super::load::csv_error(e, &mut lines))?
-            .iter()
-            .map(super::load::column_name)
-            .collect();
-        let mut digest = Digest::with_header(&header);
+        let mut rows = ListCsv::open(bytes, true)?;
+        let mut digest = Digest::with_header(&rows.header);
         let mut record = csv::ByteRecord::new();
-        while rdr
-            .read_byte_record(&mut record)
-            .map_err(|e| super::load::csv_error(e, &mut lines))?
-        {
+        while rows.read(&mut record)? {
             digest.add(&record);
         }
         Ok(digest)
@@ -488,30 +476,18 @@ fn apply(csv: &[u8], journal: &Journal) -> Result<Vec<u8>, WatchlistError> {
         }
         return Ok(out);
     }
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(csv);
-    let mut lines = super::load::Lines::new(csv);
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| super::load::csv_error(e, &mut lines))?
-        .iter()
-        .map(super::load::column_name)
-        .collect();
-    let id_col = header.iter().position(|h| h == "id");
+    let mut rows = ListCsv::open(csv, true)?;
+    let id_col = rows.column("id");
     let offset = |byte: u64| usize::try_from(byte).unwrap_or(csv.len()).min(csv.len());
     // Everything before the first record (the header) is copied as it is.
-    let mut region_start = offset(rdr.position().byte());
+    let mut region_start = offset(rows.position().byte());
     out.extend_from_slice(csv.get(..region_start).unwrap_or_default());
     let mut placed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     // The image replacing the record whose region starts at `region_start`.
     let mut image: Option<Vec<String>> = None;
     let mut record = csv::ByteRecord::new();
     loop {
-        let more = rdr
-            .read_byte_record(&mut record)
-            .map_err(|e| super::load::csv_error(e, &mut lines))?;
+        let more = rows.read(&mut record)?;
         // A record's region runs to the start of the next one (or the end of the CSV).
         let region_end = match record.position() {
             Some(p) if more => offset(p.byte()),
@@ -525,11 +501,8 @@ fn apply(csv: &[u8], journal: &Journal) -> Result<Vec<u8>, WatchlistError> {
         if !more {
             break;
         }
-        let id = id_col
-            .and_then(|i| record.get(i))
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .map(str::trim);
-        if let Some((id, row)) = id.and_then(|id| Some((id, journal.row_for(id, &header)?))) {
+        let id = text_cell(&record, id_col).map(str::trim);
+        if let Some((id, row)) = id.and_then(|id| Some((id, journal.row_for(id, &rows.header)?))) {
             if let Some((key, _)) = journal.by_id.get_key_value(id) {
                 placed.insert(key.as_str());
             }
@@ -539,7 +512,7 @@ fn apply(csv: &[u8], journal: &Journal) -> Result<Vec<u8>, WatchlistError> {
     if !out.ends_with(b"\n") {
         out.push(b'\n');
     }
-    for (id, row) in journal.rows_for(&header) {
+    for (id, row) in journal.rows_for(&rows.header) {
         if !placed.contains(id) {
             write_record(&mut out, &row)?;
         }

@@ -154,6 +154,58 @@ pub(crate) fn csv_error(e: csv::Error, lines: &mut Lines<'_>) -> WatchlistError 
     WatchlistError::Csv { line, message }
 }
 
+/// A list CSV opened for reading by row: its normalized header ([`column_name`]) read, its
+/// errors naming their lines ([`csv_error`]). What the journal's replay, the digest, the
+/// editor and [`super::ListFile`] read a list through.
+pub(crate) struct ListCsv<'a> {
+    rdr: csv::Reader<&'a [u8]>,
+    lines: Lines<'a>,
+    /// The column names, normalized.
+    pub header: Vec<String>,
+}
+
+impl<'a> ListCsv<'a> {
+    /// Opens the CSV in `bytes` and reads its header; `flexible`: rows may have more or
+    /// fewer fields than the header.
+    pub(crate) fn open(bytes: &'a [u8], flexible: bool) -> Result<Self, WatchlistError> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(flexible)
+            .from_reader(bytes);
+        let mut lines = Lines::new(bytes);
+        let header = rdr
+            .headers()
+            .map_err(|e| csv_error(e, &mut lines))?
+            .iter()
+            .map(column_name)
+            .collect();
+        Ok(ListCsv { rdr, lines, header })
+    }
+
+    /// Reads the next record into `record`; false at the end.
+    pub(crate) fn read(&mut self, record: &mut csv::ByteRecord) -> Result<bool, WatchlistError> {
+        self.rdr
+            .read_byte_record(record)
+            .map_err(|e| csv_error(e, &mut self.lines))
+    }
+
+    /// The reader's position (after the header: where the first record starts).
+    pub(crate) fn position(&self) -> &csv::Position {
+        self.rdr.position()
+    }
+
+    /// The position of the column `name` in the header.
+    pub(crate) fn column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+}
+
+/// The cell at `col` of `record` as text (`None`: no such column or not UTF-8), untrimmed.
+pub(crate) fn text_cell(record: &csv::ByteRecord, col: Option<usize>) -> Option<&str> {
+    col.and_then(|i| record.get(i))
+        .and_then(|b| std::str::from_utf8(b).ok())
+}
+
 /// One raw data row.
 struct Row {
     line: u64,

@@ -380,51 +380,6 @@ impl ListFile {
         n.to_string()
     }
 
-    /// Stops an entry matching; it stays in the file with its history.
-    pub fn disable(
-        &mut self,
-        id: &str,
-        by: &str,
-        memo: Option<&str>,
-        now: SystemTime,
-    ) -> Result<(), ListError> {
-        self.set_status(id, by, memo, now, Action::Disable)
-    }
-
-    /// Lets a disabled entry match again.
-    pub fn enable(
-        &mut self,
-        id: &str,
-        by: &str,
-        memo: Option<&str>,
-        now: SystemTime,
-    ) -> Result<(), ListError> {
-        self.set_status(id, by, memo, now, Action::Enable)
-    }
-
-    fn set_status(
-        &mut self,
-        id: &str,
-        by: &str,
-        memo: Option<&str>,
-        now: SystemTime,
-        action: Action,
-    ) -> Result<(), ListError> {
-        let row = self
-            .find(id)
-            .ok_or_else(|| ListError::UnknownId(id.to_owned()))?;
-        let current = self.rows.get(row).cloned().unwrap_or_default();
-        // Checked before the columns are added: a refused change leaves the list as it was.
-        status_change(&self.header, &current, by, memo, now, action)?;
-        self.ensure_columns();
-        let current = self.rows.get(row).cloned().unwrap_or_default();
-        let changed = status_change(&self.header, &current, by, memo, now, action)?;
-        if let Some(slot) = self.rows.get_mut(row) {
-            *slot = changed;
-        }
-        Ok(())
-    }
-
     /// Writes the list back, atomically, and removes its edit journal (folded in: the list
     /// was read with it applied). Hold [`ListFile::lock`] from the open to here.
     pub fn save(&self) -> Result<(), ListError> {
@@ -571,6 +526,106 @@ pub(crate) fn new_row(
         }
     }
     row
+}
+
+/// Disabling and enabling an entry: one implementation for a list held whole
+/// ([`ListFile`], the change written by [`ListFile::save`]) and a list edited through its
+/// journal ([`super::ListEditor`], the changed row appended to the journal at once). The row
+/// rules are [`status_change`]'s; a list only finds a row and keeps the changed one.
+pub trait StatusEdit: sealed::StatusRows {
+    /// Stops an entry matching; it stays in the file with its history.
+    fn disable(
+        &mut self,
+        id: &str,
+        by: &str,
+        memo: Option<&str>,
+        now: SystemTime,
+    ) -> Result<(), ListError> {
+        set_status(self, id, by, memo, now, Action::Disable)
+    }
+
+    /// Lets a disabled entry match again.
+    fn enable(
+        &mut self,
+        id: &str,
+        by: &str,
+        memo: Option<&str>,
+        now: SystemTime,
+    ) -> Result<(), ListError> {
+        set_status(self, id, by, memo, now, Action::Enable)
+    }
+}
+
+pub(crate) mod sealed {
+    use crate::error::ListError;
+
+    /// What [`super::StatusEdit`] needs of a list (outside this crate it cannot be named,
+    /// so only this crate's lists implement it).
+    pub trait StatusRows {
+        /// The columns, in file order.
+        fn status_header(&self) -> &[String];
+        /// The cells of entry `id` (`None`: no such entry).
+        fn status_row(&self, id: &str) -> Result<Option<Vec<String>>, ListError>;
+        /// Adds the management columns the list lacks; true when it added any.
+        fn add_status_columns(&mut self) -> bool;
+        /// Keeps `changed`, the new cells of entry `id`, whose cells were `old`.
+        fn keep_change(
+            &mut self,
+            id: &str,
+            old: &[String],
+            changed: Vec<String>,
+        ) -> Result<(), ListError>;
+    }
+}
+
+/// Disables or enables entry `id` of `list` (see [`StatusEdit`]).
+fn set_status<L: sealed::StatusRows + ?Sized>(
+    list: &mut L,
+    id: &str,
+    by: &str,
+    memo: Option<&str>,
+    now: SystemTime,
+    action: Action,
+) -> Result<(), ListError> {
+    let row = list
+        .status_row(id)?
+        .ok_or_else(|| ListError::UnknownId(id.to_owned()))?;
+    // Checked before any column is added: a refused change leaves the list as it was.
+    let mut changed = status_change(list.status_header(), &row, by, memo, now, action)?;
+    if list.add_status_columns() {
+        changed = status_change(list.status_header(), &row, by, memo, now, action)?;
+    }
+    list.keep_change(id, &row, changed)
+}
+
+impl StatusEdit for ListFile {}
+
+impl sealed::StatusRows for ListFile {
+    fn status_header(&self) -> &[String] {
+        &self.header
+    }
+
+    fn status_row(&self, id: &str) -> Result<Option<Vec<String>>, ListError> {
+        Ok(self.find(id).and_then(|i| self.rows.get(i)).cloned())
+    }
+
+    fn add_status_columns(&mut self) -> bool {
+        let before = self.header.len();
+        self.ensure_columns();
+        self.header.len() != before
+    }
+
+    fn keep_change(
+        &mut self,
+        id: &str,
+        _old: &[String],
+        changed: Vec<String>,
+    ) -> Result<(), ListError> {
+        if let Some(slot) = self.find(id).and_then(|i| self.rows.get_mut(i)) {
+            *slot = changed;
+        }
+        Ok(())
+    }
 }
 
 /// `row` (cells in the order of `header`) disabled or enabled by `by`, with the event added

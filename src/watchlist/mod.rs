@@ -57,7 +57,7 @@ pub mod table;
 
 pub use editor::{Folded, ListEditor};
 pub use grade::{Basis, Grade, ListResult, Match, MatchOptions, Signal};
-pub use manage::{ListFile, ReasonCode};
+pub use manage::{ListFile, ReasonCode, StatusEdit};
 pub use overlay::Overlay;
 pub use report::{FallbackCounts, FallbackReason, LoadReport, RejectReason, RejectedRow};
 

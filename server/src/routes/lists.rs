@@ -19,7 +19,7 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use banchi::error::ListError;
 use banchi::watchlist::manage::{EntryView, NewEntry};
-use banchi::watchlist::{ListFile, ReasonCode};
+use banchi::watchlist::{ListFile, ReasonCode, StatusEdit};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::SystemTime;

@@ -208,6 +208,11 @@ pub fn get(addr: SocketAddr, path: &str) -> Reply {
     request(addr, "GET", path, None, None, b"")
 }
 
+/// GET with a bearer token.
+pub fn get_with(addr: SocketAddr, path: &str, token: &str) -> Reply {
+    request(addr, "GET", path, Some(token), None, b"")
+}
+
 /// POST JSON with the screen token.
 pub fn post_json(addr: SocketAddr, path: &str, body: &serde_json::Value) -> Reply {
     request(
@@ -218,6 +223,25 @@ pub fn post_json(addr: SocketAddr, path: &str, body: &serde_json::Value) -> Repl
         Some("application/json"),
         body.to_string().as_bytes(),
     )
+}
+
+/// Screens `address` ordered by `name` (POST /v1/screen with the screen token): the answer.
+pub fn screen_order(addr: SocketAddr, address: &str, name: &str) -> serde_json::Value {
+    post_json(
+        addr,
+        "/v1/screen",
+        &serde_json::json!({"address": address, "name": name}),
+    )
+    .json()
+}
+
+/// True when a screening answer gives the reason `code`.
+pub fn has_reason(v: &serde_json::Value, code: &str) -> bool {
+    v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["code"] == code)
 }
 
 /// Opens a request whose body is announced but not sent yet: the connection to finish later.
