@@ -126,6 +126,17 @@ impl Screener {
         self.options
     }
 
+    /// The same lists graded only: each [`ListResult`] has its grade (and signals) but no
+    /// list of matches (`max_matches = 0`), the FST walk without the record scan. What bulk
+    /// runs use — their rows carry grades and reason codes, never record ids; the grades are
+    /// those of `self` (tested in `watchlist/grade.rs`).
+    pub fn grades_only(&self) -> Screener {
+        self.clone().with_options(MatchOptions {
+            max_matches: 0,
+            ..self.options
+        })
+    }
+
     /// The parser.
     pub fn parser(&self) -> &Parser {
         &self.parser

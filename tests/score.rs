@@ -298,10 +298,7 @@ fn score_serializes_with_codes_and_sentences() {
 #[test]
 fn named_matches_give_the_full_score() {
     let full = screener();
-    let grades = full.clone().with_options(banchi::watchlist::MatchOptions {
-        max_matches: 0,
-        ..full.options()
-    });
+    let grades = full.grades_only();
     let scorer = Scorer::new(&Config::default());
     for input in [
         "東京都世田谷区三軒茶屋二丁目11番5号 コーポ黒猫 201",

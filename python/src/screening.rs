@@ -97,10 +97,7 @@ impl PyScreener {
         if let Some(f) = forwarders {
             screener = screener.with_forwarders(f);
         }
-        let grades = screener.clone().with_options(MatchOptions {
-            max_matches: 0,
-            ..options
-        });
+        let grades = screener.grades_only();
         Ok(PyScreener {
             checker: Arc::new(Checker {
                 screener,

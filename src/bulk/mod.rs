@@ -58,7 +58,6 @@ use crate::config::VelocitySettings;
 use crate::error::BulkError;
 use crate::score::Scorer;
 use crate::screen::Screener;
-use crate::watchlist::MatchOptions;
 use columns::{keys, resolve, Keys, Resolved};
 use rayon::prelude::*;
 use row::{Ctx, Piece, Screened};
@@ -589,10 +588,7 @@ impl<R: BufRead + Send> Prepared<R> {
             .map(|k| hashing.point(k))
             .collect();
         // Rows carry grades and reason codes, never record ids: the grade-only lookup.
-        let screener = &screener.clone().with_options(MatchOptions {
-            max_matches: 0,
-            ..screener.options()
-        });
+        let screener = &screener.grades_only();
         let out_header = self.out_header(out_format).unwrap_or_default();
         let ctx = Ctx {
             screener,

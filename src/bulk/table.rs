@@ -25,7 +25,6 @@ use crate::address::Level;
 use crate::config::VelocitySettings;
 use crate::score::{Buyer, Scorer};
 use crate::screen::Screener;
-use crate::watchlist::MatchOptions;
 use rayon::prelude::*;
 use std::borrow::Cow;
 
@@ -158,10 +157,7 @@ impl TableScreener {
     /// A screener for one table. Rows carry grades and reason codes, never record ids: the
     /// lists are looked up with the grade-only path, as the CLI's bulk runs do.
     pub fn new(screener: &Screener, scorer: &Scorer, options: TableOptions) -> Self {
-        let screener = screener.clone().with_options(MatchOptions {
-            max_matches: 0,
-            ..screener.options()
-        });
+        let screener = screener.grades_only();
         let v = &options.velocity;
         let window = (options.names && v.min_names > 0).then(|| {
             let shards = (rayon::current_num_threads() * 2).max(1);
