@@ -198,7 +198,7 @@ pub fn edit<T>(
         None => false,
     };
     let editor = match slot.as_mut() {
-        Some(editor) if current && editor.is_managed() => editor,
+        Some(editor) if current => editor,
         _ => {
             // Someone else wrote the list since (or it was never read): read it again.
             *slot = None;
@@ -207,10 +207,6 @@ pub fn edit<T>(
     };
     // The list as read differs from the lists in force: changed outside the server.
     let changed_outside = Some(editor.version()) != lists.crc(which);
-    if !editor.is_managed() {
-        // A plain list gains its management columns (one full write) on its first edit.
-        *editor = ListEditor::manage(path).map_err(list_error)?;
-    }
     let read = started.elapsed();
     let (out, id) = change(editor, &parser)?;
     let written = started.elapsed();
@@ -361,8 +357,13 @@ mod tests {
         // Lists a slow rebuild read from the files before the edit.
         let stale = LoadedLists::load(&state.sources, &state.settings.config).unwrap();
 
+        let csv_before = std::fs::read(&path).unwrap();
         let (id, version) = add(&state, &path, UMEDA);
         let csv_after_first_edit = std::fs::read(&path).unwrap();
+        assert_eq!(
+            csv_after_first_edit, csv_before,
+            "the plain list is not rewritten: the journal's image brings its columns"
+        );
         assert_eq!(
             journal_lines(&path),
             1,
@@ -482,12 +483,14 @@ mod tests {
         rt.block_on(state.reload()).unwrap();
         add(&state, &path, UMEDA);
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        // The plain list gained its columns (rewritten), the edit went to the journal.
-        assert_eq!(mode(&path), 0o600);
+        // The edit went to the journal; the rebuild folds it into the CSV, replacing it.
         assert_eq!(
             mode(&banchi::watchlist::journal::journal_path(&path)),
             0o600
         );
+        rt.block_on(state.reload()).unwrap();
+        assert_eq!(journal_lines(&path), 0, "folded");
+        assert_eq!(mode(&path), 0o600);
     }
 
     fn cells(v: &[&str]) -> Vec<String> {

@@ -33,8 +33,13 @@ use std::time::SystemTime;
 #[derive(Debug, Clone)]
 pub struct ListEditor {
     path: PathBuf,
-    /// The CSV's columns (with the management columns).
+    /// The columns of the rows this editor writes: [`ListEditor::read_header`] with the
+    /// management columns it lacks.
     header: Vec<String>,
+    /// The columns a reader sees now: the CSV's, then the journal's own
+    /// ([`journal::read_header`]). Shorter than `header` for a plain list until its first
+    /// edit, whose image brings the management columns (no rewrite of the CSV).
+    read_header: Vec<String>,
     /// The CSV the offsets point into (`None`: no CSV, the journal alone).
     csv: Option<FileIdentity>,
     /// The journal as read and appended to since.
@@ -66,30 +71,11 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ListError + '_ {
 
 impl ListEditor {
     /// Reads the list at `path` (CSV and journal) once: about a second on a million rows.
-    /// A plain list (without the management columns) cannot be edited through the journal
-    /// ([`ListEditor::is_managed`]): [`ListEditor::manage`] it first.
+    /// A plain list (without the management columns) is edited the same way: its first
+    /// image brings them ([`journal::read_header`]).
     pub fn open(path: &Path) -> Result<ListEditor, ListError> {
         let list = journal::read_list(path)?;
         Self::index(path, &list, list.csv_bytes(), list.csv)
-    }
-
-    /// [`ListEditor::open`], after giving a plain list its management columns (one full
-    /// write through [`ListFile`], as its first edit by `banchi list` would). Hold the
-    /// list's writer lock.
-    pub fn manage(path: &Path) -> Result<ListEditor, ListError> {
-        let editor = Self::open(path)?;
-        if editor.is_managed() {
-            return Ok(editor);
-        }
-        let mut file = ListFile::open(path)?;
-        file.ensure_columns();
-        file.save()?;
-        Self::open(path)
-    }
-
-    /// True when the list has the management columns (edits can be journalled).
-    pub fn is_managed(&self) -> bool {
-        manage::is_managed(&self.header)
     }
 
     /// The editor of `list` (read from `path`) whose CSV is `csv` (identity `identity`).
@@ -106,7 +92,7 @@ impl ListEditor {
         if !csv.iter().all(u8::is_ascii_whitespace) {
             let mut rows = ListCsv::open(csv, true)?;
             let id_col = rows.column("id");
-            header = rows.header.clone();
+            header = journal::read_header(&rows.header, &list.journal);
             digest = Digest::with_header(&header);
             let mut record = csv::ByteRecord::new();
             while rows.read(&mut record)? {
@@ -133,7 +119,8 @@ impl ListEditor {
         }
         Ok(ListEditor {
             path: path.to_owned(),
-            header,
+            header: manage::managed_header(header.clone()),
+            read_header: header,
             csv: identity,
             journal: list.journal.clone(),
             ids,
@@ -269,14 +256,11 @@ impl ListEditor {
     /// Appends the image of `row` (replacing `old`, the row as it was) to the journal,
     /// durably.
     fn append(&mut self, old: Option<&[String]>, row: &[String]) -> Result<(), ListError> {
-        if !self.is_managed() {
-            return Err(WatchlistError::MissingColumn {
-                column: "status",
-                header: self.header.join(","),
-            }
-            .into());
-        }
         self.journal.append(&self.path, &self.header, row)?;
+        // Readers now see this image's columns (a plain list's first edit).
+        if self.read_header != self.header {
+            self.set_read_header(self.header.clone());
+        }
         if let Some(old) = old {
             self.digest.remove(old);
         }
@@ -285,6 +269,17 @@ impl ListEditor {
             self.max_numeric_id = self.max_numeric_id.max(n);
         }
         Ok(())
+    }
+
+    /// Readers now see the columns `read_header` (a superset of the ones they saw): the
+    /// version counts the new header, and rows are written with its management columns.
+    fn set_read_header(&mut self, read_header: Vec<String>) {
+        if read_header == self.read_header {
+            return;
+        }
+        self.digest.replace_header(&self.read_header, &read_header);
+        self.header = manage::managed_header(read_header.clone());
+        self.read_header = read_header;
     }
 
     /// Folds the journal of the list at `path` into its CSV: writes the CSV with the journal
@@ -338,6 +333,7 @@ impl ListEditor {
         } else {
             write_atomic(&journal_path, |w| std::io::Write::write_all(w, &rest_bytes))
                 .map_err(io_error(&journal_path))?;
+            editor.set_read_header(journal::read_header(&editor.read_header, &rest));
             for (id, row) in rest.rows_for(&editor.header) {
                 if let Ok(n) = id.parse::<u64>() {
                     editor.max_numeric_id = editor.max_numeric_id.max(n);
@@ -445,7 +441,7 @@ mod tests {
         let (_dir, path) = scratch(CSV);
         let parser = Parser::new();
         let mut editor = ListEditor::open(&path).unwrap();
-        assert!(editor.is_managed() && editor.is_current().unwrap());
+        assert!(editor.is_current().unwrap());
         let v0 = editor.version();
         assert_eq!(journal::version_of(&path).unwrap(), Some(v0));
 
@@ -606,18 +602,69 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_list_gains_its_columns_once() {
-        let (_dir, path) = scratch("id,address,reason\n7,東京都中央区銀座4-6-16,chargeback\n");
-        let editor = ListEditor::open(&path).unwrap();
-        assert!(!editor.is_managed());
-        let mut editor = ListEditor::manage(&path).unwrap();
-        assert!(editor.is_managed());
-        editor.disable("7", "bob", None, t()).unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("id,address,reason,status,"), "{text}");
+    fn a_plain_list_is_edited_through_the_journal_too() {
+        const PLAIN: &str = "id,address,reason\n\
+            7,東京都中央区銀座4-6-16 架空ハイツ301号室,chargeback\n\
+            8,大阪府大阪市北区梅田3-1-1 架空タワー1205号室,resale\n";
+        let (_dir, path) = scratch(PLAIN);
+        let parser = Parser::new();
+        let mut editor = ListEditor::open(&path).unwrap();
+        let v0 = editor.version();
+        assert_eq!(journal::version_of(&path).unwrap(), Some(v0));
+
+        editor.disable("7", "bob", Some("refunded"), t()).unwrap();
+        let id = editor.add(&parser, &entry(NEW, None), t()).unwrap();
+        assert_eq!(id, "9");
         assert_eq!(
-            ListFile::open(&path).unwrap().get("7").unwrap().status,
-            "disabled"
+            std::fs::read_to_string(&path).unwrap(),
+            PLAIN,
+            "the CSV is not rewritten, not even to gain the management columns"
+        );
+        assert_ne!(editor.version(), v0);
+        assert_eq!(journal::version_of(&path).unwrap(), Some(editor.version()));
+        assert_eq!(ListEditor::open(&path).unwrap().version(), editor.version());
+
+        // Every reader sees the management columns, the untouched row with their defaults.
+        let file = ListFile::open(&path).unwrap();
+        let seven = file.get("7").unwrap();
+        assert_eq!(seven.status, "disabled");
+        assert_eq!(seven.history.len(), 1, "{:?}", seven.history);
+        assert_eq!(file.get("8").unwrap().status, "active");
+        assert_eq!(file.get("9").unwrap().registered_by, "alice");
+        assert_eq!(
+            grade(&path, "東京都中央区銀座4-6-16 架空ハイツ301号室"),
+            None
+        );
+        assert_eq!(
+            grade(&path, "大阪府大阪市北区梅田3-1-1 架空タワー1205号室"),
+            Some(Grade::Danger)
+        );
+        assert_eq!(grade(&path, NEW), Some(Grade::Danger));
+
+        // Folding writes the columns into the CSV, every row padded to the header.
+        let folded = ListEditor::fold(&path).unwrap().unwrap();
+        assert_eq!(folded.editor.version(), editor.version());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap();
+        assert!(header.starts_with("id,address,reason,status,"), "{text}");
+        let fields = |line: &str| {
+            csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(line.as_bytes())
+                .records()
+                .next()
+                .unwrap()
+                .unwrap()
+                .len()
+        };
+        for line in lines {
+            assert_eq!(fields(line), fields(header), "{line}");
+        }
+        assert_eq!(journal::version_of(&path).unwrap(), Some(editor.version()));
+        assert_eq!(
+            grade(&path, "大阪府大阪市北区梅田3-1-1 架空タワー1205号室"),
+            Some(Grade::Danger)
         );
     }
 }

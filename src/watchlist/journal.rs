@@ -356,11 +356,22 @@ pub struct Digest {
 impl Digest {
     /// The digest of an empty list with this header.
     pub fn with_header<C: AsRef<[u8]>>(header: impl IntoIterator<Item = C>) -> Digest {
-        let mut d = Digest::default();
-        d.sum = d
+        Digest {
+            sum: header_term(header),
+        }
+    }
+
+    /// Counts the header `old` (counted in by [`Digest::with_header`]) out and `new` in: a
+    /// plain list's first journalled edit brings the management columns.
+    pub fn replace_header<C: AsRef<[u8]>>(
+        &mut self,
+        old: impl IntoIterator<Item = C>,
+        new: impl IntoIterator<Item = C>,
+    ) {
+        self.sum = self
             .sum
-            .wrapping_add(mix(hash_cells(header) ^ 0x6865_6164_6572));
-        d
+            .wrapping_sub(header_term(old))
+            .wrapping_add(header_term(new));
     }
 
     /// Counts a row in.
@@ -416,6 +427,11 @@ fn hash_cells<C: AsRef<[u8]>>(cells: impl IntoIterator<Item = C>) -> u64 {
     h
 }
 
+/// What a header adds to a [`Digest`] (told apart from a row holding the same cells).
+fn header_term<C: AsRef<[u8]>>(header: impl IntoIterator<Item = C>) -> u64 {
+    mix(hash_cells(header) ^ 0x6865_6164_6572)
+}
+
 /// A finalizer (splitmix64) so that sums of row hashes do not cancel by structure.
 fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -462,9 +478,27 @@ pub fn version_of(path: &Path) -> Result<Option<u32>, WatchlistError> {
     read_list(path)?.version()
 }
 
+/// The header a list is read with: its CSV's columns, then any column of a journalled image
+/// that the CSV lacks (in the order the images name them). A plain list's first edit through
+/// the journal brings the management columns this way, without rewriting the CSV: its rows
+/// read as if padded with empty cells, which is what those columns hold for an entry never
+/// edited.
+pub(crate) fn read_header(csv_header: &[String], journal: &Journal) -> Vec<String> {
+    let mut header = csv_header.to_vec();
+    for (h, _) in &journal.images {
+        for name in h {
+            if !header.contains(name) {
+                header.push(name.clone());
+            }
+        }
+    }
+    header
+}
+
 /// `csv` with `journal` applied: each journalled id's row replaced where it stands (its
 /// bytes, up to the next row, give way to the image written as one CSV record), new ids
-/// after the last row. Other rows are copied byte for byte.
+/// after the last row. Other rows are copied byte for byte — padded with empty cells when
+/// the journal brings columns the CSV lacks ([`read_header`]).
 fn apply(csv: &[u8], journal: &Journal) -> Result<Vec<u8>, WatchlistError> {
     let mut out = Vec::with_capacity(csv.len() + journal.len() * 256);
     if csv.iter().all(u8::is_ascii_whitespace) {
@@ -478,14 +512,24 @@ fn apply(csv: &[u8], journal: &Journal) -> Result<Vec<u8>, WatchlistError> {
     }
     let mut rows = ListCsv::open(csv, true)?;
     let id_col = rows.column("id");
+    let header = read_header(&rows.header, journal);
+    // Cells each CSV row lacks (the columns only the journal has).
+    let padding = header.len() - rows.header.len();
     let offset = |byte: u64| usize::try_from(byte).unwrap_or(csv.len()).min(csv.len());
-    // Everything before the first record (the header) is copied as it is.
+    // Everything before the first record (the header) is copied as it is, or written anew
+    // with the journal's columns.
     let mut region_start = offset(rows.position().byte());
-    out.extend_from_slice(csv.get(..region_start).unwrap_or_default());
+    if padding == 0 {
+        out.extend_from_slice(csv.get(..region_start).unwrap_or_default());
+    } else {
+        write_record(&mut out, &header)?;
+    }
     let mut placed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     // The image replacing the record whose region starts at `region_start`.
     let mut image: Option<Vec<String>> = None;
     let mut record = csv::ByteRecord::new();
+    // Whether the region ending at the next record holds a record (not the header's tail).
+    let mut in_record = false;
     loop {
         let more = rows.read(&mut record)?;
         // A record's region runs to the start of the next one (or the end of the CSV).
@@ -493,16 +537,19 @@ fn apply(csv: &[u8], journal: &Journal) -> Result<Vec<u8>, WatchlistError> {
             Some(p) if more => offset(p.byte()),
             _ => csv.len(),
         };
+        let region = csv.get(region_start..region_end).unwrap_or_default();
         match image.take() {
             Some(row) => write_record(&mut out, &row)?,
-            None => out.extend_from_slice(csv.get(region_start..region_end).unwrap_or_default()),
+            None if padding > 0 && in_record => pad_record(&mut out, region, padding),
+            None => out.extend_from_slice(region),
         }
         region_start = region_end;
         if !more {
             break;
         }
+        in_record = true;
         let id = text_cell(&record, id_col).map(str::trim);
-        if let Some((id, row)) = id.and_then(|id| Some((id, journal.row_for(id, &rows.header)?))) {
+        if let Some((id, row)) = id.and_then(|id| Some((id, journal.row_for(id, &header)?))) {
             if let Some((key, _)) = journal.by_id.get_key_value(id) {
                 placed.insert(key.as_str());
             }
@@ -512,12 +559,28 @@ fn apply(csv: &[u8], journal: &Journal) -> Result<Vec<u8>, WatchlistError> {
     if !out.ends_with(b"\n") {
         out.push(b'\n');
     }
-    for (id, row) in journal.rows_for(&rows.header) {
+    for (id, row) in journal.rows_for(&header) {
         if !placed.contains(id) {
             write_record(&mut out, &row)?;
         }
     }
     Ok(out)
+}
+
+/// Copies one record's region (the record, its line end, any blank lines after it) with
+/// `padding` empty cells added before its line end.
+fn pad_record(out: &mut Vec<u8>, region: &[u8], padding: usize) {
+    let end = region
+        .iter()
+        .rposition(|&b| b != b'\n' && b != b'\r')
+        .map_or(0, |i| i + 1);
+    let Some(record) = region.get(..end).filter(|r| !r.is_empty()) else {
+        out.extend_from_slice(region);
+        return;
+    };
+    out.extend_from_slice(record);
+    out.resize(out.len() + padding, b',');
+    out.push(b'\n');
 }
 
 /// Writes one CSV record (with its `\n`) to `out`.
@@ -758,10 +821,36 @@ mod tests {
         ]);
         journal.append(&path, &other, &row).unwrap();
         let text = merged(&path);
-        assert!(
-            text.contains("\n1,東京都中央区銀座4-6-16 架空ハイツ301号室,chargeback,disabled\n"),
-            "{text}"
+        // The column the CSV lacks is read after its own, the other rows empty in it.
+        assert_eq!(
+            text,
+            "id,address,reason,status,memo\n\
+             1,東京都中央区銀座4-6-16 架空ハイツ301号室,chargeback,disabled,refunded\n\
+             2,大阪府大阪市北区梅田3-1-1 架空タワー1205号室,resale,active,\n"
         );
+        let list = read_list(&path).unwrap();
+        let mut digest = Digest::of_csv(list.csv_bytes()).unwrap();
+        digest.replace_header(
+            header(),
+            cells(&["id", "address", "reason", "status", "memo"]),
+        );
+        digest.remove(cells(&[
+            "1",
+            "東京都中央区銀座4-6-16 架空ハイツ301号室",
+            "chargeback",
+            "active",
+        ]));
+        digest.add(&row_in_csv_order(&row));
+        assert_eq!(
+            list.version().unwrap(),
+            Some(digest.version()),
+            "the version counts the wider header and the image; untouched rows hash the same padded"
+        );
+    }
+
+    /// `row` (cells in the order status, id, memo, address, reason) in the merged order.
+    fn row_in_csv_order(row: &[String]) -> Vec<String> {
+        [1, 3, 4, 0, 2].iter().map(|&i| row[i].clone()).collect()
     }
 
     #[test]

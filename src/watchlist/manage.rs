@@ -297,23 +297,15 @@ impl ListFile {
         Ok(list)
     }
 
-    fn col(&self, name: &str) -> Option<usize> {
-        self.header.iter().position(|h| h == name)
-    }
-
     fn cell<'a>(&self, row: &'a [String], name: &str) -> &'a str {
         cell(&self.header, row, name)
     }
 
     /// Adds the management columns a plain list lacks.
     pub(crate) fn ensure_columns(&mut self) {
-        for name in MANAGED {
-            if self.col(name).is_none() {
-                self.header.push(name.to_owned());
-                for r in &mut self.rows {
-                    r.push(String::new());
-                }
-            }
+        self.header = managed_header(std::mem::take(&mut self.header));
+        for r in &mut self.rows {
+            r.resize(self.header.len(), String::new());
         }
     }
 
@@ -435,10 +427,15 @@ impl ListFile {
     }
 }
 
-/// True when `header` has every management column (a plain list gains them on its first
-/// write through [`ListFile`]).
-pub(crate) fn is_managed(header: &[String]) -> bool {
-    MANAGED.iter().all(|m| header.iter().any(|h| h == m))
+/// `header` with the management columns it lacks added at its end (empty in every row that
+/// lacks them: an entry never edited).
+pub(crate) fn managed_header(mut header: Vec<String>) -> Vec<String> {
+    for name in MANAGED {
+        if !header.iter().any(|h| h == name) {
+            header.push(name.to_owned());
+        }
+    }
+    header
 }
 
 /// The cell `name` of `row` (cells in the order of `header`); `""` when absent.
