@@ -118,10 +118,19 @@ impl AppState {
         self.lists.load().is_some()
     }
 
-    /// Makes `lists` the active lists.
+    /// Makes `lists` the active lists. The lists they replace are freed on a thread of their
+    /// own: the last holder of a million-entry base frees it, which takes tens of
+    /// milliseconds that neither an edit waiting on the pending edits nor an async worker
+    /// should spend.
     pub fn install(&self, lists: LoadedLists) {
         self.metrics.lists(&lists.info);
-        self.lists.store(Some(Arc::new(lists)));
+        let old = self.lists.swap(Some(Arc::new(lists)));
+        if let Some(old) = old.and_then(|old| Arc::try_unwrap(old).ok()) {
+            // The last holder: free them off this thread (a failed spawn frees them here).
+            let _ = std::thread::Builder::new()
+                .name("banchi-free-lists".into())
+                .spawn(move || drop(old));
+        }
     }
 
     /// Loads the lists from their files off the async threads and swaps them in; on failure
@@ -242,7 +251,12 @@ impl AppState {
     pub(crate) fn install_rebuilt(&self, base: LoadedLists, snapshot: u64) {
         let mut pending = self.pending();
         pending.forget_through(snapshot);
-        let current = self.lists.load_full();
+        // Only the crc is needed: holding the lists here would make this thread free them.
+        let crcs: Option<(Option<u32>, Option<u32>)> = self
+            .lists
+            .load()
+            .as_ref()
+            .map(|c| (c.crc(Which::Fraud), c.crc(Which::Forwarders)));
         let mut lists = base;
         for which in [Which::Fraud, Which::Forwarders] {
             if !pending.has(which) {
@@ -250,7 +264,10 @@ impl AppState {
             }
             match pending.overlay(which, lists.screener.parser()) {
                 Ok(overlay) => {
-                    let crc = current.as_ref().and_then(|c| c.crc(which));
+                    let crc = crcs.and_then(|(fraud, forwarders)| match which {
+                        Which::Fraud => fraud,
+                        Which::Forwarders => forwarders,
+                    });
                     lists = lists.with_edits(which, overlay, crc);
                 }
                 Err(e) => tracing::error!(
