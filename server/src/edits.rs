@@ -31,6 +31,7 @@ use crate::error::ApiError;
 use crate::lists::Which;
 use crate::state::AppState;
 use banchi::error::WatchlistError;
+use banchi::watchlist::manage::EntryView;
 use banchi::watchlist::{ListEditor, ListFile, Overlay};
 use banchi::Parser;
 use std::collections::BTreeMap;
@@ -193,18 +194,7 @@ pub fn edit<T>(
     let parser = *lists.screener.parser();
     let locked = started.elapsed();
     let mut slot = state.editor(which);
-    let current = match slot.as_ref() {
-        Some(editor) => editor.is_current().map_err(list_error)?,
-        None => false,
-    };
-    let editor = match slot.as_mut() {
-        Some(editor) if current => editor,
-        _ => {
-            // Someone else wrote the list since (or it was never read): read it again.
-            *slot = None;
-            slot.insert(ListEditor::open(path).map_err(list_error)?)
-        }
-    };
+    let editor = current_editor(&mut slot, path)?;
     // The list as read differs from the lists in force: changed outside the server.
     let changed_outside = Some(editor.version()) != lists.crc(which);
     let read = started.elapsed();
@@ -234,6 +224,40 @@ pub fn edit<T>(
         "list edit"
     );
     Ok((out, Some(version)))
+}
+
+/// The cached editor in `slot` if the files are still what it read, else the list at `path`
+/// read again (someone else wrote it since, or it was never read: about a second on a
+/// million rows). Call it under the list's writer lock.
+fn current_editor<'s>(
+    slot: &'s mut Option<ListEditor>,
+    path: &Path,
+) -> Result<&'s mut ListEditor, ApiError> {
+    use crate::routes::lists::list_error;
+    let current = match slot.as_ref() {
+        Some(editor) => editor.is_current().map_err(list_error)?,
+        None => false,
+    };
+    if !current {
+        *slot = None;
+        *slot = Some(ListEditor::open(path).map_err(list_error)?);
+    }
+    slot.as_mut().ok_or(ApiError::Internal)
+}
+
+/// Entry `id` of `which` at `path` with its history, read through the cached editor: one
+/// lookup in the journal or one read at the row's offset in the CSV, not the whole list.
+/// Takes the writer lock so that no writer replaces the files mid-read. Blocking.
+pub fn read_entry(
+    state: &AppState,
+    which: Which,
+    path: &Path,
+    id: &str,
+) -> Result<Option<EntryView>, ApiError> {
+    use crate::routes::lists::list_error;
+    let _writer = ListFile::lock(path).map_err(list_error)?;
+    let mut slot = state.editor(which);
+    current_editor(&mut slot, path)?.get(id).map_err(list_error)
 }
 
 /// After [`apply`]: reloads the lists first when the edit could not be laid over them, and
@@ -449,6 +473,40 @@ mod tests {
         let history = ListFile::open(&path).unwrap().get(&id).unwrap().history;
         assert_eq!(history.len(), 6, "{history:?}");
         assert_eq!(history[4].by, "bob");
+    }
+
+    #[test]
+    fn an_entry_is_read_through_the_editor_journal_csv_and_outside_edits_alike() {
+        let (rt, _dir, state, path) = started();
+        rt.block_on(state.reload()).unwrap();
+        let read = |id: &str| read_entry(&state, Which::Fraud, &path, id).unwrap();
+        // Straight from the CSV (the editor read once), and an id nobody has.
+        let first = read("F1").expect("in the CSV");
+        assert_eq!((first.status.as_str(), first.history.len()), ("active", 0));
+        assert!(read("F404").is_none());
+        // A journalled edit is read back with its history.
+        let (id, _) = add(&state, &path, UMEDA);
+        set_disabled(&state, &path, &id, true).unwrap();
+        let added = read(&id).expect("journalled");
+        assert_eq!(added.status, "disabled");
+        assert_eq!(added.history.len(), 2, "{:?}", added.history);
+        // An edit made outside the server: the editor is stale and read again.
+        {
+            let _writer = ListFile::lock(&path).unwrap();
+            let mut outside = ListFile::open(&path).unwrap();
+            outside
+                .disable("F1", "bob", None, SystemTime::now())
+                .unwrap();
+            outside.save().unwrap();
+        }
+        let first = read("F1").unwrap();
+        assert_eq!(first.status, "disabled");
+        assert_eq!(first.history.last().unwrap().by, "bob");
+        assert_eq!(
+            read(&id).unwrap().status,
+            "disabled",
+            "folded by the outside save"
+        );
     }
 
     #[test]

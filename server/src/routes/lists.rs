@@ -174,9 +174,10 @@ pub async fn entry(
     Path((list, id)): Path<(String, String)>,
 ) -> Result<Json<EntryView>, ApiError> {
     who.require(Scope::Admin)?;
-    let path = list_file(&state, &list)?;
-    let file = blocking(move || ListFile::open(&path).map_err(list_error)).await?;
-    file.get(&id)
+    let (which, path) = editable(&state, &list)?;
+    let read = state.clone();
+    blocking(move || crate::edits::read_entry(&read, which, &path, &id))
+        .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound("no entry with this id".into()))
 }
