@@ -30,8 +30,8 @@
 use crate::error::ApiError;
 use crate::lists::Which;
 use crate::state::AppState;
+use banchi::error::ListError;
 use banchi::error::WatchlistError;
-use banchi::watchlist::manage::EntryView;
 use banchi::watchlist::{ListEditor, ListFile, Overlay};
 use banchi::Parser;
 use std::collections::BTreeMap;
@@ -245,19 +245,20 @@ fn current_editor<'s>(
     slot.as_mut().ok_or(ApiError::Internal)
 }
 
-/// Entry `id` of `which` at `path` with its history, read through the cached editor: one
-/// lookup in the journal or one read at the row's offset in the CSV, not the whole list.
-/// Takes the writer lock so that no writer replaces the files mid-read. Blocking.
-pub fn read_entry(
+/// Runs `read` on the cached editor of `which` at `path` (read again first if stale): what
+/// an entry or a page of entries is read through — a lookup in the journal and reads at
+/// rows' offsets in the CSV, not the whole list. Takes the writer lock so that no writer
+/// replaces the files mid-read. Blocking.
+pub fn read<T>(
     state: &AppState,
     which: Which,
     path: &Path,
-    id: &str,
-) -> Result<Option<EntryView>, ApiError> {
+    read: impl FnOnce(&ListEditor) -> Result<T, ListError>,
+) -> Result<T, ApiError> {
     use crate::routes::lists::list_error;
     let _writer = ListFile::lock(path).map_err(list_error)?;
     let mut slot = state.editor(which);
-    current_editor(&mut slot, path)?.get(id).map_err(list_error)
+    read(current_editor(&mut slot, path)?).map_err(list_error)
 }
 
 /// After [`apply`]: reloads the lists first when the edit could not be laid over them, and
@@ -479,7 +480,7 @@ mod tests {
     fn an_entry_is_read_through_the_editor_journal_csv_and_outside_edits_alike() {
         let (rt, _dir, state, path) = started();
         rt.block_on(state.reload()).unwrap();
-        let read = |id: &str| read_entry(&state, Which::Fraud, &path, id).unwrap();
+        let read = |id: &str| read(&state, Which::Fraud, &path, |e| e.get(id)).unwrap();
         // Straight from the CSV (the editor read once), and an id nobody has.
         let first = read("F1").expect("in the CSV");
         assert_eq!((first.status.as_str(), first.history.len()), ("active", 0));

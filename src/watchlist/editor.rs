@@ -171,6 +171,11 @@ impl ListEditor {
 
     /// The cells of entry `id` in the CSV (without the journal).
     fn csv_row(&self, id: &str) -> Result<Option<Vec<String>>, ListError> {
+        Ok(self.csv_find(id)?.map(|(_, row)| row))
+    }
+
+    /// The byte offset and cells of entry `id`'s record in the CSV (without the journal).
+    fn csv_find(&self, id: &str) -> Result<Option<(u64, Vec<String>)>, ListError> {
         let id = id.trim();
         let hash = id_hash(id);
         let from = self.ids.partition_point(|&(h, _)| h < hash);
@@ -183,11 +188,96 @@ impl ListEditor {
             };
             if let Some(row) = self.read_row(file, offset)? {
                 if manage::cell(&self.header, &row, "id").trim() == id {
-                    return Ok(Some(row));
+                    return Ok(Some((offset, row)));
                 }
             }
         }
         Ok(None)
+    }
+
+    /// Up to `limit` entries that `keep` accepts, in the order every reader sees them (the
+    /// CSV's rows, each replaced by its journalled image, then the ids only the journal
+    /// has), starting after entry `after` (`None`: from the first); and whether another
+    /// accepted entry follows. `None` when `after` names no entry. Reads the CSV from the
+    /// `after` row's offset onwards, only as far as the page needs.
+    pub fn page(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        keep: impl Fn(&EntryView) -> bool,
+    ) -> Result<Option<(Vec<EntryView>, bool)>, ListError> {
+        let after = after.map(str::trim);
+        // Where the CSV part starts: its first record, or the `after` row (skipped).
+        let (csv_from, mut skip_first) = match after {
+            None => (self.ids.iter().map(|&(_, offset)| offset).min(), false),
+            Some(id) => match self.csv_find(id)? {
+                Some((offset, _)) => (Some(offset), true),
+                None if self.journal.row_for(id, &self.header).is_some() => (None, false),
+                None => return Ok(None),
+            },
+        };
+        let mut page = Vec::new();
+        let mut more = false;
+        let mut take = |row: &[String], page: &mut Vec<EntryView>| {
+            let entry = manage::view(&self.header, row);
+            if !keep(&entry) {
+                return true;
+            }
+            if page.len() == limit {
+                more = true;
+                return false;
+            }
+            page.push(entry);
+            true
+        };
+        let mut going = true;
+        if let Some(offset) = csv_from {
+            let mut file = std::fs::File::open(&self.path).map_err(io_error(&self.path))?;
+            file.seek(SeekFrom::Start(offset))
+                .map_err(io_error(&self.path))?;
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(BufReader::with_capacity(64 * 1024, file));
+            let mut record = csv::StringRecord::new();
+            while going {
+                let found = rdr.read_record(&mut record).map_err(|_| {
+                    ListError::from(WatchlistError::Csv {
+                        line: 0,
+                        message: "unreadable row while paging (changed under the lock?)".into(),
+                    })
+                })?;
+                if !found {
+                    break;
+                }
+                if std::mem::take(&mut skip_first) {
+                    continue;
+                }
+                let mut row: Vec<String> = record.iter().map(str::to_owned).collect();
+                row.resize(self.header.len(), String::new());
+                let id = manage::cell(&self.header, &row, "id").trim();
+                if let Some(image) = self.journal.row_for(id, &self.header) {
+                    row = image;
+                }
+                going = take(&row, &mut page);
+            }
+        }
+        // Then the ids only the journal has, after `after` when it is one of them.
+        let mut started = csv_from.is_some() || after.is_none();
+        for (id, row) in self.journal.rows_for(&self.header) {
+            if !going {
+                break;
+            }
+            if self.csv_find(id)?.is_some() {
+                continue;
+            }
+            if !started {
+                started = after == Some(id);
+                continue;
+            }
+            going = take(&row, &mut page);
+        }
+        Ok(Some((page, more)))
     }
 
     /// The record starting at byte `offset` of the CSV.
@@ -599,6 +689,67 @@ mod tests {
         assert_eq!(file.get("3").unwrap().status, "active");
         let csv = std::fs::read_to_string(&path).unwrap();
         assert!(csv.contains(NEW), "the first edit is folded in");
+    }
+
+    /// Every entry `keep` accepts, walking the editor's pages of `limit` as a client does.
+    fn walk_pages(
+        editor: &ListEditor,
+        limit: usize,
+        keep: impl Fn(&EntryView) -> bool + Copy,
+    ) -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let (page, more) = editor.page(after.as_deref(), limit, keep).unwrap().unwrap();
+            assert!(page.len() <= limit);
+            seen.extend(page.iter().map(|e| e.id.clone()));
+            if !more {
+                return seen;
+            }
+            after = page.last().map(|e| e.id.clone());
+        }
+    }
+
+    #[test]
+    fn pages_follow_the_order_every_reader_sees() {
+        let (_dir, path) = scratch(CSV);
+        let parser = Parser::new();
+        let mut editor = ListEditor::open(&path).unwrap();
+        editor.add(&parser, &entry(NEW, None), t()).unwrap();
+        editor.disable("1", "bob", None, t()).unwrap();
+        editor
+            .add(
+                &parser,
+                &entry("大阪府大阪市北区梅田3-1-1 架空タワー1207号室", Some("x9")),
+                t(),
+            )
+            .unwrap();
+        editor.disable("x9", "bob", None, t()).unwrap();
+        let file = ListFile::open(&path).unwrap();
+        let all: Vec<String> = file.entries().into_iter().map(|e| e.id).collect();
+        assert_eq!(all, ["1", "2", "3", "x9"]);
+        for limit in 1..=5 {
+            assert_eq!(walk_pages(&editor, limit, |_| true), all, "limit {limit}");
+            assert_eq!(
+                walk_pages(&editor, limit, |e| e.status == "disabled"),
+                ["1", "x9"],
+                "limit {limit}"
+            );
+        }
+        let (page, more) = editor.page(Some("2"), 10, |_| true).unwrap().unwrap();
+        assert_eq!(
+            page.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+            ["3", "x9"]
+        );
+        assert!(!more);
+        assert_eq!(
+            page[1].status, "disabled",
+            "the journal's image, not the CSV's row"
+        );
+        assert!(editor.page(Some("nope"), 10, |_| true).unwrap().is_none());
+        // After a fold the same pages come from the CSV alone.
+        let folded = ListEditor::fold(&path).unwrap().unwrap().editor;
+        assert_eq!(walk_pages(&folded, 2, |_| true), all);
     }
 
     #[test]

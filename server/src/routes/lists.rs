@@ -19,7 +19,7 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use banchi::error::ListError;
 use banchi::watchlist::manage::{EntryView, NewEntry};
-use banchi::watchlist::{ListFile, ReasonCode, StatusEdit};
+use banchi::watchlist::{ReasonCode, StatusEdit};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -121,7 +121,7 @@ pub async fn entries(
     let Query(page) = page.map_err(|_| {
         ApiError::BadRequest("the query string is malformed (status, limit, after)".into())
     })?;
-    let path = list_file(&state, &list)?;
+    let (which, path) = editable(&state, &list)?;
     let limit = page.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::Unprocessable(format!(
@@ -135,23 +135,18 @@ pub async fn entries(
             ));
         }
     }
-    let all = blocking(move || ListFile::open(&path).map_err(list_error))
-        .await?
-        .entries();
-    let start = match &page.after {
-        Some(after) => all
-            .iter()
-            .position(|e| &e.id == after)
-            .map(|i| i + 1)
-            .ok_or_else(|| ApiError::NotFound("`after` names no entry".into()))?,
-        None => 0,
-    };
-    let mut matching = all
-        .into_iter()
-        .skip(start)
-        .filter(|e| page.status.as_deref().is_none_or(|s| e.status == s));
-    let entries: Vec<EntryView> = matching.by_ref().take(limit).collect();
-    let next_after = if matching.next().is_some() {
+    let shared = state.clone();
+    let (entries, more) = blocking(move || {
+        let status = page.status.as_deref();
+        crate::edits::read(&shared, which, &path, |editor| {
+            editor.page(page.after.as_deref(), limit, |e| {
+                status.is_none_or(|s| e.status == s)
+            })
+        })
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound("`after` names no entry".into()))?;
+    let next_after = if more {
         entries.last().map(|e| e.id.clone())
     } else {
         None
@@ -175,8 +170,8 @@ pub async fn entry(
 ) -> Result<Json<EntryView>, ApiError> {
     who.require(Scope::Admin)?;
     let (which, path) = editable(&state, &list)?;
-    let read = state.clone();
-    blocking(move || crate::edits::read_entry(&read, which, &path, &id))
+    let shared = state.clone();
+    blocking(move || crate::edits::read(&shared, which, &path, |e| e.get(&id)))
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound("no entry with this id".into()))
