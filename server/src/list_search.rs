@@ -8,12 +8,20 @@
 //! part the query gives, so `銀座4-6` finds banchi 6 and not 60. A query that reaches only the
 //! prefecture matches entries in that prefecture.
 //!
-//! Entries are taken in file order and parsed one by one until a page is full, so a search
-//! that matches often answers after a few rows; one that matches rarely reads the whole list
-//! (about 2 µs per entry). Nothing here logs or returns the query.
+//! Entries are read in file order a chunk at a time ([`search_chunks`]; the server reads them
+//! through its cached list editor) and parsed on every core until a page is full, so a
+//! search that matches often answers after one chunk; one that matches rarely parses the
+//! whole list (seconds for a million entries on two cores). A query that is only
+//! an id is looked up, not searched ([`Needle::id_only`]). Nothing here logs or returns the
+//! query.
 
 use banchi::watchlist::manage::EntryView;
 use banchi::{Level, Parser};
+use rayon::prelude::*;
+
+/// Entries read and parsed at once (in parallel) while a page fills: a search that matches
+/// often answers after the first chunk.
+pub const CHUNK: usize = 2048;
 
 /// What a search looks for, made once per request from `q`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +91,11 @@ impl Needle {
         Needle { id, address }
     }
 
+    /// The id `q` names when it can only match by id (it does not parse as an address).
+    pub fn id_only(&self) -> Option<&str> {
+        (self.address.is_none() && !self.id.is_empty()).then_some(self.id.as_str())
+    }
+
     /// The level the query's address reached, for the answer (`None` when it is an id only).
     pub fn level(&self) -> Option<&'static str> {
         match &self.address {
@@ -124,8 +137,16 @@ pub enum SearchError {
     UnknownAfter,
 }
 
+impl From<SearchError> for crate::error::ApiError {
+    fn from(e: SearchError) -> Self {
+        match e {
+            SearchError::UnknownAfter => crate::error::ApiError::NotFound(e.to_string()),
+        }
+    }
+}
+
 /// The entries after `after` (file order) that match `needle` and have `status` (any when
-/// `None`), at most `limit` of them.
+/// `None`), at most `limit` of them, from the entries in memory (see [`search_chunks`]).
 pub fn search(
     parser: &Parser,
     entries: Vec<EntryView>,
@@ -134,32 +155,68 @@ pub fn search(
     after: Option<&str>,
     limit: usize,
 ) -> Result<Found, SearchError> {
-    let start = match after {
-        Some(after) => entries
-            .iter()
-            .position(|e| e.id == after)
-            .map(|i| i + 1)
-            .ok_or(SearchError::UnknownAfter)?,
-        None => 0,
-    };
+    search_chunks(parser, needle, status, after, limit, |after| {
+        let start = match after {
+            Some(after) => match entries.iter().position(|e| e.id == after) {
+                Some(i) => i + 1,
+                None => return Ok(None),
+            },
+            None => 0,
+        };
+        let chunk: Vec<EntryView> = entries.iter().skip(start).take(CHUNK).cloned().collect();
+        let more = start + chunk.len() < entries.len();
+        Ok(Some((chunk, more)))
+    })
+}
+
+/// [`search`] over entries read a chunk at a time: `next(after)` gives the entries after
+/// `after` (`None`: from the first) in file order — a chunk of them and whether more
+/// follow — or `None` when `after` names no entry. Each chunk is parsed on every core and
+/// taken in file order; reading stops once the page is full and one more hit is seen.
+pub fn search_chunks<E: From<SearchError>>(
+    parser: &Parser,
+    needle: &Needle,
+    status: Option<&str>,
+    after: Option<&str>,
+    limit: usize,
+    mut next: impl FnMut(Option<&str>) -> Result<Option<(Vec<EntryView>, bool)>, E>,
+) -> Result<Found, E> {
     let mut hits = Vec::new();
     let mut more = false;
-    for entry in entries.into_iter().skip(start) {
-        if status.is_some_and(|s| entry.status != s) {
-            continue;
-        }
-        let (Some(matched_by), key) = needle.matches(parser, &entry) else {
-            continue;
+    let mut cursor = after.map(str::to_owned);
+    'chunks: loop {
+        let Some((chunk, more_chunks)) = next(cursor.as_deref())? else {
+            return Err(SearchError::UnknownAfter.into());
         };
-        if hits.len() == limit {
-            more = true;
+        let Some(last) = chunk.last() else {
+            break;
+        };
+        cursor = Some(last.id.clone());
+        let chunk: Vec<EntryView> = chunk
+            .into_iter()
+            .filter(|e| status.is_none_or(|s| e.status == s))
+            .collect();
+        let matched: Vec<_> = chunk
+            .par_iter()
+            .map(|entry| needle.matches(parser, entry))
+            .collect();
+        for (entry, (matched_by, key)) in chunk.into_iter().zip(matched) {
+            let Some(matched_by) = matched_by else {
+                continue;
+            };
+            if hits.len() == limit {
+                more = true;
+                break 'chunks;
+            }
+            hits.push(Hit {
+                entry,
+                key,
+                matched_by,
+            });
+        }
+        if !more_chunks {
             break;
         }
-        hits.push(Hit {
-            entry,
-            key,
-            matched_by,
-        });
     }
     let next_after = if more {
         hits.last().map(|h| h.entry.id.clone())
@@ -238,10 +295,51 @@ mod tests {
         assert!(find("<script>").hits.is_empty());
         assert!(find("").hits.is_empty());
         assert_eq!(Needle::new(&p, "55").level(), None);
+        assert_eq!(
+            Needle::new(&p, " F55 ").id_only(),
+            Some("F55"),
+            "looked up, not searched"
+        );
+        assert_eq!(Needle::new(&p, "東京都中央区").id_only(), None);
+        assert_eq!(Needle::new(&p, "  ").id_only(), None);
         // An entry whose address no longer parses is still found by its id, without a key.
         let six = find("6");
         assert_eq!(ids(&six), ["6"]);
         assert_eq!(six.hits[0].key, None);
+    }
+
+    #[test]
+    fn pages_cross_the_parallel_chunks_in_file_order() {
+        let p = Parser::new();
+        let base = list();
+        let many: Vec<EntryView> = (0..CHUNK * 2 + 7)
+            .map(|i| {
+                let mut e = base[i % base.len()].clone();
+                e.id = format!("n{i}");
+                e
+            })
+            .collect();
+        let needle = Needle::new(&p, "東京都中央区");
+        let want: Vec<String> = search(&p, many.clone(), &needle, None, None, usize::MAX)
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.entry.id)
+            .collect();
+        assert!(want.len() > CHUNK, "{}", want.len());
+        let (mut got, mut after) = (Vec::new(), None::<String>);
+        loop {
+            let page =
+                search(&p, many.clone(), &needle, None, after.as_deref(), CHUNK - 1).unwrap();
+            got.extend(page.hits.into_iter().map(|h| h.entry.id));
+            match page.next_after {
+                Some(a) => after = Some(a),
+                None => break,
+            }
+        }
+        assert_eq!(got, want);
+        let order: Vec<usize> = got.iter().map(|id| id[1..].parse().unwrap()).collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "file order");
     }
 
     #[test]

@@ -28,11 +28,6 @@ use utoipa::{IntoParams, ToSchema};
 /// Most entries one page lists.
 pub const MAX_PAGE: usize = 1000;
 
-/// The file behind `{list}` (`fraud` or `forwarders`), refusing index files with 409.
-pub(crate) fn list_file(state: &AppState, list: &str) -> Result<PathBuf, ApiError> {
-    editable(state, list).map(|(_, path)| path)
-}
-
 /// The list named `{list}` and its file, refusing index files with 409.
 pub(crate) fn editable(state: &AppState, list: &str) -> Result<(Which, PathBuf), ApiError> {
     let which = Which::from_name(list)

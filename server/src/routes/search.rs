@@ -6,12 +6,11 @@
 use crate::auth::{Identity, Scope};
 use crate::body::JsonBody;
 use crate::error::ApiError;
-use crate::list_search::{self, Hit, Needle, SearchError};
-use crate::routes::lists::{blocking, list_error, list_file, MAX_PAGE};
+use crate::list_search::{self, Hit, Needle};
+use crate::routes::lists::{blocking, editable, MAX_PAGE};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
-use banchi::watchlist::ListFile;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -56,7 +55,7 @@ pub async fn search(
     JsonBody(req): JsonBody<SearchRequest>,
 ) -> Result<Json<SearchPage>, ApiError> {
     who.require(Scope::Admin)?;
-    let path = list_file(&state, &list)?;
+    let (which, path) = editable(&state, &list)?;
     let limit = req.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::Unprocessable(format!(
@@ -73,17 +72,36 @@ pub async fn search(
     let parser = *state.lists()?.screener.parser();
     let needle = Needle::new(&parser, &req.q);
     let level = needle.level();
+    let shared = state.clone();
     let found = blocking(move || {
-        let entries = ListFile::open(&path).map_err(list_error)?.entries();
-        list_search::search(
+        // An id alone: one lookup through the cached editor, not a pass over the list.
+        if let (Some(id), None) = (needle.id_only(), req.after.as_deref()) {
+            let entry = crate::edits::read(&shared, which, &path, |e| e.get(id))?;
+            let hits = entry
+                .filter(|e| req.status.as_deref().is_none_or(|s| e.status == s))
+                .map(|entry| list_search::Hit {
+                    key: parser.parse(&entry.address).ok().map(|a| a.key),
+                    entry,
+                    matched_by: list_search::MatchedBy::Id,
+                });
+            return Ok(list_search::Found {
+                hits: hits.into_iter().collect(),
+                next_after: None,
+            });
+        }
+        // Chunks read through the cached editor (each under the lock: edits go on between).
+        list_search::search_chunks(
             &parser,
-            entries,
             &needle,
             req.status.as_deref(),
             req.after.as_deref(),
             limit,
+            |after| {
+                crate::edits::read(&shared, which, &path, |e| {
+                    e.page(after, list_search::CHUNK, |_| true)
+                })
+            },
         )
-        .map_err(|SearchError::UnknownAfter| ApiError::NotFound("`after` names no entry".into()))
     })
     .await?;
     Ok(Json(SearchPage {
