@@ -840,7 +840,7 @@ mod tests {
             "chargeback",
             "active",
         ]));
-        digest.add(&row_in_csv_order(&row));
+        digest.add(row_in_csv_order(&row));
         assert_eq!(
             list.version().unwrap(),
             Some(digest.version()),
