@@ -25,7 +25,7 @@ use super::ListFile;
 use crate::error::{ListError, WatchlistError};
 use crate::parse::Parser;
 use std::hash::{Hash, Hasher};
-use std::io::{BufReader, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -232,29 +232,16 @@ impl ListEditor {
         };
         let mut going = true;
         if let Some(offset) = csv_from {
-            let mut file = std::fs::File::open(&self.path).map_err(io_error(&self.path))?;
-            file.seek(SeekFrom::Start(offset))
-                .map_err(io_error(&self.path))?;
-            let mut rdr = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(BufReader::with_capacity(64 * 1024, file));
+            let file = std::fs::File::open(&self.path).map_err(io_error(&self.path))?;
+            let mut rows = self.rows_at(file, offset, 64 * 1024)?;
             let mut record = csv::StringRecord::new();
             while going {
-                let found = rdr.read_record(&mut record).map_err(|_| {
-                    ListError::from(WatchlistError::Csv {
-                        line: 0,
-                        message: "unreadable row while paging (changed under the lock?)".into(),
-                    })
-                })?;
-                if !found {
+                let Some(mut row) = self.next_row(&mut rows, &mut record, offset)? else {
                     break;
-                }
+                };
                 if std::mem::take(&mut skip_first) {
                     continue;
                 }
-                let mut row: Vec<String> = record.iter().map(str::to_owned).collect();
-                row.resize(self.header.len(), String::new());
                 let id = manage::cell(&self.header, &row, "id").trim();
                 if let Some(image) = self.journal.row_for(id, &self.header) {
                     row = image;
@@ -286,17 +273,37 @@ impl ListEditor {
         file: &mut std::fs::File,
         offset: u64,
     ) -> Result<Option<Vec<String>>, ListError> {
+        let mut rows = self.rows_at(file, offset, 8 * 1024)?;
+        self.next_row(&mut rows, &mut csv::StringRecord::new(), offset)
+    }
+
+    /// A reader of the CSV's records from byte `offset` (a record's start) on.
+    fn rows_at<R: Read + Seek>(
+        &self,
+        mut file: R,
+        offset: u64,
+        buffer: usize,
+    ) -> Result<csv::Reader<BufReader<R>>, ListError> {
         file.seek(SeekFrom::Start(offset))
             .map_err(io_error(&self.path))?;
-        let mut rdr = csv::ReaderBuilder::new()
+        Ok(csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(BufReader::with_capacity(8 * 1024, file));
-        let mut record = csv::StringRecord::new();
-        let found = rdr.read_record(&mut record).map_err(|_| {
+            .from_reader(BufReader::with_capacity(buffer, file)))
+    }
+
+    /// The next record of `rows` (read from byte `from` on) as cells in the order of
+    /// [`ListEditor::header`], padded; `None` at the end of the CSV.
+    fn next_row<R: Read>(
+        &self,
+        rows: &mut csv::Reader<BufReader<R>>,
+        record: &mut csv::StringRecord,
+        from: u64,
+    ) -> Result<Option<Vec<String>>, ListError> {
+        let found = rows.read_record(record).map_err(|_| {
             ListError::from(WatchlistError::Csv {
                 line: 0,
-                message: format!("unreadable row at byte {offset} (changed under the lock?)"),
+                message: format!("unreadable row after byte {from} (changed under the lock?)"),
             })
         })?;
         if !found {
