@@ -251,12 +251,6 @@ impl AppState {
     pub(crate) fn install_rebuilt(&self, base: LoadedLists, snapshot: u64) {
         let mut pending = self.pending();
         pending.forget_through(snapshot);
-        // Only the crc is needed: holding the lists here would make this thread free them.
-        let crcs: Option<(Option<u32>, Option<u32>)> = self
-            .lists
-            .load()
-            .as_ref()
-            .map(|c| (c.crc(Which::Fraud), c.crc(Which::Forwarders)));
         let mut lists = base;
         for which in [Which::Fraud, Which::Forwarders] {
             if !pending.has(which) {
@@ -264,10 +258,9 @@ impl AppState {
             }
             match pending.overlay(which, lists.screener.parser()) {
                 Ok(overlay) => {
-                    let crc = crcs.and_then(|(fraud, forwarders)| match which {
-                        Which::Fraud => fraud,
-                        Which::Forwarders => forwarders,
-                    });
+                    // A guard for this statement only: holding the lists they replace
+                    // would make this thread the one that frees them.
+                    let crc = self.lists.load().as_ref().and_then(|c| c.crc(which));
                     lists = lists.with_edits(which, overlay, crc);
                 }
                 Err(e) => tracing::error!(

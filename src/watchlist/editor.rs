@@ -103,7 +103,7 @@ impl ListEditor {
                     max_numeric_id = max_numeric_id.max(n);
                 }
                 // A journalled row counts as its image (below), as the reader applies it.
-                if list.journal.row_for(id, &header).is_none() {
+                if !list.journal.contains(id) {
                     digest.add(&record);
                 }
                 let offset = record.position().map_or(0, csv::Position::byte);
@@ -212,7 +212,7 @@ impl ListEditor {
             None => (self.ids.iter().map(|&(_, offset)| offset).min(), false),
             Some(id) => match self.csv_find(id)? {
                 Some((offset, _)) => (Some(offset), true),
-                None if self.journal.row_for(id, &self.header).is_some() => (None, false),
+                None if self.journal.contains(id) => (None, false),
                 None => return Ok(None),
             },
         };

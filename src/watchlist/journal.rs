@@ -199,6 +199,11 @@ impl Journal {
         self.file_len
     }
 
+    /// True when `id` has an image.
+    pub fn contains(&self, id: &str) -> bool {
+        self.by_id.contains_key(id.trim())
+    }
+
     /// The last image of `id`, its cells in the order of `header`.
     pub fn row_for(&self, id: &str, header: &[String]) -> Option<Vec<String>> {
         let &i = self.by_id.get(id.trim())?;

@@ -77,17 +77,14 @@ pub async fn search(
         // An id alone: one lookup through the cached editor, not a pass over the list.
         if let (Some(id), None) = (needle.id_only(), req.after.as_deref()) {
             let entry = crate::edits::read(&shared, which, &path, |e| e.get(id))?;
-            let hits = entry
-                .filter(|e| req.status.as_deref().is_none_or(|s| e.status == s))
-                .map(|entry| list_search::Hit {
-                    key: parser.parse(&entry.address).ok().map(|a| a.key),
-                    entry,
-                    matched_by: list_search::MatchedBy::Id,
-                });
-            return Ok(list_search::Found {
-                hits: hits.into_iter().collect(),
-                next_after: None,
-            });
+            return Ok(list_search::search(
+                &parser,
+                entry.into_iter().collect(),
+                &needle,
+                req.status.as_deref(),
+                None,
+                limit,
+            )?);
         }
         // Chunks read through the cached editor (each under the lock: edits go on between).
         list_search::search_chunks(
