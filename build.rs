@@ -8,14 +8,22 @@
 //!
 //! Outputs (all little-endian):
 //! * `cities.rs` — `PREFECTURES` and `CITIES` as Rust statics.
-//! * `city_names.fst` — folded municipality spelling → postings of city indexes.
-//! * `towns.fst` — city index (u16 BE) + folded town name → postings of town indexes.
+//! * `city_names.*` — folded municipality spelling → postings of city indexes, as a name
+//!   table (below) of one group.
+//! * `towns.*` — folded town name → postings of town indexes, as a name table grouped by city
+//!   index.
 //! * `town_names.fst` — folded town name → postings of town indexes (for a left-out city).
 //! * `koaza.fst` — town index (u32 BE) + folded 小字 name (a set: values are empty postings).
 //! * `postings.bin` — u32 lists; an FST value is `offset << 16 | count`.
 //! * `towns.bin` — one 12-byte record per town: city u16, name offset u32, name length u16,
-//!   chome min u8, chome max u8, flags u8, 0.
+//!   chome min u8, chome max u8, flags u8, name length in chars u8 (255 and more: 255).
 //! * `town_strings.bin` — the town names, UTF-8, back to back.
+//! * A name table `NAME.*` (read by `src/gazetteer/names.rs`): `NAME.records` one record per
+//!   key, sorted by group then key bytes: key length u16, postings count u16, postings offset
+//!   u32 (the posting itself when the count is 1), the key (UTF-8); `NAME.buckets` an open-addressing table (a power of two of 16-byte
+//!   slots: first char u32, group u32, byte offset u32, byte length u32; length 0 when empty)
+//!   placing the records of each (group, first char) by `name_hash::bucket_hash`;
+//!   `NAME.groups` u32 per group, the byte offset of its first record, then the records' end.
 //! * `postal.fst` — 7-digit postal code (ASCII) → where it points, as postal entries (u32:
 //!   bit 31 a 大口事業所 code, bit 30 the whole municipality — low bits its city index —
 //!   else the town index). A code with one entry holds it as its value; a code with several
@@ -24,6 +32,9 @@
 #[allow(dead_code, unused_imports)]
 #[path = "src/normalize/mod.rs"]
 mod normalize;
+
+#[path = "src/gazetteer/name_hash.rs"]
+mod name_hash;
 
 use std::collections::BTreeMap;
 use std::env;
@@ -52,6 +63,7 @@ struct City {
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/normalize");
+    println!("cargo:rerun-if-changed=src/gazetteer/name_hash.rs");
     println!("cargo:rerun-if-changed={GAZETTEER}");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     println!("cargo:rerun-if-env-changed=BANCHI_GAZETTEER_DIR");
@@ -133,24 +145,32 @@ fn main() {
         }
     }
     let mut postings: Vec<u32> = Vec::new();
-    write_fst(&out.join("city_names.fst"), &city_keys, &mut postings);
+    write_name_table(
+        &out,
+        "city_names",
+        1,
+        city_keys.iter().map(|(k, v)| (0, k.as_bytes(), v)),
+        &mut postings,
+    );
 
     // --- towns
     let (towns, koazas) = read_towns(&dir.join("towns.tsv.gz"), &index_of);
-    let mut town_keys: BTreeMap<Vec<u8>, Vec<u32>> = BTreeMap::new();
+    let mut town_keys: BTreeMap<(usize, String), Vec<u32>> = BTreeMap::new();
     let mut global_keys: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     let mut records = Vec::with_capacity(towns.len() * 12);
     let mut strings = String::new();
     for (i, t) in towns.iter().enumerate() {
         let key = normalize::name_key(&t.name);
-        let mut k = (t.city as u16).to_be_bytes().to_vec();
-        k.extend_from_slice(key.as_bytes());
-        town_keys.entry(k).or_default().push(i as u32);
+        town_keys
+            .entry((t.city, key.clone()))
+            .or_default()
+            .push(i as u32);
         global_keys.entry(key).or_default().push(i as u32);
         records.extend_from_slice(&(t.city as u16).to_le_bytes());
         records.extend_from_slice(&(strings.len() as u32).to_le_bytes());
         records.extend_from_slice(&(t.name.len() as u16).to_le_bytes());
-        records.extend_from_slice(&[t.chome_min, t.chome_max, t.flags, 0]);
+        let chars = u8::try_from(t.name.chars().count()).unwrap_or(u8::MAX);
+        records.extend_from_slice(&[t.chome_min, t.chome_max, t.flags, chars]);
         strings.push_str(&t.name);
     }
     // --- koaza.fst: town index (u32 BE) + folded koaza → nothing (a set).
@@ -168,7 +188,13 @@ fn main() {
         }
     }
     write_fst(&out.join("koaza.fst"), &koaza_keys, &mut postings);
-    write_fst(&out.join("towns.fst"), &town_keys, &mut postings);
+    write_name_table(
+        &out,
+        "towns",
+        cities.len(),
+        town_keys.iter().map(|((c, k), v)| (*c, k.as_bytes(), v)),
+        &mut postings,
+    );
     write_fst(&out.join("town_names.fst"), &global_keys, &mut postings);
     let postal = read_postal(&dir.join("postal_codes.tsv.gz"), &index_of, &town_index);
     write_postal_fst(&out.join("postal.fst"), &postal, &mut postings);
@@ -431,6 +457,80 @@ fn write_postal_fst(path: &Path, codes: &BTreeMap<String, Vec<u32>>, postings: &
     }
     let bytes = builder.into_inner().expect("fst built");
     fs::write(path, bytes).expect("write postal fst");
+}
+
+/// Writes the name table `stem.*` (see the file's doc) of `groups` groups from `keys` in
+/// (group, bytes) order; empty keys are left out (they would start every text).
+fn write_name_table<'a>(
+    out: &Path,
+    stem: &str,
+    groups: usize,
+    keys: impl Iterator<Item = (usize, &'a [u8], &'a Vec<u32>)>,
+    postings: &mut Vec<u32>,
+) {
+    let mut records: Vec<u8> = Vec::new();
+    let mut starts: Vec<u32> = Vec::with_capacity(groups + 1);
+    // (group, first char, byte offset, byte length) of each bucket, in record order.
+    let mut buckets: Vec<(u32, u32, u32, u32)> = Vec::new();
+    let mut last: Option<(usize, &[u8])> = None;
+    for (group, key, list) in keys {
+        assert!(group < groups, "group {group} out of {groups}");
+        assert!(last.is_none_or(|l| l < (group, key)), "keys sorted");
+        last = Some((group, key));
+        let Some(first) = std::str::from_utf8(key)
+            .expect("keys are UTF-8")
+            .chars()
+            .next()
+        else {
+            continue;
+        };
+        while starts.len() <= group {
+            starts.push(records.len() as u32);
+        }
+        let at = records.len() as u32;
+        match buckets.last_mut() {
+            Some(b) if b.0 == group as u32 && b.1 == first as u32 => {}
+            _ => buckets.push((group as u32, first as u32, at, 0)),
+        }
+        records.extend_from_slice(&u16::try_from(key.len()).expect("short key").to_le_bytes());
+        records.extend_from_slice(
+            &u16::try_from(list.len())
+                .expect("few postings")
+                .to_le_bytes(),
+        );
+        if let [one] = list[..] {
+            records.extend_from_slice(&one.to_le_bytes());
+        } else {
+            records.extend_from_slice(&(postings.len() as u32).to_le_bytes());
+            postings.extend_from_slice(list);
+        }
+        records.extend_from_slice(key);
+        if let Some(b) = buckets.last_mut() {
+            b.3 = records.len() as u32 - b.2;
+        }
+    }
+    while starts.len() <= groups {
+        starts.push(records.len() as u32);
+    }
+    // At most half full, so that a miss stops within a slot or two.
+    let slots = (buckets.len() * 2).next_power_of_two().max(2);
+    let mut table = vec![[0u32; 4]; slots];
+    for &(group, first, at, len) in &buckets {
+        let mut slot = name_hash::bucket_hash(group, first) as usize & (slots - 1);
+        while table[slot][3] != 0 {
+            slot = (slot + 1) & (slots - 1);
+        }
+        table[slot] = [first, group, at, len];
+    }
+    let table_bytes: Vec<u8> = table
+        .iter()
+        .flatten()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let group_bytes: Vec<u8> = starts.iter().flat_map(|s| s.to_le_bytes()).collect();
+    fs::write(out.join(format!("{stem}.records")), records).expect("write name records");
+    fs::write(out.join(format!("{stem}.buckets")), table_bytes).expect("write name buckets");
+    fs::write(out.join(format!("{stem}.groups")), group_bytes).expect("write name groups");
 }
 
 fn write_fst<K: AsRef<[u8]>>(path: &Path, keys: &BTreeMap<K, Vec<u32>>, postings: &mut Vec<u32>) {

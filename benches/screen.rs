@@ -19,6 +19,11 @@
 //!   graded `danger` against the 1M-entry index (`support_orders::generate_dense`);
 //! * `screen/sparse_1m_fraud_idx` — the same rows without the name column (no velocity):
 //!   dense / sparse is what velocity costs.
+//! * `screen/grades_1m_fraud_idx` and `…_1thread` — the library path without CSV: the
+//!   orders' addresses through `Screener::check` (graded only, as Python's `check_many` and
+//!   `screen_arrow` grade) and `Scorer::score`, on all cores and on one;
+//! * `screen/check_1m_fraud_idx` — the same with every match listed (what the server
+//!   answers per address).
 
 #[path = "support_orders.rs"]
 mod orders;
@@ -26,8 +31,9 @@ mod orders;
 use banchi::bulk::{self, Format, Options};
 use banchi::config::Config;
 use banchi::watchlist::{ListKind, Watchlist};
-use banchi::{Parser, Scorer, Screener};
+use banchi::{Buyer, Parser, Scorer, Screener};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use rayon::prelude::*;
 use std::path::PathBuf;
 
 /// The binary's allocator, so that the figure is the CLI's.
@@ -58,6 +64,21 @@ fn inputs() -> (Vec<u8>, PathBuf) {
         list.write_index(&idx).expect("write index");
     }
     (orders_csv, idx)
+}
+
+/// The `address` column of an orders CSV.
+fn address_column(csv_bytes: &[u8]) -> Vec<String> {
+    let mut reader = csv::Reader::from_reader(csv_bytes);
+    let at = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .position(|h| h == "address")
+        .expect("address column");
+    reader
+        .records()
+        .map(|r| r.expect("record")[at].to_owned())
+        .collect()
 }
 
 /// The peer's test addresses ×10 as a one-column CSV.
@@ -148,6 +169,19 @@ fn bench_screen(c: &mut Criterion) {
         .num_threads(1)
         .build()
         .expect("pool");
+    let addresses = address_column(&orders);
+    let graded = with_lists.grades_only();
+    let check = |s: &Screener| {
+        addresses
+            .par_iter()
+            .map(|a| u64::from(scorer.score(&s.check(a), &Buyer::default()).score))
+            .sum::<u64>()
+    };
+    group.bench_function("grades_1m_fraud_idx", |b| b.iter(|| check(&graded)));
+    group.bench_function("grades_1m_fraud_idx_1thread", |b| {
+        b.iter(|| one.install(|| check(&graded)))
+    });
+    group.bench_function("check_1m_fraud_idx", |b| b.iter(|| check(&with_lists)));
     group.bench_function("csv_1m_fraud_idx_1thread", |b| {
         b.iter(|| one.install(|| run(&with_lists)))
     });

@@ -1,12 +1,16 @@
 //! The gazetteer: every prefecture, municipality and town of Japan, embedded in the binary.
 //!
-//! `build.rs` compiles `dictionaries/gazetteer/` into FST indexes and flat record blobs; this
-//! module reads them in place (`include_bytes!`), so loading costs nothing and the tables are
-//! shared read-only by every thread. Names are looked up by their matching form
-//! ([`crate::normalize::name_key`]) with prefix walks: [`Gazetteer::city_prefixes`] and
-//! [`Gazetteer::town_prefixes`] report every indexed name that starts the given text.
+//! `build.rs` compiles `dictionaries/gazetteer/` into name tables, FST indexes and flat record
+//! blobs; this module reads them in place (`include_bytes!`), so loading costs nothing and the
+//! tables are shared read-only by every thread. Names are looked up by their matching form
+//! ([`crate::normalize::name_key`]): [`Gazetteer::city_prefixes`] and
+//! [`Gazetteer::town_prefixes`] report every indexed name that starts the given text, from
+//! name tables (`names`: the hot lookups of every parse); the rarer lookups (any town of any
+//! municipality, 小字) walk FSTs.
 //! Japan Post's postal codes are looked up by their seven digits ([`Gazetteer::postal`]).
 
+mod name_hash;
+mod names;
 mod postal;
 
 pub use postal::{PostalArea, PostalEntries, PostalEntry};
@@ -89,6 +93,7 @@ pub struct Town {
     /// Highest chome (255 when the range is unknown), or 0 when the town has none.
     pub chome_max: u8,
     flags: u8,
+    chars: u8,
 }
 
 impl Town {
@@ -116,39 +121,65 @@ impl Town {
         }
     }
 
+    /// The name's length in characters (at most 255), without reading the name.
+    pub fn name_chars(&self) -> usize {
+        usize::from(self.chars)
+    }
+
     /// True when Japan Post lists the town (else only Geolonia's data does).
     pub fn in_japan_post(&self) -> bool {
         self.flags & 2 != 0
     }
 }
 
-/// A list of table indexes behind one FST key.
+/// A list of table indexes behind one key: one held in place, or a slice of `postings.bin`.
 #[derive(Debug, Clone, Copy)]
 pub struct Postings {
+    one: Option<u32>,
     bytes: &'static [u8],
 }
 
 impl Postings {
+    /// No entries.
+    pub(crate) const EMPTY: Postings = Postings {
+        one: None,
+        bytes: &[],
+    };
+
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.bytes.len() / 4
+        usize::from(self.one.is_some()) + self.bytes.len() / 4
     }
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        self.len() == 0
     }
 
     /// The entries.
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        self.bytes
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        self.one.into_iter().chain(
+            self.bytes
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        )
     }
 }
 
-static CITY_NAMES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/city_names.fst"));
-static TOWNS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/towns.fst"));
+macro_rules! name_table {
+    ($stem:literal) => {
+        names::NameTable::new(
+            include_bytes!(concat!(env!("OUT_DIR"), "/", $stem, ".records")),
+            include_bytes!(concat!(env!("OUT_DIR"), "/", $stem, ".buckets")),
+            include_bytes!(concat!(env!("OUT_DIR"), "/", $stem, ".groups")),
+        )
+    };
+}
+
+/// Municipality spellings (one group).
+static CITY_TABLE: names::NameTable = name_table!("city_names");
+/// Town names, grouped by city index.
+static TOWN_TABLE: names::NameTable = name_table!("towns");
 static TOWN_NAMES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/town_names.fst"));
 static KOAZA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/koaza.fst"));
 static POSTINGS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/postings.bin"));
@@ -160,8 +191,6 @@ const TOWN_RECORD_LEN: usize = 12;
 
 /// The embedded gazetteer. Obtain it with [`Gazetteer::get`].
 pub struct Gazetteer {
-    city_names: Fst<&'static [u8]>,
-    towns: Fst<&'static [u8]>,
     town_names: Fst<&'static [u8]>,
     koaza: Fst<&'static [u8]>,
     postal: Fst<&'static [u8]>,
@@ -177,7 +206,7 @@ impl std::fmt::Debug for Gazetteer {
 }
 
 impl Gazetteer {
-    /// The shared gazetteer, opened on first use (it validates five FST headers; no parsing).
+    /// The shared gazetteer, opened on first use (it validates three FST headers; no parsing).
     pub fn get() -> &'static Gazetteer {
         static G: OnceLock<Gazetteer> = OnceLock::new();
         G.get_or_init(|| {
@@ -187,8 +216,6 @@ impl Gazetteer {
                 Fst::new(b).expect("compiled-in FSTs that build.rs wrote and checked: never input")
             };
             Gazetteer {
-                city_names: open(CITY_NAMES),
-                towns: open(TOWNS),
                 town_names: open(TOWN_NAMES),
                 koaza: open(KOAZA),
                 postal: open(POSTAL),
@@ -233,18 +260,19 @@ impl Gazetteer {
             chome_min: r[8],
             chome_max: r[9],
             flags: r[10],
+            chars: r[11],
         }
     }
 
     /// Calls `found(end, cities)` for every municipality spelling that starts `text` (a folded
     /// string), `end` being the byte offset just after it. Spaces inside `text` are skipped.
     pub fn city_prefixes(&self, text: &str, found: impl FnMut(usize, Postings)) {
-        walk(&self.city_names, &[], text, found);
+        CITY_TABLE.prefixes(0, text, found);
     }
 
     /// Calls `found(end, towns)` for every town of `city` whose name starts `text`.
     pub fn town_prefixes(&self, city: CityId, text: &str, found: impl FnMut(usize, Postings)) {
-        walk(&self.towns, &city.to_be_bytes(), text, found);
+        TOWN_TABLE.prefixes(usize::from(city), text, found);
     }
 
     /// Calls `found(end)` for every 小字 of `town` whose name starts `text`.
@@ -316,11 +344,26 @@ fn walk(
     }
 }
 
+/// The postings of an FST value (`offset << 16 | count`).
 fn postings(value: u64) -> Postings {
-    let offset = (value >> 16) as usize * 4;
-    let count = (value & 0xFFFF) as usize * 4;
+    postings_at((value >> 16) as usize, (value & 0xFFFF) as usize)
+}
+
+/// `count` postings from index `offset` of `postings.bin`.
+fn postings_at(offset: usize, count: usize) -> Postings {
     Postings {
-        bytes: POSTINGS.get(offset..offset + count).unwrap_or(&[]),
+        one: None,
+        bytes: POSTINGS
+            .get(offset * 4..(offset + count) * 4)
+            .unwrap_or(&[]),
+    }
+}
+
+/// The single posting `id`, held in place.
+fn posting_one(id: u32) -> Postings {
+    Postings {
+        one: Some(id),
+        bytes: &[],
     }
 }
 
@@ -389,5 +432,19 @@ mod tests {
             .unwrap_or_else(|| panic!("{towns:?}"));
         assert_eq!(&key[end..], "4丁目");
         assert!(town.accepts_chome(8) && !town.accepts_chome(9));
+    }
+
+    #[test]
+    fn every_town_knows_its_name_length() {
+        let g = Gazetteer::get();
+        for id in 0..g.town_count() as TownId {
+            let t = g.town(id);
+            assert_eq!(
+                t.name_chars(),
+                t.name.chars().count().min(255),
+                "{}",
+                t.name
+            );
+        }
     }
 }

@@ -67,7 +67,7 @@ pub struct PostalEntries {
 impl PostalEntries {
     pub(super) const NONE: PostalEntries = PostalEntries {
         one: None,
-        list: Postings { bytes: &[] },
+        list: Postings::EMPTY,
     };
 
     /// Decodes an FST value (see `build.rs`).
@@ -80,7 +80,7 @@ impl PostalEntries {
         } else {
             PostalEntries {
                 one: u32::try_from(value).ok(),
-                list: Postings { bytes: &[] },
+                list: Postings::EMPTY,
             }
         }
     }

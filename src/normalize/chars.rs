@@ -30,27 +30,58 @@ pub fn is_contextual_hyphen(c: char) -> bool {
     matches!(c, '\u{30FC}' | '\u{FF70}' | '一')
 }
 
-/// The modern form of an old or variant kanji (澤 → 沢), or the character itself.
-pub fn modern(c: char) -> char {
-    if (c as u32) < 0x3400 {
+/// First and last code point of the dense kanji blocks (CJK Extension A and the Unified
+/// Ideographs) that the bitsets below cover.
+const DENSE: (u32, u32) = (0x3400, 0x9FFF);
+const DENSE_WORDS: usize = ((DENSE.1 - DENSE.0) / 64 + 1) as usize;
+
+/// One bit per code point of `DENSE`: set when `table` maps that character. Most kanji of an
+/// address map to nothing, and one bit says so without the binary search.
+const fn dense_bits(table: &[(char, char)]) -> [u64; DENSE_WORDS] {
+    let mut bits = [0u64; DENSE_WORDS];
+    let mut i = 0;
+    while i < table.len() {
+        let c = table[i].0 as u32;
+        if c >= DENSE.0 && c <= DENSE.1 {
+            let k = (c - DENSE.0) as usize;
+            bits[k / 64] |= 1 << (k % 64);
+        }
+        i += 1;
+    }
+    bits
+}
+
+static VARIANT_BITS: [u64; DENSE_WORDS] = dense_bits(VARIANTS);
+static MATCH_VARIANT_BITS: [u64; DENSE_WORDS] = dense_bits(MATCH_VARIANTS);
+
+/// `c` through `table` (sorted by its first char), or `c` itself; `bits` is `table`'s
+/// [`dense_bits`].
+fn lookup(c: char, table: &[(char, char)], bits: &[u64; DENSE_WORDS]) -> char {
+    let u = c as u32;
+    if u < DENSE.0 {
         return c;
     }
-    match VARIANTS.binary_search_by(|&(from, _)| from.cmp(&c)) {
-        Ok(i) => VARIANTS[i].1,
+    if u <= DENSE.1 {
+        let k = (u - DENSE.0) as usize;
+        if bits[k / 64] & (1 << (k % 64)) == 0 {
+            return c;
+        }
+    }
+    match table.binary_search_by(|&(from, _)| from.cmp(&c)) {
+        Ok(i) => table[i].1,
         Err(_) => c,
     }
+}
+
+/// The modern form of an old or variant kanji (澤 → 沢), or the character itself.
+pub fn modern(c: char) -> char {
+    lookup(c, VARIANTS, &VARIANT_BITS)
 }
 
 /// The matching form of a variant kanji kept apart in the display form (塩竈 and 塩釜, 飯舘 and
 /// 飯館 meet here), or the character itself. Applied after [`modern`], by the fold only.
 pub fn match_variant(c: char) -> char {
-    if (c as u32) < 0x3400 {
-        return c;
-    }
-    match MATCH_VARIANTS.binary_search_by(|&(from, _)| from.cmp(&c)) {
-        Ok(i) => MATCH_VARIANTS[i].1,
-        Err(_) => c,
-    }
+    lookup(c, MATCH_VARIANTS, &MATCH_VARIANT_BITS)
 }
 
 /// True for the variation selectors, which pick a glyph of the character before them
@@ -113,6 +144,24 @@ pub fn is_katakana(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bitsets_agree_with_the_tables() {
+        for table in [VARIANTS, MATCH_VARIANTS] {
+            for &(from, to) in table {
+                assert_eq!(lookup(from, table, &dense_bits(table)), to, "{from}");
+            }
+        }
+        for u in 0x3000..0xA000u32 {
+            let Some(c) = char::from_u32(u) else { continue };
+            let search = |t: &[(char, char)]| {
+                t.binary_search_by(|&(f, _)| f.cmp(&c))
+                    .map_or(c, |i| t[i].1)
+            };
+            assert_eq!(modern(c), search(VARIANTS), "{c}");
+            assert_eq!(match_variant(c), search(MATCH_VARIANTS), "{c}");
+        }
+    }
 
     #[test]
     fn nfkc_simple_is_nfkc() {

@@ -126,7 +126,7 @@ fn town(g: &Gazetteer, text: &str, best: Location, city: CityId) -> Option<Locat
                 };
                 if end <= at_char
                     || !block_follows(written, end)
-                    || g.town(first).name.chars().count() < MIN_NAME_CHARS
+                    || g.town(first).name_chars() < MIN_NAME_CHARS
                 {
                     return;
                 }

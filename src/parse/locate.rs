@@ -639,7 +639,7 @@ fn city_len_score(len: usize) -> i32 {
 /// How well a town explains the text: its length and what follows it.
 fn town_score(g: &Gazetteer, t: TownId, text: &str, end: usize) -> i32 {
     let town = g.town(t);
-    let mut s = (town.name.chars().count() as i32).min(12);
+    let mut s = (town.name_chars() as i32).min(12);
     if town.in_japan_post() {
         s += 1;
     }

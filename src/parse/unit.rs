@@ -47,6 +47,10 @@ static FLOOR: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The first floor in `text`: its byte range and the floor (`3`, `B1`).
 fn find_floor(text: &str) -> Option<(std::ops::Range<usize>, String)> {
+    // Every branch of `FLOOR` holds 地(下), B, F or 階: without them, no regex search.
+    if !text.contains(['B', 'F', '階', '地']) {
+        return None;
+    }
     for c in FLOOR.captures_iter(text) {
         let whole = c.get(0)?;
         let after = text[whole.end()..].chars().next();
@@ -165,7 +169,9 @@ pub fn read(rest: &str) -> Unit {
         return unit;
     }
 
-    if let Some(c) = CUSTOMER_ID.captures(&text) {
+    // `CUSTOMER_ID` needs a Latin letter, which most addresses do not hold.
+    let latin = text.bytes().any(|b| b.is_ascii_alphabetic());
+    if let Some(c) = latin.then(|| CUSTOMER_ID.captures(&text)).flatten() {
         if let Some(m) = c.get(1) {
             unit.customer_id = Some(m.as_str().replace('-', "").to_ascii_uppercase());
             text.replace_range(m.range(), " ");
@@ -173,10 +179,16 @@ pub fn read(rest: &str) -> Unit {
     }
 
     // `1号館`, `第2号棟` number a building of a site, not a room.
-    let marked = ROOM_MARKED.captures_iter(&text).find(|c| {
-        c.get(0)
-            .is_some_and(|w| !text[w.end()..].starts_with(['館', '棟']))
-    });
+    // Every branch of `ROOM_MARKED` holds #, N(o), R(oom), 号 or 室.
+    let marked = text
+        .contains(['#', 'N', 'R', '号', '室'])
+        .then(|| {
+            ROOM_MARKED.captures_iter(&text).find(|c| {
+                c.get(0)
+                    .is_some_and(|w| !text[w.end()..].starts_with(['館', '棟']))
+            })
+        })
+        .flatten();
     if let Some((whole, m)) = marked.and_then(|c| Some((c.get(0)?, c.get(1).or_else(|| c.get(2))?)))
     {
         let start = room_start(&text, m);
@@ -212,6 +224,11 @@ pub fn read(rest: &str) -> Unit {
 
 /// Where a bare room at the end of `text` begins, if there is one.
 fn trailing_room_start(text: &str) -> Option<usize> {
+    // Both patterns end in a Latin letter or digit, or a kanji digit, at the very end.
+    let last = text.chars().next_back()?;
+    if !(last.is_ascii_alphanumeric() || "〇一二三四五六七八九".contains(last)) {
+        return None;
+    }
     if let Some(c) = ROOM_TRAILING.captures(text) {
         if let Some(m) = c.get(4) {
             return Some(m.start()); // 二〇三
