@@ -71,7 +71,6 @@ impl NameTable {
     }
 
     /// Number of groups.
-    #[cfg(test)]
     pub(super) fn group_count(&self) -> usize {
         (self.groups.len() / 4).saturating_sub(1)
     }
@@ -97,12 +96,12 @@ impl NameTable {
     /// The records of `group` whose key begins with `first`, in key order (empty when none).
     fn bucket(&self, group: usize, first: char) -> &'static [u8] {
         let slots = self.buckets.len() / SLOT_LEN;
+        if group >= self.group_count() || slots == 0 {
+            return &[];
+        }
         let Ok(group) = u32::try_from(group) else {
             return &[];
         };
-        if slots == 0 {
-            return &[];
-        }
         let first = first as u32;
         let mut slot = bucket_hash(group, first) as usize & (slots - 1);
         // The table is at most half full: a run of taken slots ends within `slots` steps.
