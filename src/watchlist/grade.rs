@@ -537,32 +537,45 @@ impl Watchlist {
         seen_near.then_some(near)
     }
 
-    /// The grade lookup for the common case — a numeric banchi whose near range stays below
-    /// 256, so that every near banchi is one byte after the same `TAG_NUM8` — as a walk down
-    /// the FST's nodes: town + chome + tag, then the exact key's last bytes, else any
-    /// transition within the near range. No stream, no allocation. `None` when the key is
-    /// not of that shape (the caller scans the range instead).
-    fn walk_small_banchi(&self, key: &BlockKey, distance: u32) -> Option<Walked> {
+    /// The FST node below the query's town + chome + `TAG_NUM8` — whose transitions are the
+    /// one-byte banchi of that town and chome — and the output so far, for the common case: a
+    /// numeric banchi whose near range stays below 256, so that every near banchi is one byte
+    /// after the same tag. `None` when the key is not of that shape (the caller scans the
+    /// range instead); `Some(None)` when the FST holds no key with that head.
+    fn small_banchi_node(&self, key: &BlockKey, distance: u32) -> Option<Option<FstAt<'_>>> {
         let n = key.banchi().number()?;
         if n.checked_add(distance)? > u32::from(u8::MAX) {
             return None;
         }
-        let fst = self.fst().as_fst();
         let bytes = key.as_bytes();
-        let head = key.chome_end() + 1;
         if bytes.get(key.chome_end()) != Some(&key::TAG_NUM8) {
             return None;
         }
+        let fst = self.fst().as_fst();
         let mut node = fst.root();
         let mut out = fst::raw::Output::zero();
-        for &b in &bytes[..head] {
+        for &b in &bytes[..key.chome_end() + 1] {
             let Some(i) = node.find_input(b) else {
-                return Some(Walked::Nothing);
+                return Some(None);
             };
             let t = node.transition(i);
             out = out.cat(t.out);
             node = fst.node(t.addr);
         }
+        Some(Some((node, out)))
+    }
+
+    /// The grade lookup for the small-banchi case (see [`Self::small_banchi_node`]) as a walk
+    /// down the FST's nodes: the exact key's last bytes, else any transition within the near
+    /// range. No stream, no allocation. `None` when the key is not of that shape.
+    fn walk_small_banchi(&self, key: &BlockKey, distance: u32) -> Option<Walked> {
+        let Some((node, out)) = self.small_banchi_node(key, distance)? else {
+            return Some(Walked::Nothing);
+        };
+        let n = key.banchi().number()?;
+        let fst = self.fst().as_fst();
+        let bytes = key.as_bytes();
+        let head = key.chome_end() + 1;
         // `node`: the one-byte banchi of this town + chome. The query's own block first.
         let banchis = node;
         let mut exact = Some((node, out));
@@ -596,6 +609,14 @@ impl Watchlist {
         let keys = BlockKey::for_query(addr, self.has_fallback());
         for (key, fallback) in keys.iter() {
             let flow = fst_guard(|| {
+                if let Some(at) = self.small_banchi_node(key, opts.near_distance) {
+                    return match at {
+                        Some(at) => {
+                            self.visit_small(key, at, opts.near_distance, fallback, &mut visit)
+                        }
+                        None => ControlFlow::Continue(()),
+                    };
+                }
                 let (lo, hi) = key.near_range(opts.near_distance);
                 let mut stream = self.fst().range().ge(&lo).lt(&hi).into_stream();
                 let query_banchi = key.banchi().number();
@@ -617,6 +638,48 @@ impl Watchlist {
                 return;
             }
         }
+    }
+
+    /// [`Self::scan_blocks`] for one key of the small-banchi shape, from its banchi node `at`:
+    /// each transition within the near range, and every key below it depth first — the keys
+    /// of the range scan, in the same (byte) order, without a stream's seek and buffers.
+    fn visit_small(
+        &self,
+        key: &BlockKey,
+        (banchis, out): FstAt<'_>,
+        distance: u32,
+        fallback: bool,
+        visit: &mut impl FnMut(Seen<'_>, u64, Place) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let Some(n) = key.banchi().number() else {
+            return ControlFlow::Continue(());
+        };
+        let fst = self.fst().as_fst();
+        let head = key.chome_end() + 1;
+        let mut bytes = Vec::with_capacity(key.as_bytes().len() + 8);
+        bytes.extend_from_slice(&key.as_bytes()[..head]);
+        for t in banchis.transitions() {
+            let banchi = u32::from(t.inp);
+            if banchi > n + distance {
+                break;
+            }
+            if banchi + distance < n {
+                continue;
+            }
+            bytes.push(t.inp);
+            let below = (fst.node(t.addr), out.cat(t.out));
+            let mut at_key = |k: &[u8], value: u64| {
+                let place = if k == key.as_bytes() {
+                    Place::Same
+                } else {
+                    Place::Near(n.abs_diff(banchi))
+                };
+                visit(Seen { bytes: k, fallback }, value, place)
+            };
+            visit_keys(fst, below, &mut bytes, &mut at_key)?;
+            bytes.pop();
+        }
+        ControlFlow::Continue(())
     }
 
     fn screen(&self, addr: &Address, opts: &MatchOptions, mode: Mode) -> ListResult {
@@ -695,6 +758,29 @@ impl Watchlist {
     }
 }
 
+/// An FST node and the output accumulated on the way to it.
+type FstAt<'f> = (fst::raw::Node<'f>, fst::raw::Output);
+
+/// Calls `found(key, value)` for every key at or below `node` in byte order, `prefix` holding
+/// the bytes that lead to it (restored on return).
+fn visit_keys(
+    fst: &fst::raw::Fst<super::Bytes>,
+    (node, out): FstAt<'_>,
+    prefix: &mut Vec<u8>,
+    found: &mut impl FnMut(&[u8], u64) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    if node.is_final() {
+        found(prefix, out.cat(node.final_output()).value())?;
+    }
+    for t in node.transitions() {
+        prefix.push(t.inp);
+        let flow = visit_keys(fst, (fst.node(t.addr), out.cat(t.out)), prefix, found);
+        prefix.pop();
+        flow?;
+    }
+    ControlFlow::Continue(())
+}
+
 /// Runs an FST traversal, turning a panic inside `fst` (possible only on FST bytes crafted to
 /// pass the open-time checks) into `None` instead of a crash.
 fn fst_guard<T>(f: impl FnOnce() -> T) -> Option<T> {
@@ -740,6 +826,86 @@ mod tests {
 
     fn fraud_grade(l: &Watchlist, q: &Address) -> Option<Grade> {
         l.screen_fraud(q, &MatchOptions::default()).grade
+    }
+
+    /// What `scan_blocks` visits: (key, value, same block, distance).
+    type Visits = Vec<(Vec<u8>, u64, bool, u32)>;
+
+    fn scanned(l: &Watchlist, q: &Address, opts: &MatchOptions) -> Visits {
+        let mut out = Vec::new();
+        l.scan_blocks(q, opts, |seen, value, place| {
+            let (same, d) = match place {
+                Place::Same => (true, 0),
+                Place::Near(d) => (false, d),
+            };
+            out.push((seen.bytes.to_vec(), value, same, d));
+            ControlFlow::Continue(())
+        });
+        out
+    }
+
+    /// The reference: one FST range stream per probed key, as for any key shape.
+    fn streamed(l: &Watchlist, q: &Address, opts: &MatchOptions) -> Visits {
+        let mut out = Vec::new();
+        for (key, _) in BlockKey::for_query(q, l.has_fallback()).iter() {
+            let (lo, hi) = key.near_range(opts.near_distance);
+            let mut stream = l.fst().range().ge(&lo).lt(&hi).into_stream();
+            while let Some((k, value)) = stream.next() {
+                let same = k == key.as_bytes();
+                let d = match (key.banchi().number(), key::banchi_number(k)) {
+                    (Some(a), Some(b)) if !same => a.abs_diff(b),
+                    _ => 0,
+                };
+                out.push((k.to_vec(), value, same, d));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_node_walk_visits_what_the_range_scan_does() {
+        // Blocks around the one-byte limit (255/256), several go and rooms per banchi, a text
+        // banchi, and another chome.
+        let mut rows = Vec::new();
+        let mut n = 0;
+        for banchi in [1u32, 2, 3, 5, 9, 250, 252, 253, 254, 255, 256, 257, 300] {
+            for go in [None, Some("1"), Some("12"), Some("300")] {
+                for room in [None, Some("101")] {
+                    n += 1;
+                    rows.push((
+                        format!("F{n}"),
+                        addr(Some(4), &banchi.to_string(), go, None, room),
+                    ));
+                }
+            }
+        }
+        rows.push(("T1".into(), addr(Some(4), "イ", Some("2"), None, None)));
+        rows.push(("C5".into(), addr(Some(5), "3", Some("1"), None, None)));
+        let refs: Vec<(&str, Address)> =
+            rows.iter().map(|(i, a)| (i.as_str(), a.clone())).collect();
+        let l = list(ListKind::Fraud, &refs);
+        let mut compared = 0;
+        for distance in [0, 1, 2, 3, 10] {
+            let opts = MatchOptions {
+                near_distance: distance,
+                ..MatchOptions::default()
+            };
+            for banchi in [
+                0u32, 1, 2, 4, 6, 7, 245, 250, 251, 253, 254, 255, 256, 258, 400,
+            ] {
+                for go in [None, Some("1"), Some("2"), Some("300")] {
+                    let q = addr(Some(4), &banchi.to_string(), go, None, Some("101"));
+                    let want = streamed(&l, &q, &opts);
+                    assert_eq!(
+                        scanned(&l, &q, &opts),
+                        want,
+                        "banchi {banchi} go {go:?} d {distance}"
+                    );
+                    compared += want.len();
+                }
+            }
+        }
+        assert!(compared > 1000, "{compared} visits compared");
     }
 
     #[test]
