@@ -129,6 +129,8 @@ def bench_spark(results, d: Path, rows: int, cli_rate: float, repeats: int) -> N
         found = sorted(glob.glob("/usr/lib/jvm/java-17-openjdk-*"))
         if found:
             os.environ["JAVA_HOME"] = found[0]
+    # Spark's Python workers must be this interpreter (the one banchi is installed in).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     parquet = d / "orders_no_names.parquet"
     if not parquet.exists():
         pq.write_table(read_text(d / "orders_no_names.csv"), parquet)
