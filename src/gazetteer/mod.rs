@@ -336,12 +336,16 @@ fn walk(
         out = out.cat(t.out);
         node = fst.node(t.addr);
         let end = pos + 1;
-        // A name ending in a digit does not end inside a number (与1 is not 与11's start).
-        let splits_number = b.is_ascii_digit() && bytes.get(end).is_some_and(u8::is_ascii_digit);
-        if node.is_final() && text.is_char_boundary(end) && !splits_number {
+        if node.is_final() && text.is_char_boundary(end) && !splits_number(b, bytes, end) {
             found(end, postings(out.cat(node.final_output()).value()));
         }
     }
+}
+
+/// True when a name whose last byte is `last`, read from `text` up to `end`, would end inside
+/// a number: a name ending in a digit does not (与1 is not 与11's start).
+fn splits_number(last: u8, text: &[u8], end: usize) -> bool {
+    last.is_ascii_digit() && text.get(end).is_some_and(u8::is_ascii_digit)
 }
 
 /// The postings of an FST value (`offset << 16 | count`).

@@ -11,7 +11,7 @@
 //! this module reads them in place.
 
 use super::name_hash::bucket_hash;
-use super::{posting_one, postings_at, Postings};
+use super::{posting_one, postings_at, splits_number, Postings};
 
 /// Bytes per bucket slot: first char u32, group u32, byte offset u32, byte length u32.
 const SLOT_LEN: usize = 16;
@@ -137,9 +137,7 @@ impl NameTable {
         for (key, postings) in records(self.bucket(group, first)) {
             match match_key(key, bytes) {
                 Match::Prefix(end) => {
-                    let splits_number = key.last().is_some_and(u8::is_ascii_digit)
-                        && bytes.get(end).is_some_and(u8::is_ascii_digit);
-                    if !splits_number {
+                    if !key.last().is_some_and(|&b| splits_number(b, bytes, end)) {
                         found(end, postings);
                     }
                 }

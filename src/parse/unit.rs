@@ -226,7 +226,7 @@ pub fn read(rest: &str) -> Unit {
 fn trailing_room_start(text: &str) -> Option<usize> {
     // Both patterns end in a Latin letter or digit, or a kanji digit, at the very end.
     let last = text.chars().next_back()?;
-    if !(last.is_ascii_alphanumeric() || "〇一二三四五六七八九".contains(last)) {
+    if !(last.is_ascii_alphanumeric() || numerals::digit_value(last).is_some()) {
         return None;
     }
     if let Some(c) = ROOM_TRAILING.captures(text) {

@@ -542,7 +542,7 @@ impl Watchlist {
     /// numeric banchi whose near range stays below 256, so that every near banchi is one byte
     /// after the same tag. `None` when the key is not of that shape (the caller scans the
     /// range instead); `Some(None)` when the FST holds no key with that head.
-    fn small_banchi_node(&self, key: &BlockKey, distance: u32) -> Option<Option<FstAt<'_>>> {
+    fn small_banchi_node(&self, key: &BlockKey, distance: u32) -> Option<Option<BanchiNode<'_>>> {
         let n = key.banchi().number()?;
         if n.checked_add(distance)? > u32::from(u8::MAX) {
             return None;
@@ -552,9 +552,10 @@ impl Watchlist {
             return None;
         }
         let fst = self.fst().as_fst();
+        let head = key.chome_end() + 1;
         let mut node = fst.root();
         let mut out = fst::raw::Output::zero();
-        for &b in &bytes[..key.chome_end() + 1] {
+        for &b in &bytes[..head] {
             let Some(i) = node.find_input(b) else {
                 return Some(None);
             };
@@ -562,24 +563,29 @@ impl Watchlist {
             out = out.cat(t.out);
             node = fst.node(t.addr);
         }
-        Some(Some((node, out)))
+        Some(Some(BanchiNode {
+            at: (node, out),
+            banchi: n,
+            head,
+        }))
     }
 
     /// The grade lookup for the small-banchi case (see [`Self::small_banchi_node`]) as a walk
     /// down the FST's nodes: the exact key's last bytes, else any transition within the near
     /// range. No stream, no allocation. `None` when the key is not of that shape.
     fn walk_small_banchi(&self, key: &BlockKey, distance: u32) -> Option<Walked> {
-        let Some((node, out)) = self.small_banchi_node(key, distance)? else {
+        let Some(BanchiNode {
+            at: (banchis, out),
+            banchi: n,
+            head,
+        }) = self.small_banchi_node(key, distance)?
+        else {
             return Some(Walked::Nothing);
         };
-        let n = key.banchi().number()?;
         let fst = self.fst().as_fst();
-        let bytes = key.as_bytes();
-        let head = key.chome_end() + 1;
-        // `node`: the one-byte banchi of this town + chome. The query's own block first.
-        let banchis = node;
-        let mut exact = Some((node, out));
-        for &b in &bytes[head..] {
+        // `banchis`: the one-byte banchi of this town + chome. The query's own block first.
+        let mut exact = Some((banchis, out));
+        for &b in &key.as_bytes()[head..] {
             exact = exact.and_then(|(node, out)| {
                 let t = node.transition(node.find_input(b)?);
                 Some((fst.node(t.addr), out.cat(t.out)))
@@ -609,8 +615,8 @@ impl Watchlist {
         let keys = BlockKey::for_query(addr, self.has_fallback());
         for (key, fallback) in keys.iter() {
             let flow = fst_guard(|| {
-                if let Some(at) = self.small_banchi_node(key, opts.near_distance) {
-                    return match at {
+                if let Some(found) = self.small_banchi_node(key, opts.near_distance) {
+                    return match found {
                         Some(at) => {
                             self.visit_small(key, at, opts.near_distance, fallback, &mut visit)
                         }
@@ -646,16 +652,16 @@ impl Watchlist {
     fn visit_small(
         &self,
         key: &BlockKey,
-        (banchis, out): FstAt<'_>,
+        BanchiNode {
+            at: (banchis, out),
+            banchi: n,
+            head,
+        }: BanchiNode<'_>,
         distance: u32,
         fallback: bool,
         visit: &mut impl FnMut(Seen<'_>, u64, Place) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let Some(n) = key.banchi().number() else {
-            return ControlFlow::Continue(());
-        };
         let fst = self.fst().as_fst();
-        let head = key.chome_end() + 1;
         let mut bytes = Vec::with_capacity(key.as_bytes().len() + 8);
         bytes.extend_from_slice(&key.as_bytes()[..head]);
         for t in banchis.transitions() {
@@ -760,6 +766,17 @@ impl Watchlist {
 
 /// An FST node and the output accumulated on the way to it.
 type FstAt<'f> = (fst::raw::Node<'f>, fst::raw::Output);
+
+/// Where the one-byte banchi of a query's town + chome hang (see
+/// [`Watchlist::small_banchi_node`]).
+struct BanchiNode<'f> {
+    /// The node after the query's town + chome + `TAG_NUM8`, and the output to it.
+    at: FstAt<'f>,
+    /// The query's banchi.
+    banchi: u32,
+    /// Bytes of the query's key up to that node (town + chome + tag).
+    head: usize,
+}
 
 /// Calls `found(key, value)` for every key at or below `node` in byte order, `prefix` holding
 /// the bytes that lead to it (restored on return).
