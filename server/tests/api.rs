@@ -309,6 +309,39 @@ fn json_batch_answers_in_order_with_per_item_errors() {
 }
 
 #[test]
+fn a_json_batch_larger_than_a_chunk_streams_back_whole_and_in_order() {
+    // 5,000 items span three of the server's screening chunks and dozens of its answer
+    // buffers; bad items sit first, on a chunk boundary and last, where separators go wrong.
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let bad = [0, 2_047, 2_048, 4_999];
+    let batch: Vec<serde_json::Value> = (0..5_000)
+        .map(|i| {
+            if bad.contains(&i) {
+                json!({"order_id": i.to_string()})
+            } else {
+                json!({"order_id": i.to_string(), "address": "東京都中央区銀座4-6-16-301"})
+            }
+        })
+        .collect();
+    let r = post_json(s.addr, "/v1/screen/batch", &json!(batch));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let v = r.json();
+    let items = v.as_array().unwrap();
+    assert_eq!(items.len(), 5_000);
+    for (i, item) in items.iter().enumerate() {
+        if bad.contains(&i) {
+            assert_eq!(item["index"], i, "{item}");
+            assert_eq!(item["error"]["code"], "invalid_request", "{item}");
+        } else {
+            assert_eq!(item["order_id"], i.to_string(), "{item}");
+            assert_eq!(item["fraud"]["grade"], "danger", "{item}");
+        }
+    }
+}
+
+#[test]
 fn ndjson_batch_streams_answers_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);

@@ -385,14 +385,31 @@ pub enum BatchItem {
     },
 }
 
-/// Screens items and writes each answer as JSON: screening and writing run on all cores,
-/// only the velocity count runs in input order between them. Returns one JSON value per item.
+/// Answers written into one buffer together: big enough that a batch's answers are a few
+/// dozen buffers (no per-answer allocation, no final copy into one body), small enough that
+/// rayon still splits a batch evenly over the cores.
+const ANSWERS_PER_BUFFER: usize = 64;
+
+/// How a batch's answers are framed: as the items of one JSON array, or one per NDJSON line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// `,` between answers (the caller writes the brackets).
+    Array,
+    /// `\n` after each answer.
+    Lines,
+}
+
+/// Screens items and writes their answers as JSON: screening and writing run on all cores,
+/// only the velocity count runs in input order between them. Returns the answers in input
+/// order, framed, in consecutive buffers of [`ANSWERS_PER_BUFFER`] answers (concatenated,
+/// they are the body); `first_index` is the first item's position in the whole batch.
 fn screen_items(
     lists: &LoadedLists,
     state: &AppState,
     first_index: usize,
     items: Vec<Result<ScreenRequest, ApiError>>,
-) -> Vec<Vec<u8>> {
+    framing: Framing,
+) -> Vec<Bytes> {
     let mut screened: Vec<Result<Screened, ApiError>> = items
         .into_par_iter()
         .map(|item| item.map(|req| screen_order(lists, state, req)))
@@ -400,28 +417,42 @@ fn screen_items(
     for s in screened.iter_mut().flatten() {
         count_velocity(state, s);
     }
+    let buffer = || Vec::with_capacity(ANSWERS_PER_BUFFER * 1024);
     screened
         .into_par_iter()
         .enumerate()
-        .map(|(i, s)| {
+        .fold_chunks(ANSWERS_PER_BUFFER, buffer, |mut out, (i, s)| {
+            let index = first_index + i;
+            if framing == Framing::Array && index > 0 {
+                out.push(b',');
+            }
             let item = match s {
                 Ok(s) => BatchItem::Screened(Box::new(answer(lists, state, s))),
                 Err(e) => BatchItem::Failed {
-                    index: first_index + i,
+                    index,
                     error: e.item(),
                 },
             };
-            to_json(&item)
+            write_json(&mut out, &item);
+            if framing == Framing::Lines {
+                out.push(b'\n');
+            }
+            out
         })
+        .map(Bytes::from)
         .collect()
 }
 
-/// One batch item as JSON. Our answers always serialize; should one not, the item says so
-/// rather than vanish from the batch.
-fn to_json(item: &BatchItem) -> Vec<u8> {
-    serde_json::to_vec(item).unwrap_or_else(|_| {
-        br#"{"error":{"code":"internal","message":"the answer could not be written"}}"#.to_vec()
-    })
+/// Appends one batch item as JSON. Our answers always serialize; should one not, the item
+/// says so rather than vanish from the batch.
+fn write_json(out: &mut Vec<u8>, item: &BatchItem) {
+    let start = out.len();
+    if sonic_rs::to_writer(&mut *out, item).is_err() {
+        out.truncate(start);
+        out.extend_from_slice(
+            br#"{"error":{"code":"internal","message":"the answer could not be written"}}"#,
+        );
+    }
 }
 
 fn parse_item(raw: &[u8]) -> Result<ScreenRequest, ApiError> {
@@ -451,44 +482,68 @@ pub async fn batch(State(state): State<AppState>, req: Request) -> Result<Respon
             "send a JSON array (application/json) or NDJSON (application/x-ndjson)".into(),
         ));
     }
+    let permit = req.extensions().get::<InFlight>().cloned();
     let bytes = read_limited(req.into_body(), state.settings.max_batch_bytes).await?;
     let max = state.settings.max_batch_items;
-    let st = state.clone();
-    let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+    // The whole array is read and its items parsed before anything is answered, so that a
+    // malformed array or one over the limit gets its status; the answers then stream out a
+    // chunk at a time while later chunks are screened (writing a 10,000-answer body takes as
+    // long as screening a tenth of it: done after, it would leave a core idle).
+    let items = tokio::task::spawn_blocking(move || {
         let raw: Vec<&RawValue> = parse_json(&bytes)?;
         if raw.len() > max {
             return Err(ApiError::PayloadTooLarge(format!(
                 "the batch has more than {max} items"
             )));
         }
-        let items: Vec<Result<ScreenRequest, ApiError>> = raw
+        Ok(raw
             .par_iter()
             .map(|r| parse_item(r.get().as_bytes()))
-            .collect();
-        let answers = screen_items(&lists, &st, 0, items);
-        let len: usize = answers.iter().map(|a| a.len() + 1).sum();
-        let mut body = Vec::with_capacity(len + 2);
-        body.push(b'[');
-        for (i, a) in answers.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(a);
-        }
-        body.push(b']');
-        Ok(body)
+            .collect::<Vec<Result<ScreenRequest, ApiError>>>())
     })
     .await
     .map_err(|_| ApiError::Internal)??;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response())
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(ARRAY_CHUNK / ANSWERS_PER_BUFFER * 2);
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let _ = tx.blocking_send(Bytes::from_static(b"["));
+        let mut items = items.into_iter();
+        let mut first = 0;
+        loop {
+            let chunk: Vec<_> = items.by_ref().take(ARRAY_CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let count = chunk.len();
+            for out in screen_items(&lists, &state, first, chunk, Framing::Array) {
+                if tx.blocking_send(out).is_err() {
+                    return; // the client went away
+                }
+            }
+            first += count;
+        }
+        let _ = tx.blocking_send(Bytes::from_static(b"]"));
+    });
+    let mut res = Body::from_stream(answer_stream(rx)).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(res)
 }
+
+/// The body of a streamed answer: what the screening task sends, until it drops its sender.
+fn answer_stream(
+    rx: tokio::sync::mpsc::Receiver<Bytes>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> {
+    futures_util::stream::unfold(
+        rx,
+        |mut rx| async move { rx.recv().await.map(|b| (Ok(b), rx)) },
+    )
+}
+
+/// Items of a JSON-array batch screened together before their answers are sent.
+const ARRAY_CHUNK: usize = 2048;
 
 /// Lines screened together while streaming NDJSON.
 const NDJSON_CHUNK: usize = 512;
@@ -601,32 +656,26 @@ fn ndjson(state: AppState, lists: std::sync::Arc<LoadedLists>, req: Request) -> 
             let count = items.len();
             let (st, ls) = (state.clone(), lists.clone());
             let first = index;
-            let Ok(answers) =
-                tokio::task::spawn_blocking(move || screen_items(&ls, &st, first, items)).await
+            let Ok(answers) = tokio::task::spawn_blocking(move || {
+                screen_items(&ls, &st, first, items, Framing::Lines)
+            })
+            .await
             else {
                 let _ = tx.send(fail(ApiError::Internal)).await;
                 return;
             };
             index += count;
-            let mut out = Vec::with_capacity(answers.iter().map(|a| a.len() + 1).sum());
-            for a in &answers {
-                out.extend_from_slice(a);
-                out.push(b'\n');
-            }
-            if tx.send(Bytes::from(out)).await.is_err() {
-                return; // the client went away
+            for out in answers {
+                if tx.send(out).await.is_err() {
+                    return; // the client went away
+                }
             }
             if ended {
                 return;
             }
         }
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|b| (Ok::<Bytes, std::convert::Infallible>(b), rx))
-    });
-    let mut res = Body::from_stream(stream).into_response();
+    let mut res = Body::from_stream(answer_stream(rx)).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/x-ndjson"),
