@@ -662,8 +662,8 @@ impl Watchlist {
         visit: &mut impl FnMut(Seen<'_>, u64, Place) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         let fst = self.fst().as_fst();
-        let mut bytes = Vec::with_capacity(key.as_bytes().len() + 8);
-        bytes.extend_from_slice(&key.as_bytes()[..head]);
+        // Filled at the first banchi in range: most towns' banchi are all out of range.
+        let mut bytes = Vec::new();
         for t in banchis.transitions() {
             let banchi = u32::from(t.inp);
             if banchi > n + distance {
@@ -671,6 +671,10 @@ impl Watchlist {
             }
             if banchi + distance < n {
                 continue;
+            }
+            if bytes.is_empty() {
+                bytes.reserve(key.as_bytes().len() + 8);
+                bytes.extend_from_slice(&key.as_bytes()[..head]);
             }
             bytes.push(t.inp);
             let below = (fst.node(t.addr), out.cat(t.out));
@@ -689,10 +693,12 @@ impl Watchlist {
     }
 
     fn screen(&self, addr: &Address, opts: &MatchOptions, mode: Mode) -> ListResult {
-        // The grade-only walk (no stream, no allocation) finds the same grade as the scan
-        // below (tested): most addresses match nothing, and for them it is the whole answer.
-        let grade = self.grade_only(addr, opts, mode);
-        if opts.max_matches == 0 || grade.is_none() {
+        // With no matches wanted, the grade-only walk (which stops at the first danger)
+        // finds the same grade as the scan (tested). With matches wanted the scan is the
+        // whole answer: it walks the FST once, allocates nothing for an address near no
+        // record, and a grade-only walk before it would walk twice for every graded one.
+        if opts.max_matches == 0 {
+            let grade = self.grade_only(addr, opts, mode);
             return ListResult {
                 grade,
                 truncated: grade.is_some(),
@@ -1378,8 +1384,8 @@ mod tests {
                 l.screen_forwarder(&q, &o).grade,
                 "{q:?}"
             );
-            // `screen` skips the scan when the grade-only walk finds nothing: the scan itself
-            // must agree, hit or miss.
+            // `screen` scans when it lists matches and walks for the grade alone when it does
+            // not: both must agree, hit or miss.
             for mode in [Mode::Fraud, Mode::Forwarder] {
                 assert_eq!(
                     l.grade_only(&q, &o, mode),
