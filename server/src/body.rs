@@ -65,10 +65,15 @@ pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
 
 /// Parses JSON bytes into `T` (see the module documentation for the statuses).
 pub fn parse_json<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
-    if std::str::from_utf8(bytes).is_err() {
+    let Ok(text) = std::str::from_utf8(bytes) else {
         return Err(ApiError::BadRequest("the body is not valid UTF-8".into()));
-    }
-    serde_json::from_slice(bytes).map_err(|e| json_error(&e))
+    };
+    parse_json_str(text)
+}
+
+/// Parses JSON text already known to be UTF-8 into `T` (its strings are not checked again).
+pub fn parse_json_str<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|e| json_error(&e))
 }
 
 /// A serde_json error as an [`ApiError`], without quoting any value.

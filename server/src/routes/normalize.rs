@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct NormalizeRequest {
     /// One string or parts, as in `/v1/screen`.
+    #[serde(deserialize_with = "AddressInput::deserialize_either")]
     pub address: AddressInput,
 }
 
@@ -60,7 +61,7 @@ pub async fn normalize(
         },
         Err(e) => NormalizeResponse {
             address: Address {
-                input,
+                input: input.into_owned(),
                 ..Address::default()
             },
             error: Some(e.to_string()),

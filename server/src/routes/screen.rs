@@ -7,7 +7,7 @@
 //! answered. Items are screened in parallel, then counted for velocity in input order, so a
 //! batch counts as the same orders sent one by one.
 
-use crate::body::{is_media_type, json_error, parse_json, read_limited, JsonBody};
+use crate::body::{is_media_type, json_error, parse_json, parse_json_str, read_limited, JsonBody};
 use crate::error::{ApiError, ItemError};
 use crate::lists::LoadedLists;
 use crate::middleware::{InFlight, OrderId};
@@ -21,8 +21,10 @@ use banchi::score::{Reason, Score};
 use banchi::watchlist::{Basis, Grade, ListResult};
 use banchi::{Address, Buyer, Level, Screening};
 use rayon::prelude::*;
+use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::time::Instant;
 use utoipa::ToSchema;
 
@@ -33,6 +35,7 @@ pub struct ScreenRequest {
     /// The shop's order id, echoed back and written to the access log.
     pub order_id: Option<String>,
     /// The shipping address: one string, or its parts.
+    #[serde(deserialize_with = "AddressInput::deserialize_either")]
     pub address: AddressInput,
     /// Recipient's or buyer's name (dummy names and velocity).
     pub name: Option<String>,
@@ -74,11 +77,41 @@ pub struct AddressParts {
 
 impl AddressInput {
     /// The address as one string.
-    pub fn joined(&self) -> String {
+    pub fn joined(&self) -> Cow<'_, str> {
         match self {
-            AddressInput::Text(s) => s.clone(),
-            AddressInput::Parts(p) => p.joined(),
+            AddressInput::Text(s) => Cow::Borrowed(s),
+            AddressInput::Parts(p) => Cow::Owned(p.joined()),
         }
+    }
+
+    /// Reads a string or an object of parts, as the derived (untagged) `Deserialize` does,
+    /// but from the first token: the derived one buffers every address into serde's generic
+    /// `Content` and then tries each variant on it.
+    pub(crate) fn deserialize_either<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<AddressInput, D::Error> {
+        struct Either;
+        impl<'de> Visitor<'de> for Either {
+            type Value = AddressInput;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an address string or an object of address parts")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AddressInput, E> {
+                Ok(AddressInput::Text(v.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<AddressInput, E> {
+                Ok(AddressInput::Text(v))
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<AddressInput, A::Error> {
+                AddressParts::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(AddressInput::Parts)
+            }
+        }
+        d.deserialize_any(Either)
     }
 }
 
@@ -455,8 +488,9 @@ fn write_json(out: &mut Vec<u8>, item: &BatchItem) {
     }
 }
 
-fn parse_item(raw: &[u8]) -> Result<ScreenRequest, ApiError> {
-    parse_json(raw)
+/// One item of a JSON-array batch (the body's UTF-8 was checked as a whole).
+fn parse_item(raw: &RawValue) -> Result<ScreenRequest, ApiError> {
+    parse_json_str(raw.get())
 }
 
 /// Screens many orders: a JSON array (answered as an array) or NDJSON (answered as NDJSON,
@@ -498,7 +532,7 @@ pub async fn batch(State(state): State<AppState>, req: Request) -> Result<Respon
         }
         Ok(raw
             .par_iter()
-            .map(|r| parse_item(r.get().as_bytes()))
+            .map(|r| parse_item(r))
             .collect::<Vec<Result<ScreenRequest, ApiError>>>())
     })
     .await
@@ -686,6 +720,37 @@ fn ndjson(state: AppState, lists: std::sync::Arc<LoadedLists>, req: Request) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_is_a_string_or_parts_and_nothing_else() {
+        let read = |json: &str| serde_json::from_str::<ScreenRequest>(json).map(|r| r.address);
+        match read(r#"{"address": "東京都中央区銀座4-6-16"}"#) {
+            Ok(AddressInput::Text(t)) => assert_eq!(t, "東京都中央区銀座4-6-16"),
+            other => panic!("{other:?}"),
+        }
+        // An escaped string is read whole (serde hands it over owned).
+        match read(r#"{"address": "\u6771\u4eac\u90fd"}"#) {
+            Ok(AddressInput::Text(t)) => assert_eq!(t, "東京都"),
+            other => panic!("{other:?}"),
+        }
+        match read(r#"{"address": {"prefecture": "東京都", "line1": "中央区銀座4-6-16"}}"#)
+        {
+            Ok(AddressInput::Parts(p)) => {
+                assert_eq!(p.prefecture.as_deref(), Some("東京都"));
+                assert_eq!(p.line1, "中央区銀座4-6-16");
+            }
+            other => panic!("{other:?}"),
+        }
+        for bad in [
+            r#"{"address": 12}"#,
+            r#"{"address": ["東京都"]}"#,
+            r#"{"address": null}"#,
+            r#"{"address": {"city": "中央区"}}"#,
+            r#"{"address": {"line1": "銀座4-6-16", "line3": "x"}}"#,
+        ] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+    }
 
     fn parts(
         pref: Option<&str>,
