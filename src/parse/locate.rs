@@ -11,6 +11,7 @@
 
 use crate::gazetteer::{CityId, Gazetteer, TownId};
 use crate::normalize::name_key;
+use smallvec::{smallvec, SmallVec};
 use std::sync::LazyLock;
 
 /// Where the front of an address was found.
@@ -111,9 +112,9 @@ pub(super) fn skip_spaces(text: &str, mut pos: usize) -> usize {
 }
 
 /// Prefectures written at `pos`: (code, end, was the full name).
-fn prefectures_at(text: &str, pos: usize) -> Vec<(u8, usize, bool)> {
+fn prefectures_at(text: &str, pos: usize) -> SmallVec<[(u8, usize, bool); 2]> {
     let rest = &text[pos..];
-    let mut out = Vec::new();
+    let mut out = SmallVec::new();
     let Some(first) = rest.chars().next() else {
         return out;
     };
@@ -140,10 +141,12 @@ pub fn locate(text: &str) -> Location {
 pub fn locate_near(text: &str, postal_cities: &[CityId]) -> Location {
     let g = Gazetteer::get();
     let start = skip_spaces(text, 0);
-    let mut cands: Vec<Candidate> = Vec::new();
+    // Sized for the usual count: it grew four times on a typical address.
+    let mut cands: Vec<Candidate> = Vec::with_capacity(16);
 
     // Prefecture readings: none, or each prefecture written at the start.
-    let mut pref_readings: Vec<(Option<u8>, usize, bool, bool)> = vec![(None, start, false, false)];
+    let mut pref_readings: SmallVec<[(Option<u8>, usize, bool, bool); 3]> =
+        smallvec![(None, start, false, false)];
     for (code, end, full) in prefectures_at(text, start) {
         let mut end = skip_spaces(text, end);
         let mut dup = false;
@@ -161,13 +164,13 @@ pub fn locate_near(text: &str, postal_cities: &[CityId]) -> Location {
     let mut city_written = false;
     for &(pref, pos, full_pref, dup_pref) in &pref_readings {
         let mut found_city = false;
-        let mut city_hits: Vec<(usize, CityId)> = Vec::new();
+        let mut city_hits: SmallVec<[(usize, CityId); 4]> = SmallVec::new();
         g.city_prefixes(&text[pos..], |end, ids| {
             for id in ids.iter() {
                 city_hits.push((pos + end, id as CityId));
             }
         });
-        let in_pref: Vec<_> = city_hits
+        let in_pref: SmallVec<[_; 4]> = city_hits
             .iter()
             .copied()
             .filter(|&(_, id)| pref.is_none_or(|p| g.city(id).pref == p))
@@ -179,7 +182,7 @@ pub fn locate_near(text: &str, postal_cities: &[CityId]) -> Location {
         };
         // The longest spelling wins: 京都市下京区 over 京都市 (all wards).
         let longest = hits.iter().map(|&(end, _)| end).max().unwrap_or(0);
-        hits.retain(|&(end, _)| end == longest);
+        hits.retain(|&mut (end, _)| end == longest);
         for (end, id) in hits {
             found_city = true;
             let city = g.city(id);
@@ -272,7 +275,7 @@ pub fn locate_near(text: &str, postal_cities: &[CityId]) -> Location {
         // prefecture.
         if !found_city || mismatch {
             if let Some(p) = pref {
-                let mut hits: Vec<(usize, TownId)> = Vec::new();
+                let mut hits: SmallVec<[(usize, TownId); 8]> = SmallVec::new();
                 for at in town_starts(text, pos) {
                     g.any_town_prefixes(&text[at..], |end, ids| {
                         for t in ids.iter() {

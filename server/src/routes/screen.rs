@@ -235,8 +235,10 @@ fn coarse(basis: Basis) -> &'static str {
     }
 }
 
-impl From<&ListResult> for ListOut {
-    fn from(r: &ListResult) -> ListOut {
+impl From<ListResult> for ListOut {
+    /// Moves the listed records' strings over (an answer is written once, from its own
+    /// screening).
+    fn from(r: ListResult) -> ListOut {
         let stars = |g: Grade| Some(g.stars()).filter(|s| !s.is_empty());
         ListOut {
             grade: r.grade.map(Grade::as_str),
@@ -244,15 +246,15 @@ impl From<&ListResult> for ListOut {
             label_ja: r.grade.map(Grade::label_ja),
             matches: r
                 .matches
-                .iter()
+                .into_iter()
                 .map(|m| MatchOut {
-                    id: m.id.clone(),
-                    reason: m.reason.clone(),
                     grade: m.grade.as_str(),
                     matched: coarse(m.matched),
                     basis: m.matched.as_str(),
                     distance: m.distance,
-                    service: m.service.clone(),
+                    id: m.id,
+                    reason: m.reason,
+                    service: m.service,
                 })
                 .collect(),
             signals: r.signals.iter().map(|s| s.as_str()).collect(),
@@ -360,8 +362,8 @@ fn answer(lists: &LoadedLists, state: &AppState, s: Screened) -> ScreenResponse 
         level: score.level.as_str(),
         alert: score.alert,
         action,
-        fraud: ListOut::from(&screening.fraud),
-        forwarder: ListOut::from(&screening.forwarder),
+        fraud: ListOut::from(screening.fraud),
+        forwarder: ListOut::from(screening.forwarder),
         address_error: screening.error,
         address: screening.address,
         reasons: score.reasons,
