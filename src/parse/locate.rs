@@ -130,6 +130,10 @@ fn prefectures_at(text: &str, pos: usize) -> SmallVec<[(u8, usize, bool); 2]> {
     out
 }
 
+/// One way to read the text's start: (prefecture, where the rest starts, the prefecture's
+/// full name was written, it was written twice). The first reading has no prefecture.
+type PrefReading = (Option<u8>, usize, bool, bool);
+
 /// Finds the best location for the folded text.
 pub fn locate(text: &str) -> Location {
     locate_near(text, &[])
@@ -145,8 +149,7 @@ pub fn locate_near(text: &str, postal_cities: &[CityId]) -> Location {
     let mut cands: Vec<Candidate> = Vec::with_capacity(16);
 
     // Prefecture readings: none, or each prefecture written at the start.
-    let mut pref_readings: SmallVec<[(Option<u8>, usize, bool, bool); 3]> =
-        smallvec![(None, start, false, false)];
+    let mut pref_readings: SmallVec<[PrefReading; 3]> = smallvec![(None, start, false, false)];
     for (code, end, full) in prefectures_at(text, start) {
         let mut end = skip_spaces(text, end);
         let mut dup = false;
@@ -331,7 +334,7 @@ fn add_postal_towns(
     g: &Gazetteer,
     cands: &mut Vec<Candidate>,
     text: &str,
-    pref_readings: &[(Option<u8>, usize, bool, bool)],
+    pref_readings: &[PrefReading],
     postal_cities: &[CityId],
 ) {
     for &(pref, pos, full_pref, dup_pref) in pref_readings {
