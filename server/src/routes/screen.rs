@@ -2,9 +2,9 @@
 //!
 //! One order is parsed, graded against the active lists, scored, counted in the velocity
 //! window and answered with an `action` from the configured thresholds. A batch is a JSON
-//! array (answered as a JSON array) or NDJSON (answered as NDJSON, streamed while the request
-//! streams in); answers keep input order and a bad item gets an `error` while the others are
-//! answered. Items are screened in parallel, then counted for velocity in input order, so a
+//! array (checked whole, then answered as a JSON array streamed a chunk of orders at a time)
+//! or NDJSON (answered as NDJSON, streamed while the request streams in); answers keep input
+//! order and a bad item gets an `error` while the others are answered. Items are screened in parallel, then counted for velocity in input order, so a
 //! batch counts as the same orders sent one by one.
 
 use crate::body::{is_media_type, json_error, parse_json, parse_json_str, read_limited, JsonBody};
