@@ -145,7 +145,7 @@ pub fn locate(text: &str) -> Location {
 pub fn locate_near(text: &str, postal_cities: &[CityId]) -> Location {
     let g = Gazetteer::get();
     let start = skip_spaces(text, 0);
-    // Sized for the usual count: it grew four times on a typical address.
+    // Sized once for the usual handful of readings (a `Vec` grows from 4 by doubling).
     let mut cands: Vec<Candidate> = Vec::with_capacity(16);
 
     // Prefecture readings: none, or each prefecture written at the start.

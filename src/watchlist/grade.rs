@@ -717,13 +717,14 @@ impl Watchlist {
             Mode::Fraud => Grade::Warning,
             Mode::Forwarder => Grade::Possible,
         };
-        // The blocks seen: their keys side by side in one buffer, (end, fallback) each.
+        // The blocks seen: their keys side by side in one buffer, (its range, fallback) each.
         let mut key_bytes: Vec<u8> = Vec::new();
-        let mut keys: Vec<(usize, bool)> = Vec::new();
+        let mut keys: Vec<(std::ops::Range<usize>, bool)> = Vec::new();
         let mut found: Vec<(Grade, Basis, Option<u32>, usize, RecordView<'_>)> = Vec::new();
         self.scan_blocks(addr, opts, |seen, value, place| {
+            let start = key_bytes.len();
             key_bytes.extend_from_slice(seen.bytes);
-            keys.push((key_bytes.len(), seen.fallback));
+            keys.push((start..key_bytes.len(), seen.fallback));
             let block = keys.len() - 1;
             for r in self.block_records(value) {
                 let (grade, basis, dist) = match (place, mode) {
@@ -756,13 +757,9 @@ impl Watchlist {
         res.matches = found
             .iter()
             .map(|(grade, basis, dist, block, r)| {
-                let start = block
-                    .checked_sub(1)
-                    .and_then(|b| keys.get(b))
-                    .map_or(0, |k| k.0);
                 let (key, fallback) = keys
                     .get(*block)
-                    .and_then(|&(end, f)| Some((key_bytes.get(start..end)?, f)))
+                    .and_then(|(range, f)| Some((key_bytes.get(range.clone())?, *f)))
                     .unwrap_or((&[][..], false));
                 let text = shown[*block].get_or_insert_with(|| {
                     BlockParts::decode(key)
