@@ -42,6 +42,24 @@ impl Level {
             Level::Unit => "unit",
         }
     }
+
+    /// The byte a level is stored as (beside a rejected row's code in an index file).
+    pub(crate) fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The level a stored byte names (`None` for a byte no level has).
+    pub(crate) fn from_code(b: u8) -> Option<Level> {
+        Some(match b {
+            0 => Level::None,
+            1 => Level::Prefecture,
+            2 => Level::City,
+            3 => Level::Town,
+            4 => Level::Block,
+            5 => Level::Unit,
+            _ => return None,
+        })
+    }
 }
 
 impl fmt::Display for Level {

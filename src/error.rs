@@ -1,5 +1,9 @@
-//! Typed errors of the library.
+//! Typed errors of the library, and [`RejectReason`]: why a list row was not indexed (the
+//! load report counts it, [`ListError::NotIndexable`] carries it).
 
+use crate::address::Level;
+use serde::Serialize;
+use std::fmt;
 use thiserror::Error;
 
 /// Longest input, in bytes, that [`crate::Parser::parse`] accepts. Real addresses are under
@@ -147,10 +151,10 @@ pub enum ListError {
     #[error(
         "the address resolves only to {0} level; a list entry needs a municipality and a block number (banchi)"
     )]
-    NotABlock(crate::address::Level),
+    NotABlock(Level),
     /// The address cannot be indexed for another reason (an ambiguous municipality…).
     #[error("the address cannot be indexed: {0}")]
-    NotIndexable(crate::watchlist::RejectReason),
+    NotIndexable(RejectReason),
     /// The address does not parse.
     #[error("the address does not parse: {0}")]
     Unparseable(#[from] ParseError),
@@ -165,6 +169,122 @@ pub enum ListError {
         /// Its status.
         status: &'static str,
     },
+}
+
+/// Why a list row was not indexed (a watchlist's load report, [`crate::watchlist::LoadReport`],
+/// counts each one; [`ListError::NotIndexable`] carries it). Re-exported as
+/// `banchi::watchlist::RejectReason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum RejectReason {
+    /// The address cell is empty.
+    EmptyAddress,
+    /// The address is longer than the parser accepts.
+    TooLong,
+    /// No prefecture, municipality or town was recognised.
+    Unrecognized,
+    /// No municipality was found (the address resolved to this level only).
+    NoMunicipality(Level),
+    /// No block number (banchi) was found after the municipality or town (the address
+    /// resolved to this level).
+    NoBlockNumber(Level),
+    /// The municipality name fits several municipalities (`府中市` with no prefecture and no
+    /// postal code) and the town does not tell them apart.
+    AmbiguousMunicipality,
+    /// The `id` cell is empty.
+    EmptyId,
+    /// The address cell spans several lines (often a broken quote).
+    MultilineAddress,
+    /// A name holds a NUL character.
+    NulCharacter,
+    /// The address bytes are not UTF-8.
+    NotUtf8,
+}
+
+impl RejectReason {
+    /// The reason for a parse error.
+    pub fn from_parse_error(e: &ParseError) -> RejectReason {
+        match e {
+            ParseError::Empty => RejectReason::EmptyAddress,
+            ParseError::TooLong { .. } => RejectReason::TooLong,
+            ParseError::Unrecognized => RejectReason::Unrecognized,
+            ParseError::InvalidUtf8 => RejectReason::NotUtf8,
+        }
+    }
+
+    /// A stable snake_case name, used in the report's counts by reason.
+    pub fn name(self) -> &'static str {
+        match self {
+            RejectReason::EmptyAddress => "empty_address",
+            RejectReason::TooLong => "too_long",
+            RejectReason::Unrecognized => "unrecognized",
+            RejectReason::NoMunicipality(_) => "no_municipality",
+            RejectReason::NoBlockNumber(_) => "no_block_number",
+            RejectReason::AmbiguousMunicipality => "ambiguous_municipality",
+            RejectReason::EmptyId => "empty_id",
+            RejectReason::MultilineAddress => "multiline_address",
+            RejectReason::NulCharacter => "nul_character",
+            RejectReason::NotUtf8 => "not_utf8",
+        }
+    }
+
+    /// Stored form: (code, level byte).
+    pub(crate) fn code(self) -> (u8, u8) {
+        match self {
+            RejectReason::EmptyAddress => (1, 0),
+            RejectReason::TooLong => (2, 0),
+            RejectReason::Unrecognized => (3, 0),
+            RejectReason::NoMunicipality(l) => (9, l.code()),
+            RejectReason::NoBlockNumber(l) => (10, l.code()),
+            RejectReason::AmbiguousMunicipality => (11, 0),
+            RejectReason::EmptyId => (5, 0),
+            RejectReason::MultilineAddress => (6, 0),
+            RejectReason::NulCharacter => (7, 0),
+            RejectReason::NotUtf8 => (8, 0),
+        }
+    }
+
+    /// Reads the stored form.
+    pub(crate) fn from_code(code: u8, level: u8) -> Option<RejectReason> {
+        Some(match code {
+            1 => RejectReason::EmptyAddress,
+            2 => RejectReason::TooLong,
+            3 => RejectReason::Unrecognized,
+            9 => RejectReason::NoMunicipality(Level::from_code(level)?),
+            10 => RejectReason::NoBlockNumber(Level::from_code(level)?),
+            11 => RejectReason::AmbiguousMunicipality,
+            5 => RejectReason::EmptyId,
+            6 => RejectReason::MultilineAddress,
+            7 => RejectReason::NulCharacter,
+            8 => RejectReason::NotUtf8,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RejectReason::EmptyAddress => f.write_str("empty address"),
+            RejectReason::TooLong => f.write_str("address too long"),
+            RejectReason::Unrecognized => f.write_str("no place name recognised"),
+            RejectReason::NoMunicipality(l) => {
+                write!(f, "no municipality found (resolved only to {l} level)")
+            }
+            RejectReason::NoBlockNumber(l) => {
+                write!(f, "no block number (banchi) found (resolved to {l} level)")
+            }
+            RejectReason::AmbiguousMunicipality => f.write_str(
+                "the municipality is ambiguous (several fit; write the prefecture or the postal code)",
+            ),
+            RejectReason::EmptyId => f.write_str("empty id"),
+            RejectReason::MultilineAddress => {
+                f.write_str("address spans several lines (broken quoting?)")
+            }
+            RejectReason::NulCharacter => f.write_str("NUL character in the address"),
+            RejectReason::NotUtf8 => f.write_str("address is not UTF-8"),
+        }
+    }
 }
 
 /// Why a configuration file (`--config FILE`) was refused.
@@ -234,4 +354,34 @@ pub enum BulkError {
     /// The velocity state (`--velocity-state`) failed.
     #[error(transparent)]
     State(#[from] crate::bulk::state::StateError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for r in [
+            RejectReason::EmptyAddress,
+            RejectReason::TooLong,
+            RejectReason::Unrecognized,
+            RejectReason::NoMunicipality(Level::Prefecture),
+            RejectReason::NoMunicipality(Level::None),
+            RejectReason::NoBlockNumber(Level::Town),
+            RejectReason::NoBlockNumber(Level::City),
+            RejectReason::AmbiguousMunicipality,
+            RejectReason::EmptyId,
+            RejectReason::MultilineAddress,
+            RejectReason::NulCharacter,
+            RejectReason::NotUtf8,
+        ] {
+            let (c, l) = r.code();
+            assert_eq!(RejectReason::from_code(c, l), Some(r));
+        }
+        assert_eq!(RejectReason::from_code(99, 0), None);
+        assert_eq!(RejectReason::from_code(10, 99), None);
+        // Version 1's "below block" code is not read (its files are refused anyway).
+        assert_eq!(RejectReason::from_code(4, 3), None);
+    }
 }

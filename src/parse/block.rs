@@ -6,6 +6,8 @@
 //! not part of a block number — a building name, a floor (`3F`, `3階`), a room (`101号室`) —
 //! and reports where, so that [`super::unit`] can take the rest.
 
+use super::location::skip_spaces;
+
 /// Block numbers read after a town.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Block {
@@ -147,13 +149,6 @@ fn marker_at(rest: &str) -> (Marker, usize) {
 /// of a word.
 fn starts_word(rest: &str) -> bool {
     rest.chars().next().is_some_and(char::is_alphabetic)
-}
-
-fn skip_spaces(text: &str, mut pos: usize) -> usize {
-    while text.as_bytes().get(pos) == Some(&b' ') {
-        pos += 1;
-    }
-    pos
 }
 
 fn digits_at(text: &str, pos: usize) -> usize {

@@ -22,7 +22,7 @@
 //! Cost: nothing on the common path (an exact match never gets here); on a miss, a scan of the
 //! name for the dozen look-alike characters, and one gazetteer walk per substitution.
 
-use super::locate::{skip_spaces, town_starts, Location};
+use super::location::{skip_spaces, town_starts, Location};
 use crate::gazetteer::{CityId, Gazetteer, TownId};
 
 /// Groups of kanji that differ by a stroke or a radical and are mistaken for one another in

@@ -9,39 +9,12 @@
 //! make the address ambiguous. Repeated prefecture or municipality names and Kyoto street
 //! directions (…通…上る) are stepped over here too.
 
+pub use super::location::Location;
+use super::location::{skip_spaces, town_starts};
 use crate::gazetteer::{CityId, Gazetteer, TownId};
 use crate::normalize::name_key;
 use smallvec::{smallvec, SmallVec};
 use std::sync::LazyLock;
-
-/// Where the front of an address was found.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Location {
-    /// Prefecture code.
-    pub pref: Option<u8>,
-    /// Municipality.
-    pub city: Option<CityId>,
-    /// Town.
-    pub town: Option<TownId>,
-    /// Folded-text offset just after the last part found.
-    pub end: usize,
-    /// The prefecture was written twice.
-    pub duplicated_pref: bool,
-    /// The municipality was written twice.
-    pub duplicated_city: bool,
-    /// Another candidate in another municipality scored as well.
-    pub ambiguous: bool,
-    /// The written prefecture does not hold the municipality found.
-    pub pref_mismatch: bool,
-    /// Folded-text offset where an unknown town starts (after the municipality).
-    pub town_start: usize,
-    /// A chome read while locating the town (Sapporo's shorthand 北3西1).
-    pub chome: Option<u32>,
-    /// The town was found one look-alike kanji away (see `fuzzy`).
-    pub fuzzy_town: bool,
-    /// The municipality was found one look-alike kanji away (see `fuzzy`).
-    pub fuzzy_city: bool,
-}
 
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
@@ -103,13 +76,6 @@ const KYOTO_DIRECTIONS: [&str; 10] = [
     "西入ル",
     "西入",
 ];
-
-pub(super) fn skip_spaces(text: &str, mut pos: usize) -> usize {
-    while text.as_bytes().get(pos) == Some(&b' ') {
-        pos += 1;
-    }
-    pos
-}
 
 /// Prefectures written at `pos`: (code, end, was the full name).
 fn prefectures_at(text: &str, pos: usize) -> SmallVec<[(u8, usize, bool); 2]> {
@@ -360,18 +326,6 @@ fn add_postal_towns(
             });
         }
     }
-}
-
-/// Positions where a town may start: at `pos`, and after a leading 大字 or 字.
-pub(super) fn town_starts(text: &str, pos: usize) -> impl Iterator<Item = usize> + '_ {
-    let mut v = [Some(pos), None];
-    for prefix in ["大字", "字"] {
-        if text[pos..].starts_with(prefix) {
-            v[1] = Some(pos + prefix.len());
-            break;
-        }
-    }
-    v.into_iter().flatten()
 }
 
 fn town_candidates<'a>(

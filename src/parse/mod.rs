@@ -14,6 +14,7 @@
 pub mod block;
 mod fuzzy;
 pub mod locate;
+mod location;
 pub mod postal;
 pub mod unit;
 
@@ -23,6 +24,7 @@ use crate::gazetteer::{CityId, Gazetteer, TownId};
 use crate::normalize::{fold, normalize, Folded};
 use crate::segment::{Segmenter, TokenKind};
 use block::TownShape;
+use location::Location;
 use postal::{PostalCities, PostalCode};
 use std::sync::LazyLock;
 
@@ -114,7 +116,7 @@ impl Parser {
 }
 
 /// Puts the located front, the block and the unit together.
-fn assemble(input: &str, display: &str, folded: &Folded, loc: locate::Location) -> Address {
+fn assemble(input: &str, display: &str, folded: &Folded, loc: Location) -> Address {
     let g = Gazetteer::get();
     let text = folded.text.as_str();
     let mut a = Address {
@@ -263,7 +265,7 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: locate::Location) 
 
 /// True when the municipality found is followed directly by a block number written in
 /// digits (`南箕輪村3884-1`), with no town between.
-fn number_follows_city(folded: &Folded, display: &str, loc: &locate::Location) -> bool {
+fn number_follows_city(folded: &Folded, display: &str, loc: &Location) -> bool {
     let text = folded.text.as_str();
     let mut at = loc.town_start;
     while text.as_bytes().get(at) == Some(&b' ') {

@@ -11,6 +11,7 @@
 //! municipality can be checked then). When the address leaves out its prefecture or
 //! municipality, the code's municipalities stand in for them.
 
+use super::location::skip_spaces;
 use crate::address::{Address, Anomaly};
 use crate::gazetteer::{CityId, Gazetteer, PostalArea, TownId};
 use crate::normalize::name_key;
@@ -100,13 +101,6 @@ pub fn read_leading(text: &str) -> (Option<PostalCode>, usize) {
         None if mark => (None, i),
         None => (None, 0),
     }
-}
-
-fn skip_spaces(b: &[u8], mut i: usize) -> usize {
-    while b.get(i) == Some(&b' ') {
-        i += 1;
-    }
-    i
 }
 
 /// The municipalities a postal code covers (Japan Post's codes cover at most six), for

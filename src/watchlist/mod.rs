@@ -55,11 +55,12 @@ pub mod overlay;
 pub mod report;
 pub mod table;
 
+pub use crate::error::RejectReason;
 pub use editor::{Folded, ListEditor};
 pub use grade::{Basis, Grade, ListResult, Match, MatchOptions, Signal};
 pub use manage::{ListFile, ReasonCode, StatusEdit};
 pub use overlay::Overlay;
-pub use report::{FallbackCounts, FallbackReason, LoadReport, RejectReason, RejectedRow};
+pub use report::{FallbackCounts, FallbackReason, LoadReport, RejectedRow};
 
 use crate::address::{Address, Level};
 use crate::error::WatchlistError;

@@ -5,127 +5,13 @@
 //! [`LoadReport::indexed`], [`LoadReport::disabled`] or [`LoadReport::rejected`]. Of the indexed
 //! rows, [`LoadReport::fallback`] counts those whose town is not in the gazetteer as written
 //! (or not written at all) and that are indexed under a fallback key instead (see
-//! [`super::key`]), by [`FallbackReason`]. Rejections carry the CSV line number and a reason,
+//! [`super::key`]), by [`FallbackReason`]. Rejections carry the CSV line number and a reason
+//! ([`RejectReason`], defined in [`crate::error`] beside the list errors that carry it),
 //! never the address text (fraud lists hold victims' addresses).
 
-use crate::address::Level;
-use crate::error::ParseError;
+pub use crate::error::RejectReason;
 use serde::Serialize;
 use std::fmt;
-
-/// Why a list row was not indexed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "code", rename_all = "snake_case")]
-pub enum RejectReason {
-    /// The address cell is empty.
-    EmptyAddress,
-    /// The address is longer than the parser accepts.
-    TooLong,
-    /// No prefecture, municipality or town was recognised.
-    Unrecognized,
-    /// No municipality was found (the address resolved to this level only).
-    NoMunicipality(Level),
-    /// No block number (banchi) was found after the municipality or town (the address
-    /// resolved to this level).
-    NoBlockNumber(Level),
-    /// The municipality name fits several municipalities (`府中市` with no prefecture and no
-    /// postal code) and the town does not tell them apart.
-    AmbiguousMunicipality,
-    /// The `id` cell is empty.
-    EmptyId,
-    /// The address cell spans several lines (often a broken quote).
-    MultilineAddress,
-    /// A name holds a NUL character.
-    NulCharacter,
-    /// The address bytes are not UTF-8.
-    NotUtf8,
-}
-
-impl RejectReason {
-    /// The reason for a parse error.
-    pub fn from_parse_error(e: &ParseError) -> RejectReason {
-        match e {
-            ParseError::Empty => RejectReason::EmptyAddress,
-            ParseError::TooLong { .. } => RejectReason::TooLong,
-            ParseError::Unrecognized => RejectReason::Unrecognized,
-            ParseError::InvalidUtf8 => RejectReason::NotUtf8,
-        }
-    }
-
-    /// A stable snake_case name, used in the report's counts by reason.
-    pub fn name(self) -> &'static str {
-        match self {
-            RejectReason::EmptyAddress => "empty_address",
-            RejectReason::TooLong => "too_long",
-            RejectReason::Unrecognized => "unrecognized",
-            RejectReason::NoMunicipality(_) => "no_municipality",
-            RejectReason::NoBlockNumber(_) => "no_block_number",
-            RejectReason::AmbiguousMunicipality => "ambiguous_municipality",
-            RejectReason::EmptyId => "empty_id",
-            RejectReason::MultilineAddress => "multiline_address",
-            RejectReason::NulCharacter => "nul_character",
-            RejectReason::NotUtf8 => "not_utf8",
-        }
-    }
-
-    /// Stored form: (code, level byte).
-    pub(crate) fn code(self) -> (u8, u8) {
-        match self {
-            RejectReason::EmptyAddress => (1, 0),
-            RejectReason::TooLong => (2, 0),
-            RejectReason::Unrecognized => (3, 0),
-            RejectReason::NoMunicipality(l) => (9, super::table::level_code(l)),
-            RejectReason::NoBlockNumber(l) => (10, super::table::level_code(l)),
-            RejectReason::AmbiguousMunicipality => (11, 0),
-            RejectReason::EmptyId => (5, 0),
-            RejectReason::MultilineAddress => (6, 0),
-            RejectReason::NulCharacter => (7, 0),
-            RejectReason::NotUtf8 => (8, 0),
-        }
-    }
-
-    /// Reads the stored form.
-    pub(crate) fn from_code(code: u8, level: u8) -> Option<RejectReason> {
-        Some(match code {
-            1 => RejectReason::EmptyAddress,
-            2 => RejectReason::TooLong,
-            3 => RejectReason::Unrecognized,
-            9 => RejectReason::NoMunicipality(super::table::level_from_code(level)?),
-            10 => RejectReason::NoBlockNumber(super::table::level_from_code(level)?),
-            11 => RejectReason::AmbiguousMunicipality,
-            5 => RejectReason::EmptyId,
-            6 => RejectReason::MultilineAddress,
-            7 => RejectReason::NulCharacter,
-            8 => RejectReason::NotUtf8,
-            _ => return None,
-        })
-    }
-}
-
-impl fmt::Display for RejectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RejectReason::EmptyAddress => f.write_str("empty address"),
-            RejectReason::TooLong => f.write_str("address too long"),
-            RejectReason::Unrecognized => f.write_str("no place name recognised"),
-            RejectReason::NoMunicipality(l) => {
-                write!(f, "no municipality found (resolved only to {l} level)")
-            }
-            RejectReason::NoBlockNumber(l) => {
-                write!(f, "no block number (banchi) found (resolved to {l} level)")
-            }
-            RejectReason::AmbiguousMunicipality => f.write_str(
-                "the municipality is ambiguous (several fit; write the prefecture or the postal code)",
-            ),
-            RejectReason::EmptyId => f.write_str("empty id"),
-            RejectReason::MultilineAddress => {
-                f.write_str("address spans several lines (broken quoting?)")
-            }
-            RejectReason::NulCharacter => f.write_str("NUL character in the address"),
-            RejectReason::NotUtf8 => f.write_str("address is not UTF-8"),
-        }
-    }
-}
 
 /// Why a row was indexed under a fallback key rather than its gazetteer town.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -284,31 +170,7 @@ impl LoadReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn codes_round_trip() {
-        for r in [
-            RejectReason::EmptyAddress,
-            RejectReason::TooLong,
-            RejectReason::Unrecognized,
-            RejectReason::NoMunicipality(Level::Prefecture),
-            RejectReason::NoMunicipality(Level::None),
-            RejectReason::NoBlockNumber(Level::Town),
-            RejectReason::NoBlockNumber(Level::City),
-            RejectReason::AmbiguousMunicipality,
-            RejectReason::EmptyId,
-            RejectReason::MultilineAddress,
-            RejectReason::NulCharacter,
-            RejectReason::NotUtf8,
-        ] {
-            let (c, l) = r.code();
-            assert_eq!(RejectReason::from_code(c, l), Some(r));
-        }
-        assert_eq!(RejectReason::from_code(99, 0), None);
-        assert_eq!(RejectReason::from_code(10, 99), None);
-        // Version 1's "below block" code is not read (its files are refused anyway).
-        assert_eq!(RejectReason::from_code(4, 3), None);
-    }
+    use crate::address::Level;
 
     #[test]
     fn summary_lists_lines_only() {

@@ -27,10 +27,10 @@
 //! value and record length when it is used, so a malformed body yields an error or no match,
 //! never a panic.
 
-use super::report::{FallbackCounts, LoadReport, RejectReason, RejectedRow};
+use super::report::{FallbackCounts, LoadReport, RejectedRow};
 use super::ListKind;
-use crate::address::Level;
 use crate::error::IndexError;
+use crate::error::RejectReason;
 
 const BIT_REASON: u8 = 1;
 const BIT_FLOOR: u8 = 2;
@@ -383,27 +383,10 @@ impl Layout {
     }
 }
 
-/// Level byte for a rejected row, stored beside its code.
-pub(crate) fn level_code(l: Level) -> u8 {
-    l as u8
-}
-
-/// The level a stored byte names.
-pub(crate) fn level_from_code(b: u8) -> Option<Level> {
-    Some(match b {
-        0 => Level::None,
-        1 => Level::Prefecture,
-        2 => Level::City,
-        3 => Level::Town,
-        4 => Level::Block,
-        5 => Level::Unit,
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::address::Level;
 
     #[test]
     fn record_round_trips() {
