@@ -18,7 +18,7 @@
 
 use super::atomic::{write_aside, write_atomic};
 use super::journal::{self, Digest, FileIdentity, Journal, ListBytes};
-use super::load::{text_cell, ListCsv};
+use super::load::{cell, text_cell, ListCsv};
 use super::manage::sealed::StatusRows;
 use super::manage::{self, EntryView, ListLock, NewEntry, StatusEdit};
 use super::ListFile;
@@ -187,7 +187,7 @@ impl ListEditor {
                 None => file.insert(std::fs::File::open(&self.path).map_err(io_error(&self.path))?),
             };
             if let Some(row) = self.read_row(file, offset)? {
-                if manage::cell(&self.header, &row, "id").trim() == id {
+                if cell(&self.header, &row, "id").trim() == id {
                     return Ok(Some((offset, row)));
                 }
             }
@@ -242,7 +242,7 @@ impl ListEditor {
                 if std::mem::take(&mut skip_first) {
                     continue;
                 }
-                let id = manage::cell(&self.header, &row, "id").trim();
+                let id = cell(&self.header, &row, "id").trim();
                 if let Some(image) = self.journal.row_for(id, &self.header) {
                     row = image;
                 }
@@ -327,27 +327,14 @@ impl ListEditor {
         now: SystemTime,
     ) -> Result<String, ListError> {
         manage::check_new(parser, new)?;
-        let id = match new.id.map(str::trim) {
-            Some("") => return Err(ListError::Empty("id")),
-            Some(id) => {
-                if self.row(id)?.is_some() {
-                    return Err(ListError::DuplicateId(id.to_owned()));
-                }
-                id.to_owned()
-            }
-            None => self.next_id()?,
-        };
+        let id = manage::entry_id(
+            new.id,
+            || self.max_numeric_id,
+            |id| Ok(self.row(id)?.is_some()),
+        )?;
         let row = manage::new_row(&self.header, new, &id, now);
         self.append(None, &row)?;
         Ok(id)
-    }
-
-    fn next_id(&self) -> Result<String, ListError> {
-        let mut n = self.max_numeric_id.saturating_add(1);
-        while self.row(&n.to_string())?.is_some() {
-            n = n.saturating_add(1);
-        }
-        Ok(n.to_string())
     }
 
     /// Appends the image of `row` (replacing `old`, the row as it was) to the journal,
@@ -362,7 +349,7 @@ impl ListEditor {
             self.digest.remove(old);
         }
         self.digest.add(row);
-        if let Ok(n) = manage::cell(&self.header, row, "id").trim().parse::<u64>() {
+        if let Ok(n) = cell(&self.header, row, "id").trim().parse::<u64>() {
             self.max_numeric_id = self.max_numeric_id.max(n);
         }
         Ok(())

@@ -30,10 +30,10 @@
 //! removes the journal, so a reader never pairs an old CSV with a journal already folded
 //! away (at worst a new CSV with the images it already holds: harmless).
 
-use super::load::{text_cell, ListCsv};
+use super::load::{cell, text_cell, ListCsv};
 use crate::error::WatchlistError;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -290,15 +290,6 @@ pub fn remove(list: &Path) -> Result<(), WatchlistError> {
     }
 }
 
-/// The cell `name` of `row` (cells in the order of `header`); `""` when absent.
-fn cell<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
-    header
-        .iter()
-        .position(|h| h == name)
-        .and_then(|i| row.get(i))
-        .map_or("", String::as_str)
-}
-
 /// `row` (cells in the order of `from`) with its cells in the order of `to`, matched by
 /// column name (a column `row` lacks is empty).
 fn reorder(from: &[String], row: &[String], to: &[String]) -> Vec<String> {
@@ -506,15 +497,33 @@ pub(crate) fn read_header(csv_header: &[String], journal: &Journal) -> Vec<Strin
 /// the journal brings columns the CSV lacks ([`read_header`]).
 fn apply(csv: &[u8], journal: &Journal) -> Result<Vec<u8>, WatchlistError> {
     let mut out = Vec::with_capacity(csv.len() + journal.len() * 256);
-    if csv.iter().all(u8::is_ascii_whitespace) {
+    // The ids whose image replaced their CSV row; the other images follow the last row.
+    let mut placed: HashSet<&str> = HashSet::new();
+    let header = if csv.iter().all(u8::is_ascii_whitespace) {
         // No CSV: the journal's rows under its own header.
         let header = journal.last_header().unwrap_or_default().to_vec();
         write_record(&mut out, &header)?;
-        for (_, row) in journal.rows_for(&header) {
+        header
+    } else {
+        replace_rows(csv, journal, &mut out, &mut placed)?
+    };
+    for (id, row) in journal.rows_for(&header) {
+        if !placed.contains(id) {
             write_record(&mut out, &row)?;
         }
-        return Ok(out);
     }
+    Ok(out)
+}
+
+/// Copies `csv` to `out` with each journalled id's row replaced by its image (in the order
+/// of the returned read header, [`read_header`]), noting those ids in `placed`; ends `out`
+/// with a newline.
+fn replace_rows<'j>(
+    csv: &[u8],
+    journal: &'j Journal,
+    out: &mut Vec<u8>,
+    placed: &mut HashSet<&'j str>,
+) -> Result<Vec<String>, WatchlistError> {
     let mut rows = ListCsv::open(csv, true)?;
     let id_col = rows.column("id");
     let header = read_header(&rows.header, journal);
@@ -527,9 +536,8 @@ fn apply(csv: &[u8], journal: &Journal) -> Result<Vec<u8>, WatchlistError> {
     if padding == 0 {
         out.extend_from_slice(csv.get(..region_start).unwrap_or_default());
     } else {
-        write_record(&mut out, &header)?;
+        write_record(out, &header)?;
     }
-    let mut placed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     // The image replacing the record whose region starts at `region_start`.
     let mut image: Option<Vec<String>> = None;
     let mut record = csv::ByteRecord::new();
@@ -544,8 +552,8 @@ fn apply(csv: &[u8], journal: &Journal) -> Result<Vec<u8>, WatchlistError> {
         };
         let region = csv.get(region_start..region_end).unwrap_or_default();
         match image.take() {
-            Some(row) => write_record(&mut out, &row)?,
-            None if padding > 0 && in_record => pad_record(&mut out, region, padding),
+            Some(row) => write_record(out, &row)?,
+            None if padding > 0 && in_record => pad_record(out, region, padding),
             None => out.extend_from_slice(region),
         }
         region_start = region_end;
@@ -564,12 +572,7 @@ fn apply(csv: &[u8], journal: &Journal) -> Result<Vec<u8>, WatchlistError> {
     if !out.ends_with(b"\n") {
         out.push(b'\n');
     }
-    for (id, row) in journal.rows_for(&header) {
-        if !placed.contains(id) {
-            write_record(&mut out, &row)?;
-        }
-    }
-    Ok(out)
+    Ok(header)
 }
 
 /// Copies one record's region (the record, its line end, any blank lines after it) with

@@ -206,6 +206,16 @@ pub(crate) fn text_cell(record: &csv::ByteRecord, col: Option<usize>) -> Option<
         .and_then(|b| std::str::from_utf8(b).ok())
 }
 
+/// The cell `name` of `row` (cells in the order of `header`); `""` when absent.
+/// The one reading of a named cell of a row held as strings ([`text_cell`] reads a record).
+pub(crate) fn cell<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
+    header
+        .iter()
+        .position(|h| h == name)
+        .and_then(|i| row.get(i))
+        .map_or("", String::as_str)
+}
+
 /// One raw data row.
 struct Row {
     line: u64,

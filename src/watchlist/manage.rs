@@ -23,7 +23,7 @@
 
 use super::atomic::write_atomic;
 use super::key::BlockKey;
-use super::load::{column_name, csv_error, Lines};
+use super::load::{cell, column_name, csv_error, Lines};
 use super::RejectReason;
 use crate::error::{ListError, WatchlistError};
 use crate::parse::Parser;
@@ -342,34 +342,23 @@ impl ListFile {
         now: SystemTime,
     ) -> Result<String, ListError> {
         check_new(parser, new)?;
-        let id = match new.id.map(str::trim) {
-            Some("") => return Err(ListError::Empty("id")),
-            Some(id) => {
-                if self.find(id).is_some() {
-                    return Err(ListError::DuplicateId(id.to_owned()));
-                }
-                id.to_owned()
-            }
-            None => self.next_id(),
-        };
+        let id = self.entry_id(new.id)?;
         self.ensure_columns();
         let row = new_row(&self.header, new, &id, now);
         self.rows.push(row);
         Ok(id)
     }
 
-    fn next_id(&self) -> String {
-        let max = self
-            .rows
-            .iter()
-            .filter_map(|r| self.cell(r, "id").trim().parse::<u64>().ok())
-            .max()
-            .unwrap_or(0);
-        let mut n = max.saturating_add(1);
-        while self.find(&n.to_string()).is_some() {
-            n = n.saturating_add(1);
-        }
-        n.to_string()
+    /// The id of a new entry ([`entry_id`]).
+    fn entry_id(&self, requested: Option<&str>) -> Result<String, ListError> {
+        let max_numeric = || {
+            self.rows
+                .iter()
+                .filter_map(|r| self.cell(r, "id").trim().parse::<u64>().ok())
+                .max()
+                .unwrap_or(0)
+        };
+        entry_id(requested, max_numeric, |id| Ok(self.find(id).is_some()))
     }
 
     /// Writes the list back, atomically, and removes its edit journal (folded in: the list
@@ -436,15 +425,6 @@ pub(crate) fn managed_header(mut header: Vec<String>) -> Vec<String> {
         }
     }
     header
-}
-
-/// The cell `name` of `row` (cells in the order of `header`); `""` when absent.
-pub(crate) fn cell<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
-    header
-        .iter()
-        .position(|h| h == name)
-        .and_then(|i| row.get(i))
-        .map_or("", String::as_str)
 }
 
 /// The entry held in `row`.
@@ -523,6 +503,29 @@ pub(crate) fn new_row(
         }
     }
     row
+}
+
+/// The id of a new entry, by one rule for a list held whole ([`ListFile::add`]) and a list
+/// edited through its journal ([`super::ListEditor::add`]): the id asked for, trimmed
+/// (refused when empty or `taken`), else the first number above `max_numeric()` (the largest
+/// numeric id) that is not `taken`.
+pub(crate) fn entry_id(
+    requested: Option<&str>,
+    max_numeric: impl FnOnce() -> u64,
+    mut taken: impl FnMut(&str) -> Result<bool, ListError>,
+) -> Result<String, ListError> {
+    match requested.map(str::trim) {
+        Some("") => Err(ListError::Empty("id")),
+        Some(id) if taken(id)? => Err(ListError::DuplicateId(id.to_owned())),
+        Some(id) => Ok(id.to_owned()),
+        None => {
+            let mut n = max_numeric().saturating_add(1);
+            while taken(&n.to_string())? {
+                n = n.saturating_add(1);
+            }
+            Ok(n.to_string())
+        }
+    }
 }
 
 /// Disabling and enabling an entry: one implementation for a list held whole
@@ -787,6 +790,6 @@ mod tests {
                 vec!["A9".into(), String::new()],
             ],
         };
-        assert_eq!(l.next_id(), "4");
+        assert_eq!(l.entry_id(None).unwrap(), "4");
     }
 }
