@@ -210,8 +210,9 @@ impl Gazetteer {
     pub fn get() -> &'static Gazetteer {
         static G: OnceLock<Gazetteer> = OnceLock::new();
         G.get_or_init(|| {
-            // The bytes are written by build.rs and checked by its tests; a failure here is a
-            // broken build, not bad input.
+            // reason: the bytes are written by build.rs and checked by its tests; a failure
+            // here is a broken build, not bad input.
+            #[allow(clippy::expect_used)]
             let open = |b: &'static [u8]| {
                 Fst::new(b).expect("compiled-in FSTs that build.rs wrote and checked: never input")
             };

@@ -23,26 +23,29 @@ pub struct Unit {
     pub customer_id: Option<String>,
 }
 
-/// Why compiling the patterns below cannot fail: each is a literal, compiled by every parse
-/// the tests run; input never reaches `Regex::new`.
-const LITERAL_PATTERN: &str = "a literal regex pattern, checked by the tests: cannot fail on input";
+/// Compiles one of the literal patterns below.
+// reason: each pattern is a literal in this file, compiled by every parse the tests run;
+// input never reaches `Regex::new`, so the `expect` cannot fail on input.
+#[allow(clippy::expect_used)]
+fn literal_regex(pattern: &str) -> Regex {
+    Regex::new(pattern)
+        .expect("a literal regex pattern, checked by the tests: cannot fail on input")
+}
 
 /// Customer IDs: 2–5 letters and 4+ digits (PM12345, LYF2266455, JT0001234), or one letter and
 /// 5+ digits (S123456), standing alone.
 static CUSTOMER_ID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    literal_regex(
         r"(?:^|[\s\-/,])((?:[A-Za-z]{2,5}-?[0-9]{4,12})|(?:[A-Za-z]-?[0-9]{5,12}))(?:$|[\s\-/,])",
     )
-    .expect(LITERAL_PATTERN)
 });
 
 /// A floor: `3F`, `3階`, `B1F`, `B1`, `地下1階`, and in kanji `二階`, `地下一階`, `八F`.
 static FLOOR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
+    literal_regex(concat!(
         r"(地下|B)\s?([0-9]{1,3})\s?(F|階)?|([0-9]{1,3})\s?(?:F|階)",
         r"|(地下)?([〇一二三四五六七八九十]{1,3})(?:階|F)"
     ))
-    .expect(LITERAL_PATTERN)
 });
 
 /// The first floor in `text`: its byte range and the floor (`3`, `B1`).
@@ -100,25 +103,23 @@ fn find_floor(text: &str) -> Option<(std::ops::Range<usize>, String)> {
 /// positional kanji rooms `二〇三号室`. Digits run up to eight so that a building's own number
 /// glued to its room (`パレス桜221005号`) is seen whole and split by [`glued_room_start`].
 static ROOM_MARKED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
+    literal_regex(concat!(
         r"(?:#|No\.?\s?|Room\s?|ROOM\s?|号室\s?)([A-Za-z]?-?[0-9]{1,5}[A-Za-z]?)",
         r"|([A-Za-z]?-?[0-9]{1,8}[A-Za-z]?|[〇一二三四五六七八九]{2,5}|[A-Za-z])\s?(?:号室|号|室)"
     ))
-    .expect(LITERAL_PATTERN)
 });
 
 /// A bare room at the very end: ` 101`, `-101`, `203` glued to a name, `A101`, `二〇三`.
 static ROOM_TRAILING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
+    literal_regex(concat!(
         r"(^|[\s\-]|[^\sA-Za-z0-9\-])([A-Za-z]?[0-9]{1,8}[A-Za-z]?)$",
         r"|(^|[^〇一二三四五六七八九])([〇一二三四五六七八九]{3,5})$"
     ))
-    .expect(LITERAL_PATTERN)
 });
 
 /// A room glued to a Roman numeral that ends a building name: `メゾン白樺III1203`.
 static ROOM_AFTER_ROMAN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[^\x00-\x7F][IVX]{1,4}([0-9]{3,5})$").expect(LITERAL_PATTERN));
+    LazyLock::new(|| literal_regex(r"[^\x00-\x7F][IVX]{1,4}([0-9]{3,5})$"));
 
 /// Where the room begins in a run of digits glued to a building name (`パレス桜221005`):
 /// rooms have three or four digits and do not begin with 0, a building's own number one or
