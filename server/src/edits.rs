@@ -6,8 +6,8 @@
 //! [`ListEditor`]: the header, each id's place in the CSV and the journal's rows, kept in
 //! memory between edits. The edit reads the one row it changes, appends the row's new image
 //! to the list's edit journal ([`banchi::watchlist::journal`]) with one `write` + `fsync` —
-//! durable — and then records the row in [`Pending`] and swaps in a new [`LoadedLists`]
-//! before the call answers: the same base lists, an [`Overlay`] of every row edited since
+//! durable — and then records the row in [`Pending`](crate::pending::Pending) and swaps in a new [`LoadedLists`]
+//! before the call answers: the same base lists, an [`Overlay`](banchi::watchlist::Overlay) of every row edited since
 //! they were read, and the list's new version (CRC of the CSV then the journal, continued
 //! over the appended bytes). A request that starts after the answer grades with the edit; one
 //! in flight finishes on the lists it started with.
@@ -25,104 +25,18 @@
 //! written aside without the lock, the lock is held only for the rename). Every edit carries
 //! a sequence number; a rebuild notes the last number before it reads the files, and when it
 //! swaps in, the rows edited after that number stay in the overlay while the others, now in
-//! the base, leave it ([`Pending::forget_through`]).
+//! the base, leave it ([`Pending::forget_through`](crate::pending::Pending::forget_through)).
 
-use crate::error::ApiError;
-use crate::lists::Which;
+use crate::error::{list_error, ApiError};
+use crate::lists::{LoadedLists, Which};
 use crate::state::AppState;
 use banchi::error::ListError;
-use banchi::error::WatchlistError;
-use banchi::watchlist::{ListEditor, ListFile, Overlay};
+use banchi::watchlist::manage::ListLock;
+use banchi::watchlist::{ListEditor, ListFile};
 use banchi::Parser;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
-
-/// Rows edited through the API and not yet in the base lists (see the module documentation).
-#[derive(Debug, Default)]
-pub struct Pending {
-    /// Number of the last edit (0: none yet).
-    seq: u64,
-    fraud: PendingList,
-    forwarders: PendingList,
-}
-
-/// One list's pending rows.
-#[derive(Debug, Default)]
-struct PendingList {
-    /// The file's header when last edited.
-    header: Vec<String>,
-    /// Id → (number of its last edit, its cells now, one per header column).
-    rows: BTreeMap<String, (u64, Vec<String>)>,
-}
-
-impl Pending {
-    /// Number of the last edit recorded.
-    pub fn seq(&self) -> u64 {
-        self.seq
-    }
-
-    fn list(&self, which: Which) -> &PendingList {
-        match which {
-            Which::Fraud => &self.fraud,
-            Which::Forwarders => &self.forwarders,
-        }
-    }
-
-    fn list_mut(&mut self, which: Which) -> &mut PendingList {
-        match which {
-            Which::Fraud => &mut self.fraud,
-            Which::Forwarders => &mut self.forwarders,
-        }
-    }
-
-    /// True when `which` has rows not yet in its base list.
-    pub fn has(&self, which: Which) -> bool {
-        !self.list(which).rows.is_empty()
-    }
-
-    /// Records the current cells of entry `id` of `which` (a file with `header`) as one edit.
-    pub fn record(&mut self, which: Which, header: &[String], id: &str, row: &[String]) -> u64 {
-        self.seq += 1;
-        let seq = self.seq;
-        let list = self.list_mut(which);
-        if list.header != header {
-            // A plain list gains the management columns on its first write (at the end):
-            // rows recorded before keep their cells and get empty ones for the new columns.
-            list.header = header.to_vec();
-            for (_, cells) in list.rows.values_mut() {
-                cells.resize(header.len(), String::new());
-            }
-        }
-        let mut cells = row.to_vec();
-        cells.resize(header.len(), String::new());
-        list.rows.insert(id.trim().to_owned(), (seq, cells));
-        seq
-    }
-
-    /// Forgets the edits numbered up to `seq` (a rebuild that read the files after them has
-    /// them in its base lists).
-    pub fn forget_through(&mut self, seq: u64) {
-        for list in [&mut self.fraud, &mut self.forwarders] {
-            list.rows.retain(|_, (n, _)| *n > seq);
-        }
-    }
-
-    /// The overlay of `which`'s pending rows (`None` when there are none).
-    pub fn overlay(
-        &self,
-        which: Which,
-        parser: &Parser,
-    ) -> Result<Option<Arc<Overlay>>, WatchlistError> {
-        let list = self.list(which);
-        if list.rows.is_empty() {
-            return Ok(None);
-        }
-        let rows = list.rows.values().map(|(_, cells)| cells.as_slice());
-        Overlay::from_rows(which.kind(), &list.header, rows, parser).map(|o| Some(Arc::new(o)))
-    }
-}
+use std::time::{Duration, Instant};
 
 /// Runs `change` on the list file of `which` at `path` under the file's writer lock, writes
 /// the file back durably and puts the entries whose ids `change` returns in force before
@@ -140,37 +54,21 @@ pub fn apply<T>(
     path: &Path,
     change: impl FnOnce(&mut ListFile, &Parser) -> Result<(T, Vec<String>), ApiError>,
 ) -> Result<(T, Option<String>), ApiError> {
-    let started = Instant::now();
-    let _writer = ListFile::lock(path).map_err(crate::routes::lists::list_error)?;
-    // Read under the lock: every edit before this one is in force already.
-    let lists = state.lists()?;
-    let parser = *lists.screener.parser();
-    let locked = started.elapsed();
-    let (mut file, read_crc) =
-        ListFile::open_with_crc(path).map_err(crate::routes::lists::list_error)?;
-    let read = started.elapsed();
-    let (out, ids) = change(&mut file, &parser)?;
+    let mut edit = Locked::take(state, path)?;
+    let (mut file, read_crc) = ListFile::open_with_crc(path).map_err(list_error)?;
+    edit.read();
+    let (out, ids) = change(&mut file, &edit.parser())?;
     if ids.is_empty() {
         // Nothing changed (an import of duplicates only): nothing to write.
-        return Ok((out, Some(lists.version.clone())));
+        return Ok((out, Some(edit.lists.version.clone())));
     }
-    let crc = file
-        .save_with_crc()
-        .map_err(crate::routes::lists::list_error)?;
-    let written = started.elapsed();
-    if read_crc != lists.crc(which) {
-        tracing::info!("the list file changed outside the server: reloading it whole");
-        return Ok((out, None));
+    let crc = file.save_with_crc().map_err(list_error)?;
+    edit.written();
+    if read_crc != edit.lists.crc(which) {
+        return Ok(changed_outside(out));
     }
     let version = state.put_in_force(which, &file, &ids, crc)?;
-    tracing::debug!(
-        list = which.name(),
-        lock_ms = locked.as_millis() as u64,
-        read_ms = (read - locked).as_millis() as u64,
-        write_ms = (written - read).as_millis() as u64,
-        in_force_ms = (started.elapsed() - written).as_millis() as u64,
-        "list edit"
-    );
+    edit.log(which, None);
     Ok((out, Some(version)))
 }
 
@@ -186,23 +84,16 @@ pub fn edit<T>(
     path: &Path,
     change: impl FnOnce(&mut ListEditor, &Parser) -> Result<(T, String), ApiError>,
 ) -> Result<(T, Option<String>), ApiError> {
-    use crate::routes::lists::list_error;
-    let started = Instant::now();
-    let _writer = ListFile::lock(path).map_err(list_error)?;
-    // Read under the lock: every edit before this one is in force already.
-    let lists = state.lists()?;
-    let parser = *lists.screener.parser();
-    let locked = started.elapsed();
+    let mut edit = Locked::take(state, path)?;
     let mut slot = state.editor(which);
     let editor = current_editor(&mut slot, path)?;
     // The list as read differs from the lists in force: changed outside the server.
-    let changed_outside = Some(editor.version()) != lists.crc(which);
-    let read = started.elapsed();
-    let (out, id) = change(editor, &parser)?;
-    let written = started.elapsed();
-    if changed_outside {
-        tracing::info!("the list file changed outside the server: reloading it whole");
-        return Ok((out, None));
+    let outside = Some(editor.version()) != edit.lists.crc(which);
+    edit.read();
+    let (out, id) = change(editor, &edit.parser())?;
+    edit.written();
+    if outside {
+        return Ok(changed_outside(out));
     }
     let row = editor
         .row(&id)
@@ -214,16 +105,74 @@ pub fn edit<T>(
         [(id.as_str(), row.as_slice())],
         editor.version(),
     )?;
-    tracing::debug!(
-        list = which.name(),
-        lock_ms = locked.as_millis() as u64,
-        read_ms = (read - locked).as_millis() as u64,
-        write_ms = (written - read).as_millis() as u64,
-        in_force_ms = (started.elapsed() - written).as_millis() as u64,
-        journalled = editor.journalled(),
-        "list edit"
-    );
+    edit.log(which, Some(editor.journalled()));
     Ok((out, Some(version)))
+}
+
+/// An edit under way: the list's writer lock, the lists in force when it was taken, and when
+/// each step ended (for the edit's debug line).
+struct Locked {
+    _writer: ListLock,
+    lists: Arc<LoadedLists>,
+    started: Instant,
+    locked: Duration,
+    read: Duration,
+    written: Duration,
+}
+
+impl Locked {
+    /// Takes the writer lock of the list at `path`, then the lists in force — read under the
+    /// lock: every edit before this one is in force already.
+    fn take(state: &AppState, path: &Path) -> Result<Locked, ApiError> {
+        let started = Instant::now();
+        let writer = ListFile::lock(path).map_err(list_error)?;
+        let lists = state.lists()?;
+        let locked = started.elapsed();
+        Ok(Locked {
+            _writer: writer,
+            lists,
+            started,
+            locked,
+            read: locked,
+            written: locked,
+        })
+    }
+
+    /// The parser of the lists in force.
+    fn parser(&self) -> Parser {
+        *self.lists.screener.parser()
+    }
+
+    /// The list is read.
+    fn read(&mut self) {
+        self.read = self.started.elapsed();
+    }
+
+    /// The edit is written.
+    fn written(&mut self) {
+        self.written = self.started.elapsed();
+    }
+
+    /// The edit's debug line, once it is in force (`journalled`: the journal's images, for
+    /// an edit through the editor).
+    fn log(&self, which: Which, journalled: Option<usize>) {
+        tracing::debug!(
+            list = which.name(),
+            lock_ms = self.locked.as_millis() as u64,
+            read_ms = (self.read - self.locked).as_millis() as u64,
+            write_ms = (self.written - self.read).as_millis() as u64,
+            in_force_ms = (self.started.elapsed() - self.written).as_millis() as u64,
+            journalled,
+            "list edit"
+        );
+    }
+}
+
+/// What an edit answers when the list was changed outside the server since the lists in
+/// force were read: `out` without a version ([`finish`] reloads the lists whole).
+fn changed_outside<T>(out: T) -> (T, Option<String>) {
+    tracing::info!("the list file changed outside the server: reloading it whole");
+    (out, None)
 }
 
 /// The cached editor in `slot` if the files are still what it read, else the list at `path`
@@ -233,7 +182,6 @@ fn current_editor<'s>(
     slot: &'s mut Option<ListEditor>,
     path: &Path,
 ) -> Result<&'s mut ListEditor, ApiError> {
-    use crate::routes::lists::list_error;
     let current = match slot.as_ref() {
         Some(editor) => editor.is_current().map_err(list_error)?,
         None => false,
@@ -256,7 +204,6 @@ pub fn read<T>(
     path: &Path,
     read: impl FnOnce(&ListEditor) -> Result<T, ListError>,
 ) -> Result<T, ApiError> {
-    use crate::routes::lists::list_error;
     let _writer = ListFile::lock(path).map_err(list_error)?;
     let mut slot = state.editor(which);
     read(current_editor(&mut slot, path)?).map_err(list_error)
@@ -336,7 +283,7 @@ mod tests {
             };
             let id = editor
                 .add(parser, &new, SystemTime::now())
-                .map_err(crate::routes::lists::list_error)?;
+                .map_err(list_error)?;
             Ok((id.clone(), id))
         })
         .map(|(id, version)| (id, version.expect("no change outside the server")))
@@ -350,7 +297,7 @@ mod tests {
             } else {
                 editor.enable(id, "alice", None, SystemTime::now())
             }
-            .map_err(crate::routes::lists::list_error)?;
+            .map_err(list_error)?;
             Ok(((), id.to_owned()))
         })
         .unwrap()
@@ -519,7 +466,7 @@ mod tests {
         assert_eq!(journal_lines(&path), 1);
         let ((), version) = apply(&state, Which::Fraud, &path, |file, _| {
             file.disable(&id, "alice", None, SystemTime::now())
-                .map_err(crate::routes::lists::list_error)?;
+                .map_err(list_error)?;
             Ok(((), vec![id.clone()]))
         })
         .unwrap();
@@ -551,52 +498,5 @@ mod tests {
         rt.block_on(state.reload()).unwrap();
         assert_eq!(journal_lines(&path), 0, "folded");
         assert_eq!(mode(&path), 0o600);
-    }
-
-    fn cells(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| (*s).to_owned()).collect()
-    }
-
-    #[test]
-    fn rows_are_numbered_padded_and_forgotten_once_rebuilt() {
-        let mut p = Pending::default();
-        let plain = cells(&["id", "address", "reason"]);
-        let a = p.record(
-            Which::Fraud,
-            &plain,
-            "F1",
-            &cells(&[
-                "F1",
-                "東京都中央区銀座4-6-16 架空ハイツ301号室",
-                "chargeback",
-            ]),
-        );
-        let managed = cells(&["id", "address", "reason", "status"]);
-        let b = p.record(
-            Which::Fraud,
-            &managed,
-            " F2 ",
-            &cells(&[
-                "F2",
-                "大阪府大阪市北区梅田3-1-1 架空タワー1205",
-                "resale",
-                "active",
-            ]),
-        );
-        assert_eq!((a, b, p.seq()), (1, 2, 2));
-        assert!(p.has(Which::Fraud) && !p.has(Which::Forwarders));
-        let f1 = p.fraud.rows.get("F1").map(|(_, c)| c.len());
-        assert_eq!(f1, Some(4), "the older row is padded to the new header");
-        assert!(p.fraud.rows.contains_key("F2"), "ids are trimmed");
-
-        let parser = Parser::new();
-        let overlay = p.overlay(Which::Fraud, &parser).unwrap().unwrap();
-        assert_eq!((overlay.len(), overlay.active()), (2, 2));
-        assert!(p.overlay(Which::Forwarders, &parser).unwrap().is_none());
-
-        p.forget_through(1);
-        assert_eq!(p.fraud.rows.keys().collect::<Vec<_>>(), ["F2"]);
-        p.forget_through(p.seq());
-        assert!(!p.has(Which::Fraud));
     }
 }

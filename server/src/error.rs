@@ -7,9 +7,13 @@
 //!
 //! A handler's error response carries an [`ErrorInfo`] extension; the request middleware
 //! ([`crate::middleware::observe`]) renders the body once it knows the request id.
+//!
+//! A library list error becomes an [`ApiError`] here too ([`list_error`]): the list routes,
+//! the edits under them and the import share the one mapping.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use banchi::error::ListError;
 use serde::Serialize;
 
 /// Why a request failed.
@@ -99,6 +103,25 @@ impl ApiError {
         ItemError {
             code: self.code(),
             message: self.to_string(),
+        }
+    }
+}
+
+/// A library list error as an API error (messages name ids and levels, never addresses).
+pub fn list_error(e: ListError) -> ApiError {
+    match e {
+        ListError::UnknownId(_) => ApiError::NotFound("no entry with this id".into()),
+        ListError::DuplicateId(_) | ListError::AlreadyInState { .. } => {
+            ApiError::Conflict(e.to_string())
+        }
+        ListError::NotABlock(_)
+        | ListError::Unparseable(_)
+        | ListError::Empty(_)
+        | ListError::UnknownReason(_)
+        | ListError::NotIndexable(_) => ApiError::Unprocessable(e.to_string()),
+        ListError::Watchlist(w) => {
+            tracing::error!(error = %w, "list file operation failed");
+            ApiError::Internal
         }
     }
 }

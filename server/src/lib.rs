@@ -8,6 +8,7 @@
 //! * [`state`] — what handlers share: lists behind `ArcSwap`, scorer, velocity, metrics;
 //! * [`lists`] — loading the lists and their `lists_version`;
 //! * [`edits`] — list edits in force at once: an overlay over the lists, rebuilt behind;
+//! * [`pending`] — the edited rows not yet in the base lists, from which the overlay is built;
 //! * [`list_search`] — finding entries by id or normalized address prefix;
 //! * [`velocity`] — the bounded cross-request velocity window;
 //! * [`router`] — every route and layer; [`routes`] — the handlers;
@@ -20,6 +21,8 @@
 //!
 //! Addresses, names, phones and e-mails never reach a log line or an error message.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod admin;
 pub mod auth;
 pub mod body;
@@ -30,6 +33,7 @@ pub mod lists;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod pending;
 pub mod router;
 pub mod routes;
 pub mod server;

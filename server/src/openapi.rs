@@ -1,5 +1,8 @@
-//! The OpenAPI document (`GET /openapi.json`), generated from the handlers' annotations.
+//! The OpenAPI document, generated from the handlers' annotations, and its endpoint
+//! `GET /openapi.json` ([`serve`], no token).
 
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -50,6 +53,16 @@ pub fn document() -> &'static str {
             .unwrap_or_else(|_| String::from("{}"))
     });
     DOC.as_str()
+}
+
+/// `GET /openapi.json`: the document.
+pub async fn serve() -> Response {
+    let mut res = document().into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use crate::admin;
 use crate::error::ApiError;
 use crate::middleware;
+use crate::openapi;
 use crate::routes::{admin_api, health, import, lists, normalize, screen, search};
 use crate::state::AppState;
 use axum::http::{header, HeaderValue};
@@ -42,7 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route("/openapi.json", get(health::openapi))
+        .route("/openapi.json", get(openapi::serve))
         .merge(v1)
         .merge(admin::router())
         .fallback(not_found)

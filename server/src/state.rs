@@ -9,10 +9,10 @@
 
 use crate::admin::session::Sessions;
 use crate::auth::Tokens;
-use crate::edits::Pending;
 use crate::error::ApiError;
 use crate::lists::{ListSources, LoadError, LoadedLists, Which};
 use crate::metrics::Metrics;
+use crate::pending::Pending;
 use crate::settings::Settings;
 use crate::velocity::VelocityWindow;
 use arc_swap::ArcSwapOption;

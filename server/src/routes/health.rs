@@ -1,5 +1,6 @@
 //! Endpoints that need no token: `/` (versions), `/healthz` (alive), `/readyz` (lists
-//! loaded), `/metrics` (Prometheus) and `/openapi.json`. They say nothing about list
+//! loaded) and `/metrics` (Prometheus); `/openapi.json`, which needs none either, is served
+//! by [`crate::openapi`] beside the document it lists them in. They say nothing about list
 //! contents beyond counts and versions.
 
 use crate::error::ApiError;
@@ -81,17 +82,6 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
-    res
-}
-
-/// The OpenAPI document, generated from the handlers.
-pub async fn openapi() -> Response {
-    let text = crate::openapi::document();
-    let mut res = text.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
     );
     res
 }

@@ -18,9 +18,8 @@
 use crate::auth::{Identity, Scope};
 use crate::body::{is_media_type, read_limited};
 use crate::edits;
-use crate::error::ApiError;
+use crate::error::{list_error, ApiError};
 use crate::lists::{LoadedLists, Which};
-use crate::routes::lists::list_error;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;

@@ -11,13 +11,12 @@
 use crate::auth::{Identity, Scope};
 use crate::body::JsonBody;
 use crate::edits;
-use crate::error::ApiError;
+use crate::error::{list_error, ApiError};
 use crate::lists::Which;
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use banchi::error::ListError;
 use banchi::watchlist::manage::{EntryView, NewEntry};
 use banchi::watchlist::{ReasonCode, StatusEdit};
 use serde::{Deserialize, Serialize};
@@ -51,25 +50,6 @@ pub(crate) fn editable(state: &AppState, list: &str) -> Result<(Which, PathBuf),
     Ok((which, path))
 }
 
-/// A library list error as an API error (messages name ids and levels, never addresses).
-pub(crate) fn list_error(e: ListError) -> ApiError {
-    match e {
-        ListError::UnknownId(_) => ApiError::NotFound("no entry with this id".into()),
-        ListError::DuplicateId(_) | ListError::AlreadyInState { .. } => {
-            ApiError::Conflict(e.to_string())
-        }
-        ListError::NotABlock(_)
-        | ListError::Unparseable(_)
-        | ListError::Empty(_)
-        | ListError::UnknownReason(_)
-        | ListError::NotIndexable(_) => ApiError::Unprocessable(e.to_string()),
-        ListError::Watchlist(w) => {
-            tracing::error!(error = %w, "list file operation failed");
-            ApiError::Internal
-        }
-    }
-}
-
 /// Runs a blocking list operation off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -77,6 +57,26 @@ pub(crate) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|_| ApiError::Internal)?
+}
+
+/// A page's `limit` (default 100), checked with its `status` filter: 422 unless the limit is
+/// 1–[`MAX_PAGE`] and the status, if any, `active` or `disabled`. What the entries page and
+/// the search ask.
+pub(crate) fn page_limit(limit: Option<usize>, status: Option<&str>) -> Result<usize, ApiError> {
+    let limit = limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::Unprocessable(format!(
+            "limit must be 1–{MAX_PAGE}"
+        )));
+    }
+    if let Some(s) = status {
+        if s != "active" && s != "disabled" {
+            return Err(ApiError::Unprocessable(
+                "status is `active` or `disabled`".into(),
+            ));
+        }
+    }
+    Ok(limit)
 }
 
 /// `?status=&limit=&after=`.
@@ -117,19 +117,7 @@ pub async fn entries(
         ApiError::BadRequest("the query string is malformed (status, limit, after)".into())
     })?;
     let (which, path) = editable(&state, &list)?;
-    let limit = page.limit.unwrap_or(100);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::Unprocessable(format!(
-            "limit must be 1–{MAX_PAGE}"
-        )));
-    }
-    if let Some(s) = page.status.as_deref() {
-        if s != "active" && s != "disabled" {
-            return Err(ApiError::Unprocessable(
-                "status is `active` or `disabled`".into(),
-            ));
-        }
-    }
+    let limit = page_limit(page.limit, page.status.as_deref())?;
     let shared = state.clone();
     let (entries, more) = blocking(move || {
         let status = page.status.as_deref();

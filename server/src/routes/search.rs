@@ -7,7 +7,7 @@ use crate::auth::{Identity, Scope};
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::list_search::{self, Hit, Needle};
-use crate::routes::lists::{blocking, editable, MAX_PAGE};
+use crate::routes::lists::{blocking, editable, page_limit};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
@@ -56,19 +56,7 @@ pub async fn search(
 ) -> Result<Json<SearchPage>, ApiError> {
     who.require(Scope::Admin)?;
     let (which, path) = editable(&state, &list)?;
-    let limit = req.limit.unwrap_or(100);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::Unprocessable(format!(
-            "limit must be 1–{MAX_PAGE}"
-        )));
-    }
-    if let Some(s) = req.status.as_deref() {
-        if s != "active" && s != "disabled" {
-            return Err(ApiError::Unprocessable(
-                "status is `active` or `disabled`".into(),
-            ));
-        }
-    }
+    let limit = page_limit(req.limit, req.status.as_deref())?;
     let parser = *state.lists()?.screener.parser();
     let needle = Needle::new(&parser, &req.q);
     let level = needle.level();
