@@ -48,6 +48,20 @@ pub struct ListInfo {
     pub pending_edits: usize,
 }
 
+impl ListInfo {
+    /// The figures of `list`, just read as `which` (`crc` its version, `index` whether from an
+    /// index file): no edit pending yet.
+    fn loaded(which: Which, list: &Watchlist, crc: u32, index: bool) -> ListInfo {
+        ListInfo {
+            list: which.name(),
+            entries: list.len(),
+            version: format!("{crc:08x}"),
+            index,
+            pending_edits: 0,
+        }
+    }
+}
+
 /// The loaded lists (see the module documentation).
 #[derive(Debug)]
 pub struct LoadedLists {
@@ -158,13 +172,7 @@ impl LoadedLists {
         let fraud_crc = match &sources.fraud {
             Some(path) => {
                 let (list, crc, index) = open(path, ListKind::Fraud, &parser)?;
-                info.push(ListInfo {
-                    list: "fraud",
-                    entries: list.len(),
-                    version: format!("{crc:08x}"),
-                    index,
-                    pending_edits: 0,
-                });
+                info.push(ListInfo::loaded(Which::Fraud, &list, crc, index));
                 screener = screener.with_fraud(list);
                 Some(crc)
             }
@@ -183,13 +191,7 @@ impl LoadedLists {
                 (list, crc32fast::hash(bytes), false)
             }
         };
-        info.push(ListInfo {
-            list: "forwarders",
-            entries: forwarders.len(),
-            version: format!("{crc:08x}"),
-            index,
-            pending_edits: 0,
-        });
+        info.push(ListInfo::loaded(Which::Forwarders, &forwarders, crc, index));
         screener = screener.with_forwarders(forwarders);
         Ok(LoadedLists {
             screener,

@@ -170,6 +170,16 @@ fn failed(state: &AppState, user: &LoggedIn, e: &ApiError) -> Response {
     html(status, page::dashboard(&d))
 }
 
+/// `answer`, or the page with its failure notice ([`failed`]): what every form handler
+/// returns.
+fn page_or_failed(
+    state: &AppState,
+    user: &LoggedIn,
+    answer: Result<Response, ApiError>,
+) -> Response {
+    answer.unwrap_or_else(|e| failed(state, user, &e))
+}
+
 /// A form's fields, once the form is readable and carries this session's CSRF token.
 fn accept<T: HasCsrf>(
     user: &LoggedIn,
@@ -328,33 +338,30 @@ async fn check(
     user: LoggedIn,
     form: Result<Form<CheckForm>, FormRejection>,
 ) -> Response {
-    let form = match accept(&user, form) {
-        Ok(f) => f,
-        Err(e) => return failed(&state, &user, &e),
+    let answer = async {
+        let form = accept(&user, form)?;
+        let lists = state.lists()?;
+        let screening = lists.screener.check(&form.address);
+        let score = state.scorer.score(&screening, &Buyer::default());
+        let checked = Checked {
+            action: Action::of(
+                score.score,
+                state.settings.review_from,
+                state.settings.block_from,
+            ),
+            fraud: ListOut::from(screening.fraud),
+            forwarder: ListOut::from(screening.forwarder),
+            address: screening.address,
+            error: screening.error,
+            score,
+        };
+        let d = Dashboard {
+            checked: Some(checked),
+            ..dashboard_for(&state, &user)
+        };
+        Ok(html(StatusCode::OK, page::dashboard(&d)))
     };
-    let lists = match state.lists() {
-        Ok(l) => l,
-        Err(e) => return failed(&state, &user, &e),
-    };
-    let screening = lists.screener.check(&form.address);
-    let score = state.scorer.score(&screening, &Buyer::default());
-    let checked = Checked {
-        action: Action::of(
-            score.score,
-            state.settings.review_from,
-            state.settings.block_from,
-        ),
-        fraud: ListOut::from(screening.fraud),
-        forwarder: ListOut::from(screening.forwarder),
-        address: screening.address,
-        error: screening.error,
-        score,
-    };
-    let d = Dashboard {
-        checked: Some(checked),
-        ..dashboard_for(&state, &user)
-    };
-    html(StatusCode::OK, page::dashboard(&d))
+    page_or_failed(&state, &user, answer.await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -371,39 +378,34 @@ async fn search_entries(
     user: LoggedIn,
     form: Result<Form<SearchForm>, FormRejection>,
 ) -> Response {
-    let form = match accept(&user, form) {
-        Ok(f) => f,
-        Err(e) => return failed(&state, &user, &e),
+    let answer = async {
+        let form = accept(&user, form)?;
+        let req = SearchRequest {
+            q: form.q.clone(),
+            status: None,
+            limit: Some(PAGE_SIZE),
+            after: form.after.filter(|a| !a.is_empty()),
+        };
+        let Json(found) = search::search(
+            State(state.clone()),
+            user.identity(),
+            Path(form.list.clone()),
+            JsonBody(req),
+        )
+        .await?;
+        let d = Dashboard {
+            searched: Some(Searched {
+                list: form.list,
+                q: form.q,
+                level: found.level,
+                hits: found.entries,
+                next_after: found.next_after,
+            }),
+            ..dashboard_for(&state, &user)
+        };
+        Ok(html(StatusCode::OK, page::dashboard(&d)))
     };
-    let req = SearchRequest {
-        q: form.q.clone(),
-        status: None,
-        limit: Some(PAGE_SIZE),
-        after: form.after.filter(|a| !a.is_empty()),
-    };
-    let found = search::search(
-        State(state.clone()),
-        user.identity(),
-        Path(form.list.clone()),
-        JsonBody(req),
-    )
-    .await;
-    match found {
-        Ok(Json(found)) => {
-            let d = Dashboard {
-                searched: Some(Searched {
-                    list: form.list,
-                    q: form.q,
-                    level: found.level,
-                    hits: found.entries,
-                    next_after: found.next_after,
-                }),
-                ..dashboard_for(&state, &user)
-            };
-            html(StatusCode::OK, page::dashboard(&d))
-        }
-        Err(e) => failed(&state, &user, &e),
-    }
+    page_or_failed(&state, &user, answer.await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -421,37 +423,29 @@ async fn add(
     user: LoggedIn,
     form: Result<Form<AddForm>, FormRejection>,
 ) -> Response {
-    let form = match accept(&user, form) {
-        Ok(f) => f,
-        Err(e) => return failed(&state, &user, &e),
+    let answer = async {
+        let form = accept(&user, form)?;
+        let reason: ReasonCode = form
+            .reason
+            .parse()
+            .map_err(|_| ApiError::Unprocessable("unknown reason".into()))?;
+        let req = AddEntry {
+            address: form.address,
+            reason,
+            memo: form.memo.filter(|m| !m.trim().is_empty()),
+            id: None,
+        };
+        let Json(edited) = lists::add(
+            State(state.clone()),
+            user.identity(),
+            Path(form.list.clone()),
+            JsonBody(req),
+        )
+        .await?;
+        let notice = format!("登録しました ID {} Added.", edited.id);
+        Ok(entry_page(&state, &user, form.list, edited.id, notice).await)
     };
-    let reason: ReasonCode = match form.reason.parse() {
-        Ok(r) => r,
-        Err(_) => {
-            let e = ApiError::Unprocessable("unknown reason".into());
-            return failed(&state, &user, &e);
-        }
-    };
-    let req = AddEntry {
-        address: form.address,
-        reason,
-        memo: form.memo.filter(|m| !m.trim().is_empty()),
-        id: None,
-    };
-    let added = lists::add(
-        State(state.clone()),
-        user.identity(),
-        Path(form.list.clone()),
-        JsonBody(req),
-    )
-    .await;
-    match added {
-        Ok(Json(edited)) => {
-            let notice = format!("登録しました ID {} Added.", edited.id);
-            entry_page(&state, &user, form.list, edited.id, notice).await
-        }
-        Err(e) => failed(&state, &user, &e),
-    }
+    page_or_failed(&state, &user, answer.await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -469,32 +463,27 @@ async fn set_status(
     user: LoggedIn,
     form: Result<Form<StatusForm>, FormRejection>,
 ) -> Response {
-    let form = match accept(&user, form) {
-        Ok(f) => f,
-        Err(e) => return failed(&state, &user, &e),
+    let answer = async {
+        let form = accept(&user, form)?;
+        let req = SetStatus {
+            disabled: form.disabled,
+            memo: form.memo.filter(|m| !m.trim().is_empty()),
+        };
+        let Json(edited) = lists::set_status(
+            State(state.clone()),
+            user.identity(),
+            Path((form.list.clone(), form.id.clone())),
+            JsonBody(req),
+        )
+        .await?;
+        let notice = if form.disabled {
+            format!("無効にしました ID {} Disabled.", edited.id)
+        } else {
+            format!("有効にしました ID {} Enabled.", edited.id)
+        };
+        Ok(entry_page(&state, &user, form.list, edited.id, notice).await)
     };
-    let req = SetStatus {
-        disabled: form.disabled,
-        memo: form.memo.filter(|m| !m.trim().is_empty()),
-    };
-    let changed = lists::set_status(
-        State(state.clone()),
-        user.identity(),
-        Path((form.list.clone(), form.id.clone())),
-        JsonBody(req),
-    )
-    .await;
-    match changed {
-        Ok(Json(edited)) => {
-            let notice = if form.disabled {
-                format!("無効にしました ID {} Disabled.", edited.id)
-            } else {
-                format!("有効にしました ID {} Enabled.", edited.id)
-            };
-            entry_page(&state, &user, form.list, edited.id, notice).await
-        }
-        Err(e) => failed(&state, &user, &e),
-    }
+    page_or_failed(&state, &user, answer.await)
 }
 
 #[derive(Debug, Deserialize)]
