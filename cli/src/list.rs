@@ -134,13 +134,17 @@ pub struct IndexArgs {
     kind: KindArg,
 }
 
-/// Applies one change to the list at `path` under its writers' lock, writes it back, and
-/// rebuilds the index when asked. `change` returns the id it touched.
+/// Applies one change to the list at `path` under its writers' lock, writes it back, rebuilds
+/// the index when asked, and says what it did on stderr: `banchi: {done} entry {id} {place}`
+/// (`place`: `to LIST` or `in LIST`). `change` returns the id it touched. Every write of
+/// `banchi list` (add, disable, enable) takes this one path.
 fn change(
     path: &Path,
     index: &IndexArgs,
+    done: &str,
+    place: &str,
     change: impl FnOnce(&mut ListFile) -> Result<String>,
-) -> Result<String> {
+) -> Result<()> {
     let _lock = ListFile::lock(path)?;
     let mut file = ListFile::open(path)?;
     let id = change(&mut file)?;
@@ -151,7 +155,8 @@ fn change(
         wl.write_index(out)
             .with_context(|| format!("writing {}", out.display()))?;
     }
-    Ok(id)
+    eprintln!("banchi: {done} entry {id} {place} {}", path.display());
+    Ok(())
 }
 
 fn parse_reason(s: &str) -> Result<ReasonCode, String> {
@@ -172,7 +177,7 @@ pub fn run(args: Args) -> Result<u8> {
             id,
             index,
         } => {
-            let id = change(&list, &index, |file| {
+            change(&list, &index, "added", "to", |file| {
                 file.add(
                     &Parser::new(),
                     &NewEntry {
@@ -186,7 +191,6 @@ pub fn run(args: Args) -> Result<u8> {
                 )
                 .context("adding the entry")
             })?;
-            eprintln!("banchi: added entry {id} to {}", list.display());
         }
         ListCommand::Disable(a) => set_status(&a, now, true)?,
         ListCommand::Enable(a) => set_status(&a, now, false)?,
@@ -212,7 +216,8 @@ pub fn run(args: Args) -> Result<u8> {
 
 /// Runs `banchi list disable` (`disable`) or `banchi list enable`.
 fn set_status(a: &StatusArgs, now: SystemTime, disable: bool) -> Result<()> {
-    change(&a.list, &a.index, |file| {
+    let done = if disable { "disabled" } else { "enabled" };
+    change(&a.list, &a.index, done, "in", |file| {
         let memo = a.memo.as_deref();
         if disable {
             file.disable(&a.id, &a.by, memo, now)?;
@@ -220,10 +225,7 @@ fn set_status(a: &StatusArgs, now: SystemTime, disable: bool) -> Result<()> {
             file.enable(&a.id, &a.by, memo, now)?;
         }
         Ok(a.id.clone())
-    })?;
-    let done = if disable { "disabled" } else { "enabled" };
-    eprintln!("banchi: {done} entry {} in {}", a.id, a.list.display());
-    Ok(())
+    })
 }
 
 fn readable(e: &EntryView) -> String {
