@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copies a size-capped selection of each fuzz target's corpus (fuzz/corpus/<target>, run
 # `cargo +nightly fuzz cmin <target>` first) into tests/data/fuzz/<target>/, where
-# tests/fuzz_regressions.rs replays it on every `cargo test`. Smallest inputs first: after
+# tests/it/fuzz_regressions.rs replays it on every `cargo test`. Smallest inputs first: after
 # cmin every file adds coverage of its own, and small ones keep the repository light.
 # Crash artifacts already kept (crash-*) are never removed.
 #

@@ -1,6 +1,6 @@
 //! Arbitrary bytes → UTF-8 (lossy, so every input reaches the parser) → normalize, fold and
 //! `Parser::parse`. The check lives in `tests/fuzz_checks/mod.rs`, shared with the corpus
-//! replay in `tests/fuzz_regressions.rs`.
+//! replay in `tests/it/fuzz_regressions.rs`.
 #![no_main]
 
 #[path = "../../tests/fuzz_checks/mod.rs"]

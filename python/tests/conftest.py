@@ -22,13 +22,16 @@ def _target_dir() -> Path:
 
 
 def _built(kind: str, name: str) -> Path:
-    """`target/release/NAME` (kind "bin") or `target/release/examples/NAME`, built if missing."""
-    release = _target_dir() / "release"
-    path = release / name if kind == "bin" else release / "examples" / name
+    """`target/PROFILE/NAME` (kind "bin") or `target/PROFILE/examples/NAME`, built if missing.
+    PROFILE is `$BANCHI_PROFILE` (`.ci/run` sets `ci`, the profile its Rust stage built),
+    `release` by default."""
+    profile = os.environ.get("BANCHI_PROFILE", "release")
+    out = _target_dir() / profile
+    path = out / name if kind == "bin" else out / "examples" / name
     if not path.exists():
         flag = "--bin" if kind == "bin" else "--example"
         subprocess.run(
-            ["cargo", "build", "--release", flag, name], cwd=ROOT, check=True
+            ["cargo", "build", "--profile", profile, flag, name], cwd=ROOT, check=True
         )
     return path
 

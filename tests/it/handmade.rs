@@ -8,16 +8,8 @@
 //!   margin, raised as the parser improves; so must the small public peer suites of
 //!   `tests/data/peers/` (prefecture + city + town agreement).
 
-#[allow(dead_code)] // the failure details and per-class rates serve the examples
-mod support {
-    pub mod handmade;
-    pub mod peer;
-    pub mod peer_suites;
-    pub mod real_world;
-}
-
+use crate::support::{handmade, peer_suites, real_world};
 use banchi::Parser;
-use support::{handmade, peer_suites, real_world};
 
 /// Classes whose every case must pass.
 const ASSERTED_CLASSES: &[&str] = &[

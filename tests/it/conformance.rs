@@ -3,11 +3,7 @@
 //! block number wherever the peer confirmed one. Details: `cargo run --release --example
 //! conformance -- --show 40`.
 
-mod support {
-    pub mod peer;
-}
-
-use support::peer;
+use crate::support::peer;
 
 #[test]
 fn agrees_with_the_peer_on_99_percent() {

@@ -3,8 +3,7 @@
 //! times while requests run give 0 failed requests, every answer graded on the lists of the
 //! `lists_version` it reports. Addresses are invented flats at real blocks.
 
-mod support;
-
+use crate::support::*;
 use banchi::watchlist::manage::NewEntry;
 use banchi::watchlist::{ListFile, ReasonCode, StatusEdit};
 use serde_json::json;
@@ -14,7 +13,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use support::*;
 
 const UMEDA: &str = "大阪府大阪市北区梅田三丁目1番1号 架空タワー1205号室";
 
@@ -78,16 +76,15 @@ fn reloads(s: &TestServer) -> String {
 
 #[test]
 fn edits_outside_the_server_are_picked_up_and_temp_files_are_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
-    let file = dir.path().join("fraud.csv");
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
+    let file = s.dir().join("fraud.csv");
     let start = active_version(&s);
     assert_eq!(grade_and_version(s.addr, UMEDA).1, "none");
 
     // A writer's temp file, half written, beside the list: ignored.
     let before = reloads(&s);
     std::fs::write(
-        dir.path().join(".fraud.csv.999.0.tmp"),
+        s.dir().join(".fraud.csv.999.0.tmp"),
         "id,address,reason\nX1,大阪府大阪市北区梅田3-1-1 架空タワー12",
     )
     .unwrap();

@@ -23,6 +23,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     running: Option<Running>,
     runtime: tokio::runtime::Runtime,
+    /// Dropped after the server has stopped (fields drop after `Drop::drop`).
+    dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
@@ -45,6 +47,7 @@ impl TestServer {
             addr: running.addr,
             running: Some(running),
             runtime,
+            dir: None,
         };
         server.wait_ready();
         server
@@ -57,6 +60,24 @@ impl TestServer {
         let mut s = Settings::for_tests();
         s.fraud = Some(path);
         TestServer::start(s)
+    }
+
+    /// A server over a fraud list CSV written as `fraud.csv` into a temporary folder that the
+    /// server owns ([`TestServer::dir`]) and removes after stopping.
+    pub fn with_fraud_list(csv: &str) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = TestServer::with_fraud(dir.path(), csv);
+        server.dir = Some(dir);
+        server
+    }
+
+    /// The folder of [`TestServer::with_fraud_list`] (its `fraud.csv` and what the server
+    /// writes beside it).
+    pub fn dir(&self) -> &Path {
+        self.dir
+            .as_ref()
+            .expect("a server from with_fraud_list")
+            .path()
     }
 
     pub fn wait_ready(&self) {

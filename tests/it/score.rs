@@ -2,10 +2,10 @@
 //! (data/banchi.toml). Addresses are fictional (real town names, invented blocks and
 //! buildings); the fraud list is built here.
 
+use crate::support::screening::screener_with_fraud;
 use banchi::config::Config;
 use banchi::score::{Buyer, ReasonCode, RiskLevel, Score, Scorer};
-use banchi::watchlist::{ListKind, Watchlist};
-use banchi::{Parser, Screener};
+use banchi::Screener;
 
 const FRAUD: &str = "\
 id,address,reason
@@ -14,11 +14,7 @@ F2,大阪府大阪市北区梅田3丁目4番5号 ネコノスビル 7F,credit_ma
 ";
 
 fn screener() -> Screener {
-    let parser = Parser::new();
-    let fraud = Watchlist::from_csv_reader(FRAUD.as_bytes(), ListKind::Fraud, &parser).unwrap();
-    Screener::new(parser)
-        .with_fraud(fraud)
-        .with_forwarders(Watchlist::bundled_forwarders(&parser).unwrap())
+    screener_with_fraud(FRAUD)
 }
 
 fn score_with(input: &str, buyer: Buyer<'_>) -> Score {

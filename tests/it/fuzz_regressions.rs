@@ -6,7 +6,7 @@
 //! fuzz target (`tests/fuzz_checks/mod.rs`, shared with `fuzz/fuzz_targets/`), so a fixed
 //! finding stays fixed and the corpus keeps covering what the fuzzer reached.
 
-mod fuzz_checks;
+use crate::fuzz_checks;
 
 use std::path::{Path, PathBuf};
 

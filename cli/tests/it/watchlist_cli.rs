@@ -1,40 +1,13 @@
 //! The `banchi check`, `banchi index` and `banchi list` commands, end to end. Addresses are
 //! fictional except the public forwarding warehouses of the bundled list.
 
+use crate::support::{banchi, output_with_stdin, run_in, text};
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn banchi(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_banchi"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
-}
+use std::process::Output;
 
 fn banchi_stdin(args: &[&str], cwd: &Path, input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_banchi"))
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Feed stdin from another thread: the child writes while it reads, and a full stdout pipe
-    // would otherwise block both sides.
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let feeder = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap().unwrap();
-    out
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    output_with_stdin(banchi().args(args).current_dir(cwd), input)
 }
 
 const LIST: &str = "\
@@ -58,7 +31,7 @@ fn check(dir: &Path, args: &[&str], fraud: &str) -> Output {
         .chain(&["--fraud", fraud])
         .copied()
         .collect();
-    banchi(&args, dir)
+    run_in(&args, dir)
 }
 
 #[test]
@@ -87,7 +60,7 @@ fn check_prints_a_readable_verdict_with_stars() {
     assert!(text(&out.stdout).contains("★★注意 (caution)"));
     let out = check(dir.path(), &["東京都世田谷区三軒茶屋1-3-1"], "fraud.csv");
     assert!(text(&out.stdout).contains("★警戒 (warning)"));
-    let out = banchi(
+    let out = run_in(
         &["check", "神奈川県大和市南林間1-8-17 DANKEBOX PM12345"],
         dir.path(),
     );
@@ -97,7 +70,7 @@ fn check_prints_a_readable_verdict_with_stars() {
         s.contains("不正利用 fraud:     (リストなし no list loaded)"),
         "{s}"
     );
-    let out = banchi(&["check", "神奈川県大和市南林間1-9-1"], dir.path());
+    let out = run_in(&["check", "神奈川県大和市南林間1-9-1"], dir.path());
     assert!(text(&out.stdout).contains("海外転送サービスの可能性 (possible)"));
 }
 
@@ -159,7 +132,7 @@ fn check_streams_stdin_in_order_with_errors_in_place() {
 fn fail_on_sets_the_exit_status() {
     let dir = with_list();
     let run = |q: &str, g: &str| {
-        banchi(
+        run_in(
             &["check", q, "--fraud", "fraud.csv", "--fail-on", g],
             dir.path(),
         )
@@ -177,7 +150,7 @@ fn fail_on_sets_the_exit_status() {
 #[test]
 fn index_build_then_check_with_the_index() {
     let dir = with_list();
-    let out = banchi(
+    let out = run_in(
         &["index", "build", "fraud.csv", "-o", "fraud.idx"],
         dir.path(),
     );
@@ -194,7 +167,7 @@ fn index_build_then_check_with_the_index() {
     // Privacy: the rejected row is named by its line, never by its address...
     assert!(!err.contains("世田谷"), "{err}");
     // ...unless --verbose asks for it.
-    let out = banchi(
+    let out = run_in(
         &[
             "index",
             "build",
@@ -216,7 +189,7 @@ fn index_build_then_check_with_the_index() {
         !err.contains("三軒茶屋"),
         "only rejected rows are shown: {err}"
     );
-    let out = banchi(&["index", "info", "fraud.idx"], dir.path());
+    let out = run_in(&["index", "info", "fraud.idx"], dir.path());
     assert!(text(&out.stdout).contains("records:  1"));
     assert!(
         text(&out.stdout).contains(
@@ -234,7 +207,7 @@ fn index_build_then_check_with_the_index() {
     assert_eq!(v["fraud"]["grade"], "danger");
     assert_eq!(v["fraud"]["matches"][0]["metadata"]["memo"], "fictional");
     // --max-rejected refuses to write.
-    let out = banchi(
+    let out = run_in(
         &[
             "index",
             "build",
@@ -249,7 +222,7 @@ fn index_build_then_check_with_the_index() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!dir.path().join("strict.idx").exists());
     // A fraud index given as the forwarder list is refused.
-    let out = banchi(&["check", "x", "--forwarders", "fraud.idx"], dir.path());
+    let out = run_in(&["check", "x", "--forwarders", "fraud.idx"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("not a forwarder list"));
     // A forwarder index works in its place.
@@ -258,7 +231,7 @@ fn index_build_then_check_with_the_index() {
         "id,service,address\nW1,Fictional Tenso,東京都世田谷区深沢3-4-5\n",
     )
     .unwrap();
-    let out = banchi(
+    let out = run_in(
         &[
             "index",
             "build",
@@ -271,7 +244,7 @@ fn index_build_then_check_with_the_index() {
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = banchi(
+    let out = run_in(
         &[
             "check",
             "--json",
@@ -289,7 +262,7 @@ fn index_build_then_check_with_the_index() {
 #[test]
 fn a_corrupt_index_is_a_clear_error() {
     let dir = with_list();
-    assert!(banchi(
+    assert!(run_in(
         &["index", "build", "fraud.csv", "-o", "fraud.idx"],
         dir.path()
     )
@@ -305,7 +278,7 @@ fn a_corrupt_index_is_a_clear_error() {
     let err = text(&out.stderr);
     assert!(err.contains("corrupt") && err.contains("checksum"), "{err}");
     fs::write(&p, &bytes[..n / 2]).unwrap();
-    let err = text(&banchi(&["index", "info", "fraud.idx"], dir.path()).stderr);
+    let err = text(&run_in(&["index", "info", "fraud.idx"], dir.path()).stderr);
     assert!(err.contains("truncated"), "{err}");
 }
 
@@ -313,7 +286,7 @@ fn a_corrupt_index_is_a_clear_error() {
 fn list_commands_manage_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let ok = |args: &[&str]| {
-        let out = banchi(args, dir.path());
+        let out = run_in(args, dir.path());
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
         text(&out.stdout)
     };
@@ -341,7 +314,7 @@ fn list_commands_manage_a_file() {
         "--id",
         "X9",
     ]);
-    let bad = banchi(
+    let bad = run_in(
         &[
             "list",
             "add",
@@ -355,7 +328,7 @@ fn list_commands_manage_a_file() {
         dir.path(),
     );
     assert_eq!(bad.status.code(), Some(2));
-    let bad = banchi(
+    let bad = run_in(
         &[
             "list",
             "add",
@@ -411,7 +384,7 @@ fn list_commands_manage_a_file() {
     assert_eq!(v["fraud"]["grade"], "danger");
     let all = ok(&["list", "show", "fraud.csv"]);
     assert!(all.contains("X9  [active]"), "{all}");
-    let again = banchi(
+    let again = run_in(
         &["list", "enable", "fraud.csv", "1", "--by", "x"],
         dir.path(),
     );
@@ -436,7 +409,7 @@ fn lists_loaded_by_check_and_screen_name_rejected_rows_by_line_unless_verbose() 
         "fraud.csv",
     ];
     for args in [&check[..], &screen[..]] {
-        let out = banchi(args, dir.path());
+        let out = run_in(args, dir.path());
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
         let err = text(&out.stderr);
         assert!(
@@ -449,7 +422,7 @@ fn lists_loaded_by_check_and_screen_name_rejected_rows_by_line_unless_verbose() 
         );
 
         let verbose: Vec<&str> = args.iter().copied().chain(["--verbose"]).collect();
-        let out = banchi(&verbose, dir.path());
+        let out = run_in(&verbose, dir.path());
         assert!(out.status.success(), "{verbose:?}: {}", text(&out.stderr));
         let err = text(&out.stderr);
         assert!(
@@ -461,12 +434,12 @@ fn lists_loaded_by_check_and_screen_name_rejected_rows_by_line_unless_verbose() 
         assert!(!err.contains("三軒茶屋"), "only rejected rows: {err}");
     }
     // From an index the addresses are not at hand: --verbose says where they are instead.
-    let out = banchi(
+    let out = run_in(
         &["index", "build", "fraud.csv", "-o", "fraud.idx"],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = banchi(&["check", "x", "--fraud", "fraud.idx", "-v"], dir.path());
+    let out = run_in(&["check", "x", "--fraud", "fraud.idx", "-v"], dir.path());
     let err = text(&out.stderr);
     assert!(err.contains("index build LIST.csv --verbose"), "{err}");
     assert!(!err.contains("世田谷"), "{err}");
@@ -492,7 +465,7 @@ fn every_subcommand_help_has_examples_and_exit_status() {
     ];
     for cmd in commands {
         let args: Vec<&str> = cmd.iter().copied().chain(["--help"]).collect();
-        let out = banchi(&args, dir.path());
+        let out = run_in(&args, dir.path());
         assert!(out.status.success(), "{args:?}");
         let help = text(&out.stdout);
         let examples = help
@@ -521,7 +494,7 @@ fn index_build_and_info_count_fallback_rows_and_check_matches_them() {
         "id,address,reason\nU1,長野県長野市黒猫ヶ丘三丁目4番5号,chargeback\nE1,東京都世田谷区深沢3-4-5,unpaid\nA1,府中市黒猫町1-2,other\n",
     )
     .unwrap();
-    let out = banchi(
+    let out = run_in(
         &["index", "build", "fraud.csv", "-o", "fraud.idx"],
         dir.path(),
     );
@@ -530,7 +503,7 @@ fn index_build_and_info_count_fallback_rows_and_check_matches_them() {
     let err = text(&out.stderr);
     assert!(err.contains(report), "{err}");
     assert!(!err.contains("黒猫"), "{err}");
-    let out = banchi(&["index", "info", "fraud.idx"], dir.path());
+    let out = run_in(&["index", "info", "fraud.idx"], dir.path());
     let info = text(&out.stdout);
     assert!(info.contains(&format!("source:   {report}")), "{info}");
     let out = check(dir.path(), &["--json", "長野市黒猫ケ丘3-4-5"], "fraud.idx");
@@ -559,7 +532,7 @@ fn list_and_index_files_are_written_private() {
     };
     fs::write(dir.path().join("fraud.csv"), LIST).unwrap();
     open_up("fraud.csv");
-    let out = banchi(
+    let out = run_in(
         &["list", "disable", "fraud.csv", "F1", "--by", "fictional-cs"],
         dir.path(),
     );
@@ -571,7 +544,7 @@ fn list_and_index_files_are_written_private() {
 
     fs::write(dir.path().join("fraud.idx"), "not an index yet").unwrap();
     open_up("fraud.idx");
-    let out = banchi(
+    let out = run_in(
         &["index", "build", "fraud.csv", "-o", "fraud.idx"],
         dir.path(),
     );
@@ -613,7 +586,7 @@ fn list_commands_and_index_build_read_the_edit_journal() {
     assert!(journal::journal_path(&csv).exists());
 
     let ok = |args: &[&str]| {
-        let out = banchi(args, dir.path());
+        let out = run_in(args, dir.path());
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
         text(&out.stdout)
     };

@@ -2,10 +2,8 @@
 //! headers, edits through the page, escaping, and `/v1` refusing the cookie. (The same page
 //! in a real browser: `tests/browser.rs`.)
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 /// A cookie-carrying page client: the login cookie, then the session cookie.
 struct Browser {
@@ -123,8 +121,7 @@ impl Browser {
 
 #[test]
 fn login_sets_a_strict_http_only_session_cookie_and_the_page_sends_its_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let mut b = Browser::new(s.addr);
     let first = b.send("GET", "/admin", None, b"");
     assert_eq!(first.status, 200);
@@ -186,8 +183,7 @@ fn login_sets_a_strict_http_only_session_cookie_and_the_page_sends_its_policy() 
 
 #[test]
 fn login_refuses_wrong_tokens_screen_tokens_and_a_missing_login_cookie() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let wrong = Browser::new(s.addr).login("not-a-token-at-all-0000");
     assert_eq!(wrong.status, 401);
     assert!(!wrong.text().contains("not-a-token-at-all"), "never echoed");
@@ -209,8 +205,7 @@ fn login_refuses_wrong_tokens_screen_tokens_and_a_missing_login_cookie() {
 
 #[test]
 fn edits_on_the_page_need_the_csrf_token_and_change_what_v1_screen_answers() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let mut b = Browser::new(s.addr);
     assert_eq!(b.login(ADMIN_TOKEN).status, 303);
     let csrf = csrf_of(&b.send("GET", "/admin", None, b"").text());
@@ -298,8 +293,7 @@ fn edits_on_the_page_need_the_csrf_token_and_change_what_v1_screen_answers() {
 
 #[test]
 fn v1_never_accepts_the_session_cookie_and_logout_ends_the_session() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let mut b = Browser::new(s.addr);
     assert_eq!(b.login(ADMIN_TOKEN).status, 303);
     for (method, path) in [
@@ -327,8 +321,7 @@ fn v1_never_accepts_the_session_cookie_and_logout_ends_the_session() {
 
 #[test]
 fn the_page_serves_its_own_script_and_style() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let js = get(s.addr, "/admin/static/admin.js");
     assert_eq!(js.status, 200);
     assert!(js

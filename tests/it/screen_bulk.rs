@@ -1,12 +1,12 @@
 //! Bulk screening through the library: no row lost on malformed input, output order, formats,
 //! and an interrupted or killed run resumed equals an uninterrupted one.
 
+use crate::support::screening::{screen_file_stopping, screener_with_fraud};
 use banchi::bulk::{self, Format, Options, ADDED_COLUMNS};
 use banchi::config::Config;
-use banchi::watchlist::{ListKind, Watchlist};
-use banchi::{Parser, Scorer, Screener};
+use banchi::{Scorer, Screener};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 const FRAUD: &str = "\
 id,address,reason
@@ -14,11 +14,7 @@ F1,東京都世田谷区三軒茶屋2-11-5 コーポ黒猫201号室,chargeback
 ";
 
 fn screener() -> Screener {
-    let parser = Parser::new();
-    let fraud = Watchlist::from_csv_reader(FRAUD.as_bytes(), ListKind::Fraud, &parser).unwrap();
-    Screener::new(parser)
-        .with_fraud(fraud)
-        .with_forwarders(Watchlist::bundled_forwarders(&parser).unwrap())
+    screener_with_fraud(FRAUD)
 }
 
 fn run(input: &[u8], format: Format, opts: &Options) -> Vec<u8> {
@@ -259,24 +255,7 @@ fn screen_file(
         resume,
         ..Options::default()
     };
-    let stop = AtomicBool::new(false);
-    let mut chunks = 0;
-    let mut progress = |_: &bulk::Progress| {
-        chunks += 1;
-        if stop_after_chunks.is_some_and(|n| chunks >= n) {
-            stop.store(true, Ordering::SeqCst);
-        }
-    };
-    bulk::screen_file(
-        input,
-        output,
-        &opts,
-        &screener(),
-        &Scorer::new(&Config::default()),
-        &stop,
-        &mut progress,
-    )
-    .unwrap()
+    screen_file_stopping(input, output, &opts, &screener(), stop_after_chunks)
 }
 
 #[test]

@@ -1,10 +1,8 @@
 //! `POST /v1/lists/{list}/search` over loopback: by id, by address prefix in another
 //! notation, pages, status filter, scope and errors.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 /// Real blocks of 銀座 and 梅田; the buildings are fictional.
 const LIST: &str = "id,address,reason\n\
@@ -35,8 +33,7 @@ fn ids(r: &Reply) -> Vec<String> {
 
 #[test]
 fn search_by_address_prefix_and_by_id() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), LIST);
+    let s = TestServer::with_fraud_list(LIST);
     // Another notation of the same block finds both rooms, not banchi 60.
     let r = search(&s, ADMIN_TOKEN, json!({"q": "中央区銀座４丁目６－１６"}));
     assert_eq!(r.status, 200, "{}", r.text());
@@ -66,8 +63,7 @@ fn search_by_address_prefix_and_by_id() {
 
 #[test]
 fn search_pages_and_filters_by_status() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), LIST);
+    let s = TestServer::with_fraud_list(LIST);
     let first = search(&s, ADMIN_TOKEN, json!({"q": "東京都中央区", "limit": 2}));
     assert_eq!(ids(&first), ["F1", "F2"]);
     assert_eq!(first.json()["next_after"], "F2");
@@ -110,8 +106,7 @@ fn search_pages_and_filters_by_status() {
 
 #[test]
 fn search_needs_an_admin_token_and_checks_its_input() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), LIST);
+    let s = TestServer::with_fraud_list(LIST);
     let denied = search(&s, SCREEN_TOKEN, json!({"q": "F1"}));
     assert_eq!(denied.status, 403);
     assert_eq!(denied.error_code(), "forbidden");

@@ -2,10 +2,8 @@
 //! duplicates and rejects and writes nothing; the real run registers the new rows in one
 //! write, in force for the next request. Addresses are invented flats at real blocks.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 const BODY: &str = "address,reason,memo\n\
 大阪府大阪市北区梅田3-1-1 架空タワー1205号室,chargeback,first\n\
@@ -38,9 +36,8 @@ fn outcomes(report: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn a_dry_run_reports_every_row_and_writes_nothing_then_the_import_is_in_force() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
-    let file = dir.path().join("fraud.csv");
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
+    let file = s.dir().join("fraud.csv");
     let before = std::fs::read(&file).unwrap();
 
     let dry = import(&s, "?dry_run=true", ADMIN_TOKEN, "text/csv");
@@ -115,8 +112,7 @@ fn a_dry_run_reports_every_row_and_writes_nothing_then_the_import_is_in_force() 
 
 #[test]
 fn import_needs_an_admin_token_and_a_csv_body() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     assert_eq!(import(&s, "", SCREEN_TOKEN, "text/csv").status, 403);
     let wrong = import(&s, "", ADMIN_TOKEN, "application/json");
     assert_eq!(wrong.status, 415);

@@ -20,7 +20,7 @@ use banchi::watchlist::{ListFile, MatchOptions, Watchlist};
 use banchi::{Address, Parser};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -88,7 +88,7 @@ enum Outcome {
 }
 
 fn run_op(args: &[String], dir: &Path, kill_after: Option<Duration>) -> Outcome {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_banchi"))
+    let mut child = crate::support::banchi()
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -238,7 +238,7 @@ fn list_updates_under_load_are_atomic_and_never_lost() {
         std::thread::spawn(move || -> Result<u64, String> {
             let mut runs = 0u64;
             while !done.load(Ordering::SeqCst) {
-                let out = Command::new(env!("CARGO_BIN_EXE_banchi"))
+                let out = crate::support::banchi()
                     .args([
                         "check",
                         "--fraud",

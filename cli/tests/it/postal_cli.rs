@@ -1,11 +1,7 @@
 //! A postal code given beside the address, as the CLI takes it: `check --postal` and
-//! `screen --postal-column` (the parser's side is in the library's `tests/postal.rs`).
+//! `screen --postal-column` (the parser's side is in the library's `tests/it/postal.rs`).
 
-use std::process::Command;
-
-fn banchi() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_banchi"))
-}
+use crate::support::banchi;
 
 #[test]
 fn check_takes_a_postal_code() {

@@ -6,10 +6,7 @@
 //! accuracy` runs it at scale and prints the per-family figures. The targets here are the
 //! issue's and are not to be lowered: a miss is a parser bug to fix.
 
-#[path = "support/generate.rs"]
-mod generate;
-
-use generate::{Generator, Report, FAMILIES};
+use crate::support::generate::{self, Generator, Report, FAMILIES};
 use std::sync::OnceLock;
 
 const N: usize = 3_000;

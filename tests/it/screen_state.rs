@@ -2,12 +2,12 @@
 //! under the threshold cross it together; an allowlisted point never does; an interrupted,
 //! killed or resumed run leaves the same output and the same state as an uninterrupted one.
 
+use crate::support::screening::screen_file_stopping;
 use banchi::bulk::state::{default_key_file, now_minutes, Store};
 use banchi::bulk::{self, Format, Options};
 use banchi::config::Config;
 use banchi::{Parser, Scorer, Screener};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 const WEEK: u32 = 7 * 24 * 60;
@@ -18,24 +18,13 @@ fn ago(hours_ago: u32) -> u64 {
 }
 
 fn screen(input: &Path, output: &Path, opts: &Options, stop_after: Option<usize>) -> bulk::Summary {
-    let stop = AtomicBool::new(false);
-    let mut chunks = 0;
-    let mut progress = |_: &bulk::Progress| {
-        chunks += 1;
-        if stop_after.is_some_and(|n| chunks >= n) {
-            stop.store(true, Ordering::SeqCst);
-        }
-    };
-    bulk::screen_file(
+    screen_file_stopping(
         input,
         output,
         opts,
         &Screener::new(Parser::new()),
-        &Scorer::new(&Config::default()),
-        &stop,
-        &mut progress,
+        stop_after,
     )
-    .unwrap()
 }
 
 fn with_state(store: &Arc<Store>) -> Options {

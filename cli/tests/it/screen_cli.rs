@@ -1,19 +1,9 @@
 //! `banchi screen` and `banchi config` as a user runs them: the README's command on the sample
 //! data, exit codes, help texts, Ctrl-C and --resume.
 
-use std::path::{Path, PathBuf};
+use crate::support::{banchi, csv_rows_of, repo, REPO};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn banchi() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_banchi"))
-}
-
-/// The repository root (the sample data lives in the library's `data/`).
-const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(REPO).join(p)
-}
 
 fn run(args: &[&str]) -> Output {
     banchi().args(args).output().unwrap()
@@ -24,15 +14,6 @@ fn csv_rows(path: &Path) -> Vec<Vec<String>> {
         .has_headers(false)
         .from_path(path)
         .unwrap();
-    r.records()
-        .map(|x| x.unwrap().iter().map(str::to_owned).collect())
-        .collect()
-}
-
-fn csv_rows_of(text: &str) -> Vec<Vec<String>> {
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(text.as_bytes());
     r.records()
         .map(|x| x.unwrap().iter().map(str::to_owned).collect())
         .collect()

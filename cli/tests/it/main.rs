@@ -1,0 +1,16 @@
+//! The `banchi` binary's integration tests, as one test binary: each module runs the built
+//! binary (`CARGO_BIN_EXE_banchi`) the way a user does, on files in temporary directories.
+//!
+//! Run one subject with a filter: `cargo test --profile ci -p banchi-cli --test it screen_cli::`.
+
+#[path = "../../../server/tests/it/support.rs"]
+mod server_support;
+mod support;
+
+mod cli_normalize;
+mod layering;
+mod postal_cli;
+mod screen_cli;
+mod serve_process;
+mod update_under_load;
+mod watchlist_cli;

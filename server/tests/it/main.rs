@@ -1,0 +1,13 @@
+//! The server's integration tests, as one test binary: each module is one subject, all of
+//! them over real sockets on loopback against a server started by [`support::TestServer`].
+//!
+//! Run one subject with a filter: `cargo test --profile ci -p banchi-server --test it api::`.
+
+mod support;
+
+mod admin;
+mod api;
+mod browser;
+mod list_import;
+mod list_watch;
+mod search;
