@@ -12,6 +12,8 @@
 //!
 //! The Python side (`python/banchi/`) re-exports these and adds `banchi.spark`.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod address;
 mod arrow_io;
 mod errors;

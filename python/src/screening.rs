@@ -328,7 +328,14 @@ impl PyScreener {
             velocity,
             velocity_key,
         };
-        crate::table::screen_arrow(py, self, table, &spec)
+        crate::table::screen_arrow(
+            py,
+            &self.checker.screener,
+            &self.checker.scorer,
+            &self.config,
+            table,
+            &spec,
+        )
     }
 
     /// The fraud list's load report (row counts, rejected rows by line number), or None

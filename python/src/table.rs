@@ -9,11 +9,12 @@
 
 use crate::arrow_io::{import_table, line_numbers, PyArrowStream, TextColumn};
 use crate::errors::arrow_error;
-use crate::screening::PyScreener;
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use banchi::bulk::table::{Fields, TableOptions, TableScreener, Verdicts};
 use banchi::bulk::ADDED_COLUMNS;
+use banchi::config::Config;
+use banchi::{Scorer, Screener};
 use pyo3::prelude::*;
 use std::sync::Arc;
 
@@ -155,10 +156,13 @@ impl<'a> BatchText<'a> {
     }
 }
 
-/// Screens `table` (see `Screener.screen_arrow`).
+/// Screens `table` with `screener` and `scorer` (the velocity window as `config` sets it):
+/// what `Screener.screen_arrow` runs.
 pub fn screen_arrow<'py>(
     py: Python<'py>,
-    screener: &PyScreener,
+    screener: &Screener,
+    scorer: &Scorer,
+    config: &Config,
     table: &Bound<'py, PyAny>,
     spec: &Spec,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -200,7 +204,7 @@ pub fn screen_arrow<'py>(
     }
     let schema = Arc::new(Schema::new(fields).with_metadata(input.schema.metadata().clone()));
     let options = TableOptions {
-        velocity: screener.config.velocity.clone(),
+        velocity: config.velocity.clone(),
         names: spec.name.is_some() && spec.velocity,
         times: spec.time.is_some(),
         keys: spec.velocity_key,
@@ -212,11 +216,7 @@ pub fn screen_arrow<'py>(
             .iter()
             .map(|b| BatchText::of(b, &at))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut run = TableScreener::new(
-            &screener.checker.screener,
-            &screener.checker.scorer,
-            options,
-        );
+        let mut run = TableScreener::new(screener, scorer, options);
         let mut out = Vec::with_capacity(batches.len());
         let mut first_row = 0u64;
         let mut start = 0;
