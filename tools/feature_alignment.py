@@ -6,7 +6,7 @@
 a dependency's features per selection of packages; if any crate the library depends on resolves
 with other features in the two selections, the library and everything above that crate is
 compiled again. `python/Cargo.toml` lists the features the server and CLI turn on, so that the
-two selections agree; this script compares them (with `cargo tree`, offline) and names the
+two selections agree; this script compares them (with `cargo tree`) and names the
 crates that differ.
 
 Usage: python3 tools/feature_alignment.py
@@ -20,10 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def tree(*args, edges="normal,build"):
-    out = subprocess.run(
-        ["cargo", "tree", "--offline", "-e", edges, "--prefix", "none", *args],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout
+    done = subprocess.run(
+        ["cargo", "tree", "--locked", "-e", edges, "--prefix", "none", *args],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        sys.exit(f"feature_alignment: cargo tree failed:\n{done.stderr}")
+    out = done.stdout
     return [line.replace(" (*)", "").replace(" (proc-macro)", "").strip()
             for line in out.splitlines() if line.strip()]
 
