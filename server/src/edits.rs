@@ -6,10 +6,10 @@
 //! [`ListEditor`]: the header, each id's place in the CSV and the journal's rows, kept in
 //! memory between edits. The edit reads the one row it changes, appends the row's new image
 //! to the list's edit journal ([`banchi::watchlist::journal`]) with one `write` + `fsync` —
-//! durable — and then records the row in [`Pending`](crate::pending::Pending) and swaps in a new [`LoadedLists`]
-//! before the call answers: the same base lists, an [`Overlay`](banchi::watchlist::Overlay) of every row edited since
-//! they were read, and the list's new version (CRC of the CSV then the journal, continued
-//! over the appended bytes). A request that starts after the answer grades with the edit; one
+//! durable — and then records the row in [`Pending`](crate::pending::Pending) and swaps in a
+//! new [`LoadedLists`] before the call answers: the same base lists, an
+//! [`Overlay`](banchi::watchlist::Overlay) of every row edited since they were read, and the
+//! list's new version (CRC of the CSV then the journal, continued over the appended bytes). A request that starts after the answer grades with the edit; one
 //! in flight finishes on the lists it started with.
 //!
 //! The cached editor is valid while the CSV's identity (length, modification time, inode)
