@@ -37,13 +37,27 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> WatchlistError + '_ {
     }
 }
 
-/// Writes `body` as an index file at `path`, atomically.
-pub fn write_index(path: &Path, body: &[u8]) -> Result<(), WatchlistError> {
+/// The envelope of `body`: magic, format version, CRC-32 and length.
+fn envelope(body: &[u8]) -> Vec<u8> {
     let mut header = Vec::with_capacity(HEADER_LEN);
     header.extend_from_slice(&MAGIC);
     header.extend_from_slice(&VERSION.to_le_bytes());
     header.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
     header.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    header
+}
+
+/// The bytes of an index file holding `body` (what [`write_index`] writes), for an index
+/// kept elsewhere than in a file (the PostgreSQL store's snapshots).
+pub fn image(body: &[u8]) -> Vec<u8> {
+    let mut image = envelope(body);
+    image.extend_from_slice(body);
+    image
+}
+
+/// Writes `body` as an index file at `path`, atomically.
+pub fn write_index(path: &Path, body: &[u8]) -> Result<(), WatchlistError> {
+    let header = envelope(body);
     write_atomic(path, |w| {
         w.write_all(&header)?;
         w.write_all(body)

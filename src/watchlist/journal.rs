@@ -370,6 +370,17 @@ impl Digest {
             .wrapping_add(header_term(new));
     }
 
+    /// The digest as a whole 64-bit number, to be kept elsewhere (the PostgreSQL store keeps
+    /// each list's beside its rows) and restored with [`Digest::from_bits`].
+    pub fn bits(&self) -> u64 {
+        self.sum
+    }
+
+    /// The digest [`Digest::bits`] gave.
+    pub fn from_bits(sum: u64) -> Digest {
+        Digest { sum }
+    }
+
     /// Counts a row in.
     pub fn add<C: AsRef<[u8]>>(&mut self, row: impl IntoIterator<Item = C>) {
         self.sum = self.sum.wrapping_add(mix(hash_cells(row)));

@@ -240,7 +240,8 @@ impl ListFile {
     }
 
     /// The digest of the rows held (the list's version, see [`super::journal::Digest`]).
-    fn digest(&self) -> super::journal::Digest {
+    /// The digest of the list's content (its `lists_version` part, [`super::journal::Digest`]).
+    pub fn digest(&self) -> super::journal::Digest {
         let mut digest = super::journal::Digest::with_header(&self.header);
         for row in &self.rows {
             digest.add(row);
@@ -370,6 +371,22 @@ impl ListFile {
     /// [`ListFile::save`], returning the list's version ([`super::journal::Digest`] of the
     /// rows written) without reading the file back.
     pub fn save_with_crc(&self) -> Result<u32, ListError> {
+        let buf = self.to_csv()?;
+        write_atomic(&self.path, |w| std::io::Write::write_all(w, &buf)).map_err(|source| {
+            WatchlistError::Io {
+                path: self.path.clone(),
+                source,
+            }
+        })?;
+        // The list was read with its journal applied and written whole: the journal is folded
+        // in. (A crash before this leaves images the file already holds: harmless.)
+        super::journal::remove(&self.path)?;
+        Ok(self.digest().version())
+    }
+
+    /// The columns, in file order.
+    /// The list as CSV bytes, exactly as [`ListFile::save`] writes them.
+    pub fn to_csv(&self) -> Result<Vec<u8>, ListError> {
         let mut buf = Vec::new();
         {
             let mut w = csv::Writer::from_writer(&mut buf);
@@ -386,19 +403,48 @@ impl ListFile {
                 source,
             })?;
         }
-        write_atomic(&self.path, |w| std::io::Write::write_all(w, &buf)).map_err(|source| {
-            WatchlistError::Io {
-                path: self.path.clone(),
-                source,
-            }
-        })?;
-        // The list was read with its journal applied and written whole: the journal is folded
-        // in. (A crash before this leaves images the file already holds: harmless.)
-        super::journal::remove(&self.path)?;
-        Ok(self.digest().version())
+        Ok(buf)
     }
 
-    /// The columns, in file order.
+    /// A list held elsewhere (the PostgreSQL store's rows), to be written to `path` or read
+    /// as CSV: `header` needs `id` and `address`, ids must be unique, and every row is
+    /// padded or cut to the header's width.
+    pub fn from_rows(
+        path: &Path,
+        header: Vec<String>,
+        rows: Vec<Vec<String>>,
+    ) -> Result<ListFile, ListError> {
+        for required in ["id", "address"] {
+            if !header.iter().any(|h| h == required) {
+                return Err(WatchlistError::MissingColumn {
+                    column: required,
+                    header: header.join(","),
+                }
+                .into());
+            }
+        }
+        let mut list = ListFile {
+            path: path.to_owned(),
+            header,
+            rows: Vec::with_capacity(rows.len()),
+        };
+        let mut seen = std::collections::HashSet::new();
+        for mut row in rows {
+            row.resize(list.header.len(), String::new());
+            let id = list.cell(&row, "id").trim().to_owned();
+            if !seen.insert(id.clone()) {
+                return Err(ListError::DuplicateId(id));
+            }
+            list.rows.push(row);
+        }
+        Ok(list)
+    }
+
+    /// Every row, in file order (cells in the order of [`ListFile::header`]).
+    pub fn rows(&self) -> &[Vec<String>] {
+        &self.rows
+    }
+
     pub fn header(&self) -> &[String] {
         &self.header
     }
@@ -418,7 +464,7 @@ impl ListFile {
 
 /// `header` with the management columns it lacks added at its end (empty in every row that
 /// lacks them: an entry never edited).
-pub(crate) fn managed_header(mut header: Vec<String>) -> Vec<String> {
+pub fn managed_header(mut header: Vec<String>) -> Vec<String> {
     for name in MANAGED {
         if !header.iter().any(|h| h == name) {
             header.push(name.to_owned());
@@ -428,7 +474,7 @@ pub(crate) fn managed_header(mut header: Vec<String>) -> Vec<String> {
 }
 
 /// The entry held in `row`.
-pub(crate) fn view(header: &[String], row: &[String]) -> EntryView {
+pub fn view(header: &[String], row: &[String]) -> EntryView {
     let status = cell(header, row, "status").trim();
     EntryView {
         id: cell(header, row, "id").trim().to_owned(),
@@ -449,7 +495,7 @@ pub(crate) fn view(header: &[String], row: &[String]) -> EntryView {
 /// Checks what [`ListFile::add`] registers, before an id is chosen: someone to record, and
 /// an address the loader can index (a municipality and a block number, under its gazetteer
 /// town or a fallback key).
-pub(crate) fn check_new(parser: &Parser, new: &NewEntry<'_>) -> Result<(), ListError> {
+pub fn check_new(parser: &Parser, new: &NewEntry<'_>) -> Result<(), ListError> {
     if new.by.trim().is_empty() {
         return Err(ListError::Empty("registered_by"));
     }
@@ -468,7 +514,7 @@ pub(crate) fn check_new(parser: &Parser, new: &NewEntry<'_>) -> Result<(), ListE
 
 /// The row of a new entry `id` (checked by [`check_new`]), cells in the order of `header`
 /// (which has the management columns).
-pub(crate) fn new_row(
+pub fn new_row(
     header: &[String],
     new: &NewEntry<'_>,
     id: &str,
@@ -509,7 +555,7 @@ pub(crate) fn new_row(
 /// edited through its journal ([`super::ListEditor::add`]): the id asked for, trimmed
 /// (refused when empty or `taken`), else the first number above `max_numeric()` (the largest
 /// numeric id) that is not `taken`.
-pub(crate) fn entry_id(
+pub fn entry_id(
     requested: Option<&str>,
     max_numeric: impl FnOnce() -> u64,
     mut taken: impl FnMut(&str) -> Result<bool, ListError>,
@@ -630,7 +676,7 @@ impl sealed::StatusRows for ListFile {
 
 /// `row` (cells in the order of `header`) disabled or enabled by `by`, with the event added
 /// to its history; an error when it is in that state already.
-pub(crate) fn status_change(
+pub fn status_change(
     header: &[String],
     row: &[String],
     by: &str,

@@ -275,6 +275,35 @@ impl Watchlist {
         Ok(list)
     }
 
+    /// Opens an index image held in memory (the bytes [`Watchlist::index_image`] gives, as
+    /// an index file holds them), with the same checks as [`Watchlist::open_index`]: a
+    /// foreign, truncated, altered or older image is refused with [`crate::error::IndexError`].
+    ///
+    /// ```
+    /// use banchi::watchlist::{ListKind, Watchlist};
+    /// let csv = "id,address\nF1,東京都中央区銀座4-6-16-301\n";
+    /// let list = Watchlist::from_csv_reader(csv.as_bytes(), ListKind::Fraud, &banchi::Parser::new())?;
+    /// let copy = Watchlist::from_index_image(list.index_image())?;
+    /// assert_eq!(copy.len(), 1);
+    /// let mut altered = list.index_image();
+    /// let last = altered.len() - 1;
+    /// altered[last] ^= 1;
+    /// assert!(Watchlist::from_index_image(altered).is_err());
+    /// # Ok::<(), banchi::error::WatchlistError>(())
+    /// ```
+    pub fn from_index_image(image: Vec<u8>) -> Result<Watchlist, WatchlistError> {
+        let range = file::check(&image)?;
+        let list = Self::from_backing(Backing::Owned(image), range)?;
+        list.validate()?;
+        Ok(list)
+    }
+
+    /// This list as the bytes of an index file (envelope + body), for
+    /// [`Watchlist::from_index_image`].
+    pub fn index_image(&self) -> Vec<u8> {
+        file::image(self.body.as_ref())
+    }
+
     /// Opens `path` as an index file if it starts with the index magic bytes, else as a CSV.
     pub fn open(path: &Path, kind: ListKind, parser: &Parser) -> Result<Watchlist, WatchlistError> {
         if file::looks_like_index(path)? {
