@@ -35,8 +35,16 @@ pub enum IndexCommand {
         after_help = "Examples:\n  banchi index build fraud.csv -o fraud.idx\n  banchi index build fraud.csv -o fraud.idx --max-rejected 0   # refuse any unindexable row\n  banchi index build fraud.csv -o fraud.idx --verbose          # print rejected rows' addresses\n  banchi index build forwarders.csv -o forwarders.idx --kind forwarder\n\nThe CSV needs a header with an `address` column; `id`, `reason`, `status` are\noptional (`service` is required for --kind forwarder); other columns are returned with\nevery match. A row whose town is not in the gazetteer (or not written) is indexed under a\nfallback key and counted apart; rows with no municipality, no block number or an ambiguous\nmunicipality are reported by line number.\n\nExit status: 0 when written (even with rejected rows, unless --max-rejected is exceeded),\n2 on a malformed CSV or an I/O error."
     )]
     Build {
-        /// The list CSV.
-        list: PathBuf,
+        /// The list CSV (or, with --store postgres, nothing: the list named by --list).
+        #[arg(required_unless_present = "store")]
+        list: Option<PathBuf>,
+        /// Read the list from the PostgreSQL store (URL in BANCHI_DATABASE_URL) instead of a
+        /// CSV, so that bulk runs, Python and Spark screen against the service's lists.
+        #[arg(long, value_enum, requires = "store_list")]
+        store: Option<StoreArg>,
+        /// With --store: which list (its kind follows).
+        #[arg(long = "list", value_enum, value_name = "LIST", id = "store_list")]
+        store_list: Option<super::store::ListArg>,
         /// The index file to write.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
@@ -68,6 +76,13 @@ Exit status: 0 when the file verifies, 2 when it is foreign, truncated or corrup
     },
 }
 
+/// `--store` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum StoreArg {
+    /// The PostgreSQL store.
+    Postgres,
+}
+
 /// `--kind` values.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum KindArg {
@@ -91,6 +106,8 @@ pub fn run(args: Args) -> Result<u8> {
     match args.command {
         IndexCommand::Build {
             list,
+            store,
+            store_list,
             output,
             kind,
             max_rejected,
@@ -98,11 +115,24 @@ pub fn run(args: Args) -> Result<u8> {
         } => {
             let start = Instant::now();
             let parser = Parser::new();
-            let wl = Watchlist::from_csv_path(&list, kind.into(), &parser)
-                .with_context(|| format!("reading {}", list.display()))?;
+            let (wl, list) = match (store, store_list, list) {
+                (Some(StoreArg::Postgres), Some(name), _) => {
+                    let name = banchi_store::ListName::from(name);
+                    let wl = super::store::list_from_store(name, &parser)?.with_context(|| {
+                        format!("the {} list is not in the store", name.as_str())
+                    })?;
+                    (wl, PathBuf::from(format!("store:{}", name.as_str())))
+                }
+                (_, _, Some(list)) => {
+                    let wl = Watchlist::from_csv_path(&list, kind.into(), &parser)
+                        .with_context(|| format!("reading {}", list.display()))?;
+                    (wl, list)
+                }
+                _ => anyhow::bail!("give a list CSV, or --store postgres --list NAME"),
+            };
             let built = start.elapsed();
             let report = wl.report();
-            if verbose {
+            if verbose && store.is_none() {
                 eprintln!("banchi: {}: {}", list.display(), report.counts());
                 print_rejected_addresses(&list, report)?;
             } else {

@@ -16,6 +16,10 @@ pub struct ListArgs {
     /// Fraud list: a list CSV or an index file from `banchi index build`.
     #[arg(long, value_name = "FILE")]
     pub fraud: Option<PathBuf>,
+    /// Read both lists from the PostgreSQL store (URL in BANCHI_DATABASE_URL): the lists
+    /// the service screens against (the forwarders: the bundled list until one is imported).
+    #[arg(long, value_enum, value_name = "STORE", conflicts_with_all = ["fraud", "forwarders"])]
+    pub store: Option<super::index::StoreArg>,
     /// Forwarding-warehouse list (CSV or index); default: the bundled data/forwarders.csv.
     #[arg(long, value_name = "FILE")]
     pub forwarders: Option<PathBuf>,
@@ -43,13 +47,23 @@ impl ListArgs {
         };
         let parser = Parser::new();
         let mut s = Screener::new(parser).with_options(options);
+        let from_store = |name| -> Result<Option<Watchlist>> {
+            match self.store {
+                Some(_) => super::store::list_from_store(name, &parser),
+                None => Ok(None),
+            }
+        };
         if let Some(p) = &self.fraud {
             s = s.with_fraud(self.open(p, ListKind::Fraud, &parser)?);
+        } else if let Some(list) = from_store(banchi_store::ListName::Fraud)? {
+            s = s.with_fraud(list);
         }
         if !self.no_forwarders {
-            let fw = match &self.forwarders {
-                Some(p) => self.open(p, ListKind::Forwarder, &parser)?,
-                None => Watchlist::bundled_forwarders(&parser)
+            let stored = from_store(banchi_store::ListName::Forwarders)?;
+            let fw = match (&self.forwarders, stored) {
+                (Some(p), _) => self.open(p, ListKind::Forwarder, &parser)?,
+                (None, Some(list)) => list,
+                (None, None) => Watchlist::bundled_forwarders(&parser)
                     .context("loading the bundled forwarder list")?,
             };
             s = s.with_forwarders(fw);

@@ -15,6 +15,7 @@ mod list;
 mod lists;
 mod normalize;
 mod screen;
+mod store;
 mod velocity;
 
 /// The binary's allocator (the library leaves the choice to its users): bulk screening
@@ -57,6 +58,8 @@ enum Command {
     Config(config::Args),
     /// Inspect or maintain a velocity state (`screen --velocity-state`): show, prune, forget.
     Velocity(velocity::Args),
+    /// The lists in PostgreSQL for several replicas: migrate, status, import, export, snapshot.
+    Store(store::Args),
     /// Serve the screening API over HTTP (`banchi serve --help` for its flags).
     Serve(banchi_server::ServeArgs),
 }
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Screen(args) => screen::run(*args),
         Command::Config(args) => config::run(args),
         Command::Velocity(args) => velocity::run(args),
+        Command::Store(args) => store::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

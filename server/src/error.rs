@@ -55,6 +55,9 @@ pub enum ApiError {
     /// The request did not finish within the configured time.
     #[error("the request took longer than the configured timeout")]
     Timeout,
+    /// Something the request needs is down (the list store): retry later.
+    #[error("{0}")]
+    Unavailable(String),
     /// A bug or an I/O failure on the server's side (details go to the server log only).
     #[error("internal error; the server log has the details under this request id")]
     Internal,
@@ -74,7 +77,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::NotReady | ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotReady | ApiError::Timeout | ApiError::Unavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -94,6 +99,7 @@ impl ApiError {
             ApiError::TooManyRequests => "too_many_requests",
             ApiError::NotReady => "not_ready",
             ApiError::Timeout => "timeout",
+            ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal => "internal",
         }
     }

@@ -34,6 +34,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pending;
+pub mod replica;
 pub mod router;
 pub mod routes;
 pub mod server;

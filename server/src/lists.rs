@@ -150,6 +150,9 @@ pub enum LoadError {
         /// The library's error.
         source: banchi::error::WatchlistError,
     },
+    /// The list store (PostgreSQL) failed.
+    #[error("list store: {0}")]
+    Store(#[from] banchi_store::StoreError),
     /// An index of the other kind of list.
     #[error("{path} is an index of a {found} list, not a {want} list")]
     WrongKind {
@@ -167,19 +170,46 @@ impl LoadedLists {
     /// for an index file): run it off the async threads.
     pub fn load(sources: &ListSources, config: &Config) -> Result<LoadedLists, LoadError> {
         let parser = Parser::new();
+        let mut fraud = None;
+        let mut index = [false, false];
+        if let Some(path) = &sources.fraud {
+            let (list, crc, is_index) = open(path, ListKind::Fraud, &parser)?;
+            index[0] = is_index;
+            fraud = Some((list, crc));
+        }
+        let mut forwarders = None;
+        if let Some(path) = &sources.forwarders {
+            let (list, crc, is_index) = open(path, ListKind::Forwarder, &parser)?;
+            index[1] = is_index;
+            forwarders = Some((list, crc));
+        }
+        let mut lists = Self::from_lists(fraud, forwarders, config)?;
+        for info in &mut lists.info {
+            info.index = index[usize::from(info.list == Which::Forwarders.name())];
+        }
+        Ok(lists)
+    }
+
+    /// The lists over `fraud` (none: no fraud list) and `forwarders` (none: the bundled
+    /// list), each with its version; editable (not index files).
+    pub fn from_lists(
+        fraud: Option<(Watchlist, u32)>,
+        forwarders: Option<(Watchlist, u32)>,
+        config: &Config,
+    ) -> Result<LoadedLists, LoadError> {
+        let parser = Parser::new();
         let mut screener = Screener::new(parser).with_options(config.matching.options());
         let mut info = Vec::new();
-        let fraud_crc = match &sources.fraud {
-            Some(path) => {
-                let (list, crc, index) = open(path, ListKind::Fraud, &parser)?;
-                info.push(ListInfo::loaded(Which::Fraud, &list, crc, index));
+        let fraud_crc = match fraud {
+            Some((list, crc)) => {
+                info.push(ListInfo::loaded(Which::Fraud, &list, crc, false));
                 screener = screener.with_fraud(list);
                 Some(crc)
             }
             None => None,
         };
-        let (forwarders, crc, index) = match &sources.forwarders {
-            Some(path) => open(path, ListKind::Forwarder, &parser)?,
+        let (forwarders, crc) = match forwarders {
+            Some(f) => f,
             None => {
                 let bytes = BUNDLED_FORWARDERS_CSV.as_bytes();
                 let list = Watchlist::from_csv_reader(bytes, ListKind::Forwarder, &parser)
@@ -188,10 +218,10 @@ impl LoadedLists {
                         path: "<bundled>".into(),
                         source,
                     })?;
-                (list, crc32fast::hash(bytes), false)
+                (list, crc32fast::hash(bytes))
             }
         };
-        info.push(ListInfo::loaded(Which::Forwarders, &forwarders, crc, index));
+        info.push(ListInfo::loaded(Which::Forwarders, &forwarders, crc, false));
         screener = screener.with_forwarders(forwarders);
         Ok(LoadedLists {
             screener,
@@ -200,6 +230,44 @@ impl LoadedLists {
             fraud_crc,
             forwarder_crc: crc,
         })
+    }
+
+    /// These lists with `which` replaced by `list` (a newer index of it: a snapshot of the
+    /// store) and no overlay; the version stays (the overlay laid back on it brings the list
+    /// to where it was).
+    pub fn with_base(&self, which: Which, list: Watchlist) -> LoadedLists {
+        let entries = list.len();
+        let screener = match which {
+            Which::Fraud => self
+                .screener
+                .clone()
+                .with_fraud(list)
+                .with_fraud_overlay(None),
+            Which::Forwarders => self
+                .screener
+                .clone()
+                .with_forwarders(list)
+                .with_forwarder_overlay(None),
+        };
+        let info = self
+            .info
+            .iter()
+            .map(|i| {
+                let mut i = i.clone();
+                if i.list == which.name() {
+                    i.entries = entries;
+                    i.pending_edits = 0;
+                }
+                i
+            })
+            .collect();
+        LoadedLists {
+            screener,
+            version: self.version.clone(),
+            info,
+            fraud_crc: self.fraud_crc,
+            forwarder_crc: self.forwarder_crc,
+        }
     }
 
     /// These base lists with `overlay` (the rows of `which` edited since they were read; `None`

@@ -58,6 +58,10 @@ pub struct Metrics {
     actions: Family<ActionLabels, Counter>,
     lists: Family<ListLabels, Gauge>,
     reloads: Family<ReloadLabels, Counter>,
+    /// 1 while the list store cannot be reached (`--store postgres`).
+    store_stale: Gauge,
+    /// The last change of the store's change log in force.
+    store_seq: Gauge,
 }
 
 impl Default for Metrics {
@@ -104,6 +108,18 @@ impl Metrics {
             lists.clone(),
         );
         registry.register("list_reloads", "List reloads by outcome", reloads.clone());
+        let store_stale = Gauge::default();
+        let store_seq = Gauge::default();
+        registry.register(
+            "store_stale",
+            "1 while the list store (PostgreSQL) cannot be reached; screening goes on with the lists held",
+            store_stale.clone(),
+        );
+        registry.register(
+            "store_seq",
+            "The last change of the list store's change log in force",
+            store_seq.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -112,6 +128,8 @@ impl Metrics {
             actions,
             lists,
             reloads,
+            store_stale,
+            store_seq,
         }
     }
 
@@ -152,6 +170,12 @@ impl Metrics {
                 })
                 .set(i64::try_from(l.entries).unwrap_or(i64::MAX));
         }
+    }
+
+    /// The list store's state: stale or not, and the last change in force.
+    pub fn store(&self, stale: bool, seq: i64) {
+        self.store_stale.set(i64::from(stale));
+        self.store_seq.set(seq);
     }
 
     /// Counts one reload.

@@ -56,8 +56,22 @@ impl Pending {
 
     /// Records the current cells of entry `id` of `which` (a file with `header`) as one edit.
     pub fn record(&mut self, which: Which, header: &[String], id: &str, row: &[String]) -> u64 {
-        self.seq += 1;
-        let seq = self.seq;
+        let seq = self.seq + 1;
+        self.record_change(seq, which, header, id, row);
+        seq
+    }
+
+    /// Records entry `id`'s cells as change `seq` of the store's change log (numbers only
+    /// grow: the store hands them out in commit order).
+    pub fn record_change(
+        &mut self,
+        seq: u64,
+        which: Which,
+        header: &[String],
+        id: &str,
+        row: &[String],
+    ) {
+        self.seq = self.seq.max(seq);
         let list = self.list_mut(which);
         if list.header != header {
             // A plain list gains the management columns on its first write (at the end):
@@ -68,9 +82,13 @@ impl Pending {
             }
         }
         let mut cells = row.to_vec();
-        cells.resize(header.len(), String::new());
+        cells.resize(list.header.len(), String::new());
         list.rows.insert(id.trim().to_owned(), (seq, cells));
-        seq
+    }
+
+    /// Forgets `which`'s edits numbered up to `seq` (a snapshot of that list covers them).
+    pub fn forget_list_through(&mut self, which: Which, seq: u64) {
+        self.list_mut(which).rows.retain(|_, (n, _)| *n > seq);
     }
 
     /// Forgets the edits numbered up to `seq` (a rebuild that read the files after them has

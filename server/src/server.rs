@@ -105,11 +105,16 @@ pub async fn serve(
         tokio::spawn(async move {
             let started = std::time::Instant::now();
             match state.reload().await {
-                Ok(()) => tracing::info!(
-                    lists_version = %state.lists().map(|l| l.version.clone()).unwrap_or_default(),
-                    load_ms = started.elapsed().as_millis() as u64,
-                    "lists loaded; ready"
-                ),
+                Ok(()) => {
+                    tracing::info!(
+                        lists_version = %state.lists().map(|l| l.version.clone()).unwrap_or_default(),
+                        load_ms = started.elapsed().as_millis() as u64,
+                        "lists loaded; ready"
+                    );
+                    if let Some(replica) = &state.replica {
+                        crate::replica::spawn(&state, Arc::clone(replica));
+                    }
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "loading the lists failed");
                     if let Ok(mut slot) = failed.lock() {

@@ -47,6 +47,22 @@ pub struct ServeArgs {
     /// --velocity-state` uses; key file FILE.key) instead of memory: it survives restarts.
     #[arg(long, value_name = "FILE")]
     pub velocity_state: Option<PathBuf>,
+    /// Where the lists live: `files` (the list CSVs given with --fraud/--forwarders, the
+    /// default) or `postgres` (shared by several replicas; URL in BANCHI_DATABASE_URL or
+    /// the file named by BANCHI_DATABASE_URL_FILE).
+    #[arg(long, value_enum, value_name = "STORE")]
+    pub store: Option<StoreKind>,
+}
+
+/// Where the lists live.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// List CSVs with their edit journals (one machine).
+    #[default]
+    Files,
+    /// PostgreSQL (several replicas).
+    Postgres,
 }
 
 /// The `[server]` section as written in the file: every key optional.
@@ -82,6 +98,8 @@ pub struct ServerSection {
     /// Mark the CS page's cookies `Secure` (set it when TLS is terminated in front; a request
     /// with `X-Forwarded-Proto: https` gets them anyway).
     pub secure_cookies: Option<bool>,
+    /// Where the lists live: `files` (default) or `postgres`.
+    pub store: Option<StoreKind>,
 }
 
 /// The file's top level, of which only `[server]` is read here.
@@ -126,6 +144,11 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// The library's configuration (weights, thresholds, matching, velocity).
     pub config: Config,
+    /// Where the lists live.
+    pub store_kind: StoreKind,
+    /// The list store, with `--store postgres` (its URL read from the environment by
+    /// [`Settings::resolve`]).
+    pub store: Option<banchi_store::Store>,
 }
 
 /// Default listen address: loopback only.
@@ -172,7 +195,14 @@ impl Settings {
             }
             None => (Config::default(), ServerSection::default(), PathBuf::new()),
         };
-        Self::merge(args, section, config, &base)
+        let mut settings = Self::merge(args, section, config, &base)?;
+        if settings.store_kind == StoreKind::Postgres {
+            let store = banchi_store::DatabaseUrl::from_env()
+                .and_then(banchi_store::Store::new)
+                .map_err(|e| SettingsError::Invalid(format!("--store postgres: {e}")))?;
+            settings.store = Some(store);
+        }
+        Ok(settings)
     }
 
     /// Combines flags, a `[server]` section (paths relative to `base`) and a library config.
@@ -213,7 +243,16 @@ impl Settings {
             block_from,
             secure_cookies: section.secure_cookies.unwrap_or(false),
             config,
+            store_kind: args.store.or(section.store).unwrap_or_default(),
+            store: None,
         };
+        if settings.store_kind == StoreKind::Postgres
+            && (settings.fraud.is_some() || settings.forwarders.is_some())
+        {
+            return Err(SettingsError::Invalid(
+                "with --store postgres the lists are in the store: drop --fraud/--forwarders (load files with `banchi store import FILE --list fraud`)".into(),
+            ));
+        }
         if settings.max_in_flight == 0 || settings.max_batch_items == 0 {
             return Err(SettingsError::Invalid(
                 "[server] max_in_flight and max_batch_items must be at least 1".into(),

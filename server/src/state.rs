@@ -71,6 +71,8 @@ pub struct Shared {
     rebuild_queued: AtomicBool,
     request_prefix: u32,
     request_counter: AtomicU64,
+    /// With `--store postgres`: the lists' replica of the store (else the list files).
+    pub replica: Option<Arc<crate::replica::Replica>>,
 }
 
 impl AppState {
@@ -86,6 +88,7 @@ impl AppState {
             fraud: settings.fraud.clone(),
             forwarders: settings.forwarders.clone(),
         };
+        let settings_store = settings.store.clone();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
@@ -105,6 +108,7 @@ impl AppState {
             rebuild_queued: AtomicBool::new(false),
             request_prefix: now.subsec_nanos() ^ std::process::id().rotate_left(16),
             request_counter: AtomicU64::new(0),
+            replica: settings_store.map(|s| Arc::new(crate::replica::Replica::new(s))),
         }))
     }
 
@@ -144,6 +148,21 @@ impl AppState {
     /// [`AppState::reload`] with `reload_lock` held: folds the lists' edit journals into
     /// their CSVs first ([`AppState::fold_journals`]), then reads the files.
     async fn reload_locked(&self) -> Result<(), LoadError> {
+        if let Some(replica) = &self.replica {
+            // From the store: its snapshots and the changes after them (no files).
+            return match crate::replica::load(self, replica).await {
+                Ok(lists) => {
+                    self.install(lists);
+                    self.metrics.reload(true);
+                    self.metrics.store(false, replica.applied());
+                    Ok(())
+                }
+                Err(e) => {
+                    self.metrics.reload(false);
+                    Err(e)
+                }
+            };
+        }
         let snapshot = self.pending().seq();
         let state = self.clone();
         let loaded = tokio::task::spawn_blocking(move || {
@@ -319,6 +338,10 @@ impl AppState {
     /// together share one rebuild) and after any rebuild running now. At most one rebuild
     /// waits at a time.
     pub fn schedule_rebuild(&self) {
+        if self.replica.is_some() {
+            // The store's follower rebuilds (snapshots) once edits settle.
+            return;
+        }
         if self.rebuild_queued.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -339,6 +362,86 @@ impl AppState {
     }
 
     /// A new request id: this process's prefix and a counter, hex.
+    /// Puts the store's changes `rows` — (list, change number, header, id, cells, the list's
+    /// version after it), in order — in force: recorded as pending edits, and the overlay of
+    /// every list they touch rebuilt and swapped in.
+    pub(crate) fn put_changes_in_force<'r>(
+        &self,
+        rows: impl IntoIterator<Item = (Which, u64, &'r [String], &'r str, &'r [String], u32)>,
+    ) -> Result<(), ApiError> {
+        let mut pending = self.pending();
+        let current = self.lists()?;
+        let mut next: Option<LoadedLists> = None;
+        let mut touched: [Option<u32>; 2] = [None, None];
+        for (which, seq, header, id, cells, version) in rows {
+            pending.record_change(seq, which, header, id, cells);
+            touched[which.slot()] = Some(version);
+        }
+        for which in [Which::Fraud, Which::Forwarders] {
+            let Some(version) = touched[which.slot()] else {
+                continue;
+            };
+            let lists = next.as_ref().unwrap_or(&current);
+            let overlay = pending
+                .overlay(which, lists.screener.parser())
+                .map_err(|e| {
+                    tracing::error!(error = %e, list = which.name(), "building the overlay of store changes failed");
+                    ApiError::Internal
+                })?;
+            next = Some(lists.with_edits(which, overlay, Some(version)));
+        }
+        drop(current);
+        if let Some(lists) = next {
+            self.install(lists);
+        }
+        Ok(())
+    }
+
+    /// `base` (just loaded from the store) with the changes after its snapshots laid over
+    /// it; the pending edits start again from these changes.
+    pub(crate) fn lists_with_changes<'r>(
+        &self,
+        base: LoadedLists,
+        rows: impl IntoIterator<Item = (Which, u64, &'r [String], &'r str, &'r [String], u32)>,
+    ) -> Result<LoadedLists, banchi::error::WatchlistError> {
+        let mut pending = self.pending();
+        *pending = Pending::default();
+        let mut touched: [Option<u32>; 2] = [None, None];
+        for (which, seq, header, id, cells, version) in rows {
+            pending.record_change(seq, which, header, id, cells);
+            touched[which.slot()] = Some(version);
+        }
+        let mut lists = base;
+        for which in [Which::Fraud, Which::Forwarders] {
+            if let Some(version) = touched[which.slot()] {
+                let overlay = pending.overlay(which, lists.screener.parser())?;
+                lists = lists.with_edits(which, overlay, Some(version));
+            }
+        }
+        Ok(lists)
+    }
+
+    /// Swaps in `lists`, whose list `which` is a snapshot covering the changes up to `seq`:
+    /// those leave the pending edits, the later ones are laid over it again.
+    pub(crate) fn install_rebuilt_list(&self, which: Which, lists: LoadedLists, seq: u64) {
+        let mut pending = self.pending();
+        pending.forget_list_through(which, seq);
+        let mut lists = lists;
+        if pending.has(which) {
+            match pending.overlay(which, lists.screener.parser()) {
+                Ok(overlay) => {
+                    let version = lists.crc(which);
+                    lists = lists.with_edits(which, overlay, version);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, list = which.name(), "rebuilding the overlay over a snapshot failed; keeping the lists in force");
+                    return;
+                }
+            }
+        }
+        self.install(lists);
+    }
+
     pub fn next_request_id(&self) -> String {
         let n = self.request_counter.fetch_add(1, Ordering::Relaxed);
         format!("{:08x}-{n:x}", self.request_prefix)

@@ -514,12 +514,7 @@ pub fn check_new(parser: &Parser, new: &NewEntry<'_>) -> Result<(), ListError> {
 
 /// The row of a new entry `id` (checked by [`check_new`]), cells in the order of `header`
 /// (which has the management columns).
-pub fn new_row(
-    header: &[String],
-    new: &NewEntry<'_>,
-    id: &str,
-    now: SystemTime,
-) -> Vec<String> {
+pub fn new_row(header: &[String], new: &NewEntry<'_>, id: &str, now: SystemTime) -> Vec<String> {
     let at = rfc3339_utc(now);
     let memo = new.memo.map(str::trim).filter(|m| !m.is_empty());
     let history = vec![Event {

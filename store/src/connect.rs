@@ -96,11 +96,9 @@ pub(crate) fn pool(url: &DatabaseUrl) -> Result<deadpool_postgres::Pool, StoreEr
     };
     let manager = match tls {
         Some(tls) => deadpool_postgres::Manager::from_config(config, tls, manager_config),
-        None => deadpool_postgres::Manager::from_config(
-            config,
-            tokio_postgres::NoTls,
-            manager_config,
-        ),
+        None => {
+            deadpool_postgres::Manager::from_config(config, tokio_postgres::NoTls, manager_config)
+        }
     };
     let timeouts = deadpool_postgres::Timeouts {
         wait: Some(CONNECT_TIMEOUT),

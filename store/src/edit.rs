@@ -73,9 +73,7 @@ impl<'c> Writer<'c> {
     pub(crate) fn ensure_columns(&mut self) {
         let wide = managed_header(self.meta.header.clone());
         if wide != self.meta.header {
-            self.meta
-                .digest
-                .replace_header(&self.meta.header, &wide);
+            self.meta.digest.replace_header(&self.meta.header, &wide);
             self.meta.header = wide;
         }
     }
@@ -126,7 +124,15 @@ impl<'c> Writer<'c> {
             .execute(
                 "INSERT INTO banchi_changes (seq, list, id, header, cells, digest, who)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[&self.seq, &list, &id, &self.meta.header, &row, &digest_to_sql(self.meta.digest), &who],
+                &[
+                    &self.seq,
+                    &list,
+                    &id,
+                    &self.meta.header,
+                    &row,
+                    &digest_to_sql(self.meta.digest),
+                    &who,
+                ],
             )
             .await?;
         Ok(Change {
@@ -153,7 +159,10 @@ impl<'c> Writer<'c> {
             .execute("UPDATE banchi_sequence SET seq = $1", &[&self.seq])
             .await?;
         self.tx
-            .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &self.seq.to_string()])
+            .execute(
+                "SELECT pg_notify($1, $2)",
+                &[&CHANNEL, &self.seq.to_string()],
+            )
             .await?;
         self.tx.commit().await?;
         Ok(self.seq)
@@ -213,7 +222,11 @@ impl Store {
         let requested = new.id.map(str::trim);
         let max = u64::try_from(w.meta.max_numeric).unwrap_or(0);
         // Ids above the largest numeric one are free: it is kept on every insert.
-        let id = entry_id(new.id, || max, |id| Ok(requested == Some(id) && requested_taken))?;
+        let id = entry_id(
+            new.id,
+            || max,
+            |id| Ok(requested == Some(id) && requested_taken),
+        )?;
         w.ensure_columns();
         let row = new_row(&w.meta.header, new, &id, now);
         let change = w.write(&id, None, row, key.as_deref(), new.by).await?;

@@ -120,6 +120,12 @@ impl Store {
         Ok(store)
     }
 
+    /// Refuses a database whose schema is not this build's (see [`Store::open`]).
+    pub async fn check_schema(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        migrate::check(&client).await
+    }
+
     /// `host:port/database` (no password): what logs and messages show.
     pub fn target(&self) -> String {
         self.url.target()

@@ -72,6 +72,66 @@ pub(crate) async fn cells<C: GenericClient>(
 }
 
 impl Store {
+    /// True when `list` has been written to the store (imported or edited).
+    pub async fn has_list(&self, list: ListName) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(meta(&**client, list, false).await?.is_some())
+    }
+
+    /// `list`'s rows as a list file held in memory (what the server's import checks rows
+    /// against); an empty list with the management columns when never written.
+    pub async fn list_file(
+        &self,
+        list: ListName,
+    ) -> Result<banchi::watchlist::ListFile, StoreError> {
+        let path = std::path::Path::new("<store>");
+        match self.rows(list).await? {
+            Some(rows) => Ok(banchi::watchlist::ListFile::from_rows(
+                path,
+                rows.header,
+                rows.rows,
+            )?),
+            None => Ok(banchi::watchlist::ListFile::from_rows(
+                path,
+                banchi::watchlist::manage::managed_header(Vec::new()),
+                Vec::new(),
+            )?),
+        }
+    }
+
+    /// `list`'s active and disabled entries and its last change (`None`: not in the store).
+    pub async fn counts(
+        &self,
+        list: ListName,
+    ) -> Result<Option<(i64, i64, Option<i64>)>, StoreError> {
+        let client = self.client().await?;
+        if meta(&**client, list, false).await?.is_none() {
+            return Ok(None);
+        }
+        let r = client
+            .query_one(
+                "SELECT count(*) FILTER (WHERE status <> 'disabled'), count(*) FILTER (WHERE status = 'disabled'),
+                        (SELECT max(seq) FROM banchi_changes WHERE list = $1)
+                   FROM banchi_entries WHERE list = $1",
+                &[&list.as_str()],
+            )
+            .await?;
+        Ok(Some((r.get(0), r.get(1), r.get(2))))
+    }
+
+    /// The on-disk size of banchi's tables with their indexes and TOAST, bytes.
+    pub async fn size_bytes(&self) -> Result<i64, StoreError> {
+        let client = self.client().await?;
+        Ok(client
+            .query_one(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+                  WHERE c.relkind = 'r' AND c.relname LIKE 'banchi\\_%'",
+                &[],
+            )
+            .await?
+            .get(0))
+    }
+
     /// The entry `id` of `list` as shown (history included).
     pub async fn entry(&self, list: ListName, id: &str) -> Result<Option<EntryView>, StoreError> {
         let client = self.client().await?;

@@ -60,7 +60,11 @@ pub fn index_rows(
     let file = ListFile::from_rows(Path::new("<store>"), rows.header, rows.rows)?;
     let csv = file.to_csv()?;
     drop(file);
-    Ok(Watchlist::from_csv_reader(csv.as_slice(), list.kind(), parser)?)
+    Ok(Watchlist::from_csv_reader(
+        csv.as_slice(),
+        list.kind(),
+        parser,
+    )?)
 }
 
 impl Store {
@@ -202,10 +206,24 @@ impl Store {
                      entries = EXCLUDED.entries, image = EXCLUDED.image,
                      build_ms = EXCLUDED.build_ms, built_at = now()
                   WHERE banchi_snapshots.seq < EXCLUDED.seq",
-                &[&list.as_str(), &seq, &digest_to_sql(digest), &entries, &image, &build_ms],
+                &[
+                    &list.as_str(),
+                    &seq,
+                    &digest_to_sql(digest),
+                    &entries,
+                    &image,
+                    &build_ms,
+                ],
             )
             .await?;
-        tracing::info!(list = list.as_str(), seq, entries, bytes, build_ms, "index snapshot stored");
+        tracing::info!(
+            list = list.as_str(),
+            seq,
+            entries,
+            bytes,
+            build_ms,
+            "index snapshot stored"
+        );
         let info = SnapshotInfo {
             list,
             seq,

@@ -50,6 +50,30 @@ impl Store {
         parser: &Parser,
         who: &str,
     ) -> Result<ImportReport, StoreError> {
+        self.import_rows(list, file, parser, who, false).await
+    }
+
+    /// Adds `file`'s rows to `list` as new entries — the server's import, whose rows were
+    /// checked against the list as read — refusing the whole import when any id has been
+    /// taken since ([`banchi::error::ListError::DuplicateId`]: nothing is written).
+    pub async fn insert_new(
+        &self,
+        list: ListName,
+        file: &ListFile,
+        parser: &Parser,
+        who: &str,
+    ) -> Result<ImportReport, StoreError> {
+        self.import_rows(list, file, parser, who, true).await
+    }
+
+    async fn import_rows(
+        &self,
+        list: ListName,
+        file: &ListFile,
+        parser: &Parser,
+        who: &str,
+        only_new: bool,
+    ) -> Result<ImportReport, StoreError> {
         let mut client = self.client().await?;
         let mut w = Writer::begin(&mut client, list).await?;
         let fresh = w.meta.next_position == 0;
@@ -112,6 +136,9 @@ impl Store {
                 .map(|s| s.trim().to_owned())
                 .unwrap_or_default();
             match existing.get(&id) {
+                Some(_) if only_new => {
+                    return Err(banchi::error::ListError::DuplicateId(id).into());
+                }
                 Some(old) if same_cells(old, &row, width) => report.unchanged += 1,
                 Some(old) => {
                     w.write(&id, Some(old), row, None, who).await?;
@@ -144,9 +171,7 @@ impl Store {
 
 /// True when `a` and `b` hold the same cells (trailing empty cells not counted).
 fn same_cells(a: &[String], b: &[String], width: usize) -> bool {
-    (0..width).all(|i| {
-        a.get(i).map_or("", String::as_str) == b.get(i).map_or("", String::as_str)
-    })
+    (0..width).all(|i| a.get(i).map_or("", String::as_str) == b.get(i).map_or("", String::as_str))
 }
 
 /// Inserts `rows` (new ids) with `COPY`, each with its change-log image, in order.
@@ -180,8 +205,18 @@ async fn copy_new_rows(
     let entries = BinaryCopyInWriter::new(
         entries_sink,
         &[
-            Type::TEXT, Type::TEXT, Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT,
-            Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT_ARRAY,
+            Type::TEXT,
+            Type::TEXT,
+            Type::INT8,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT_ARRAY,
         ],
     );
     pin_mut!(entries);
@@ -195,8 +230,8 @@ async fn copy_new_rows(
         entries
             .as_mut()
             .write(&[
-                &list, &id, &position, &d.address, &key, &d.reason, &d.memo, &d.service,
-                &d.status, &d.who, &d.at, &row,
+                &list, &id, &position, &d.address, &key, &d.reason, &d.memo, &d.service, &d.status,
+                &d.who, &d.at, &row,
             ])
             .await?;
         w.meta.digest.add(&row);
@@ -220,14 +255,27 @@ async fn copy_new_rows(
     let log = BinaryCopyInWriter::new(
         changes_sink,
         &[
-            Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT_ARRAY, Type::TEXT_ARRAY, Type::INT8,
+            Type::INT8,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT_ARRAY,
+            Type::TEXT_ARRAY,
+            Type::INT8,
             Type::TEXT,
         ],
     );
     pin_mut!(log);
     for c in &changes {
         log.as_mut()
-            .write(&[&c.seq, &list, &c.id, &header, &c.cells, &digest_to_sql(c.digest), &who])
+            .write(&[
+                &c.seq,
+                &list,
+                &c.id,
+                &header,
+                &c.cells,
+                &digest_to_sql(c.digest),
+                &who,
+            ])
             .await?;
     }
     log.finish().await?;

@@ -3,6 +3,8 @@
 //!
 //! Run one subject with a filter: `cargo test --profile ci -p banchi-cli --test it screen_cli::`.
 
+#[path = "../../../store/tests/it/postgres.rs"]
+mod postgres;
 #[path = "../../../server/tests/it/support.rs"]
 mod server_support;
 mod support;
@@ -12,5 +14,6 @@ mod layering;
 mod postal_cli;
 mod screen_cli;
 mod serve_process;
+mod store_cli;
 mod update_under_load;
 mod watchlist_cli;

@@ -53,25 +53,36 @@ pub async fn healthz() -> Json<Health> {
 /// `GET /readyz` once ready.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Ready {
-    /// `ready`.
+    /// `ready`, or `stale` while the list store cannot be reached (still serving).
     pub status: &'static str,
     /// The active lists' version.
     pub lists_version: String,
     /// Each list's entries and version.
     pub lists: Vec<ListInfo>,
+    /// With `--store postgres`: `current` or `stale` (the store cannot be reached; the
+    /// lists held are screened on), the last change applied, since when stale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<crate::replica::StoreStatus>,
 }
 
-/// Ready once the lists are loaded (503 `not_ready` before).
+/// Ready once the lists are loaded (503 `not_ready` before). A replica of the list store
+/// stays ready while the store is unreachable (`store.state` = `stale`): it screens on the
+/// lists it holds.
 #[utoipa::path(get, path = "/readyz", responses(
     (status = 200, body = Ready),
     (status = 503, description = "Lists still loading", body = crate::error::ErrorBody)
 ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
     let lists = state.lists()?;
+    let store = state.replica.as_ref().map(|r| r.status());
     Ok(Json(Ready {
-        status: "ready",
+        status: match &store {
+            Some(s) if s.state == "stale" => "stale",
+            _ => "ready",
+        },
         lists_version: lists.version.clone(),
         lists: lists.info.clone(),
+        store,
     }))
 }
 

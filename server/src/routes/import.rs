@@ -287,7 +287,7 @@ pub async fn import(
     let Query(query) = query
         .map_err(|_| ApiError::BadRequest("the query string is malformed (dry_run)".into()))?;
     let dry_run = query.dry_run.unwrap_or(true);
-    let (which, path) = super::lists::editable(&state, &list)?;
+    let (which, source) = super::lists::editable(&state, &list)?;
     if !is_media_type(&headers, "text/csv") {
         return Err(ApiError::UnsupportedMediaType(
             "send the body as Content-Type: text/csv".into(),
@@ -296,6 +296,12 @@ pub async fn import(
     let bytes = read_limited(body, state.settings.max_batch_bytes).await?;
     let rows = read_rows(&bytes, state.settings.max_batch_items)?;
     let by = who.name.clone();
+    let path = match source {
+        super::lists::Source::File(path) => path,
+        super::lists::Source::Store(replica) => {
+            return import_to_store(&state, &replica, which, rows, dry_run, &who.name).await;
+        }
+    };
     if dry_run {
         // What the import would do, on the file as it is now (never written).
         let lists = state.lists()?;
@@ -319,6 +325,60 @@ pub async fn import(
     let lists_version = edits::finish(&state, lists_version).await?;
     let answer = report(false, done, Some(lists_version));
     tracing::info!(list = %list, by = %who.name, added = answer.added, "list import");
+    Ok(Json(answer))
+}
+
+/// The import with `--store postgres`: the rows are checked against the list as the store
+/// holds it (the same `classify` as for a file), and the rows it adds are inserted as new
+/// entries in one transaction — refused whole (409) when one of their ids was taken in the
+/// meantime.
+async fn import_to_store(
+    state: &AppState,
+    replica: &crate::replica::Replica,
+    which: Which,
+    rows: Vec<BodyRow>,
+    dry_run: bool,
+    by: &str,
+) -> Result<Json<ImportReport>, ApiError> {
+    use crate::replica::{list_name, store_error};
+    if !dry_run {
+        super::lists::writable_in_store(replica, which).await?;
+    }
+    let list = list_name(which);
+    let mut file = replica.store().list_file(list).await.map_err(store_error)?;
+    let lists = state.lists()?;
+    let parser = *lists.screener.parser();
+    let before = file.rows().len();
+    let who = by.to_owned();
+    let (done, mut file) = super::lists::blocking(move || {
+        let (done, _) = classify(&rows, &mut file, &lists, which, &parser, &who)?;
+        Ok((done, file))
+    })
+    .await?;
+    if dry_run {
+        return Ok(Json(report(true, done, None)));
+    }
+    let added: Vec<Vec<String>> = file.rows().get(before..).unwrap_or_default().to_vec();
+    if added.is_empty() {
+        let version = state.lists()?.version.clone();
+        return Ok(Json(report(false, done, Some(version))));
+    }
+    let header = file.header().to_vec();
+    file =
+        ListFile::from_rows(std::path::Path::new("<import>"), header, added).map_err(list_error)?;
+    let written = replica
+        .store()
+        .insert_new(list, &file, &parser, by)
+        .await
+        .map_err(store_error)?;
+    let version = replica.in_force_through(state, written.seq, None).await?;
+    let answer = report(false, done, Some(version));
+    tracing::info!(
+        list = list.as_str(),
+        by,
+        added = answer.added,
+        "list import"
+    );
     Ok(Json(answer))
 }
 

@@ -13,6 +13,7 @@ use crate::body::JsonBody;
 use crate::edits;
 use crate::error::{list_error, ApiError};
 use crate::lists::Which;
+use crate::replica::{list_name, store_error, Replica};
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -21,6 +22,7 @@ use banchi::watchlist::manage::{EntryView, NewEntry};
 use banchi::watchlist::{ReasonCode, StatusEdit};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::SystemTime;
 use utoipa::{IntoParams, ToSchema};
 
@@ -28,9 +30,12 @@ use utoipa::{IntoParams, ToSchema};
 pub const MAX_PAGE: usize = 1000;
 
 /// The list named `{list}` and its file, refusing index files with 409.
-pub(crate) fn editable(state: &AppState, list: &str) -> Result<(Which, PathBuf), ApiError> {
+pub(crate) fn editable(state: &AppState, list: &str) -> Result<(Which, Source), ApiError> {
     let which = Which::from_name(list)
         .ok_or_else(|| ApiError::NotFound("the list is `fraud` or `forwarders`".into()))?;
+    if let Some(replica) = &state.replica {
+        return Ok((which, Source::Store(Arc::clone(replica))));
+    }
     let path = match which {
         Which::Fraud => state.sources.fraud.clone(),
         Which::Forwarders => state.sources.forwarders.clone(),
@@ -47,10 +52,34 @@ pub(crate) fn editable(state: &AppState, list: &str) -> Result<(Which, PathBuf),
             "the {list} list was given as an index file, which is read-only; serve its CSV to edit it"
         )));
     }
-    Ok((which, path))
+    Ok((which, Source::File(path)))
 }
 
-/// Runs a blocking list operation off the async threads.
+/// Where an editable list lives: its CSV (with the journal), or the PostgreSQL store.
+pub(crate) enum Source {
+    /// The list CSV at this path.
+    File(PathBuf),
+    /// The store (`--store postgres`).
+    Store(Arc<Replica>),
+}
+
+/// Refuses an edit of a list the store does not hold yet where that would hide the list in
+/// force (the forwarders: the bundled list until one is imported).
+pub(crate) async fn writable_in_store(replica: &Replica, which: Which) -> Result<(), ApiError> {
+    if which == Which::Forwarders
+        && !replica
+            .store()
+            .has_list(list_name(which))
+            .await
+            .map_err(store_error)?
+    {
+        return Err(ApiError::Conflict(
+            "the forwarders list is not in the store (the bundled list is served): import it first with `banchi store import data/forwarders.csv --list forwarders`".into(),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -116,8 +145,29 @@ pub async fn entries(
     let Query(page) = page.map_err(|_| {
         ApiError::BadRequest("the query string is malformed (status, limit, after)".into())
     })?;
-    let (which, path) = editable(&state, &list)?;
+    let (which, source) = editable(&state, &list)?;
     let limit = page_limit(page.limit, page.status.as_deref())?;
+    let path = match source {
+        Source::File(path) => path,
+        Source::Store(replica) => {
+            let (entries, more) = replica
+                .store()
+                .page(
+                    list_name(which),
+                    page.after.as_deref(),
+                    limit,
+                    page.status.as_deref(),
+                )
+                .await
+                .map_err(store_error)?
+                .ok_or_else(|| ApiError::NotFound("`after` names no entry".into()))?;
+            let next_after = more.then(|| entries.last().map(|e| e.id.clone())).flatten();
+            return Ok(Json(EntriesPage {
+                entries,
+                next_after,
+            }));
+        }
+    };
     let shared = state.clone();
     let (entries, more) = blocking(move || {
         let status = page.status.as_deref();
@@ -152,10 +202,18 @@ pub async fn entry(
     Path((list, id)): Path<(String, String)>,
 ) -> Result<Json<EntryView>, ApiError> {
     who.require(Scope::Admin)?;
-    let (which, path) = editable(&state, &list)?;
-    let shared = state.clone();
-    blocking(move || crate::edits::read(&shared, which, &path, |e| e.get(&id)))
-        .await?
+    let found = match editable(&state, &list)? {
+        (which, Source::Store(replica)) => replica
+            .store()
+            .entry(list_name(which), &id)
+            .await
+            .map_err(store_error)?,
+        (which, Source::File(path)) => {
+            let shared = state.clone();
+            blocking(move || crate::edits::read(&shared, which, &path, |e| e.get(&id))).await?
+        }
+    };
+    found
         .map(Json)
         .ok_or_else(|| ApiError::NotFound("no entry with this id".into()))
 }
@@ -201,13 +259,39 @@ pub async fn add(
     JsonBody(req): JsonBody<AddEntry>,
 ) -> Result<Json<Edited>, ApiError> {
     who.require(Scope::Admin)?;
-    let (which, path) = editable(&state, &list)?;
+    let (which, source) = editable(&state, &list)?;
     let parser = *state.lists()?.screener.parser();
     let key = parser
         .parse(&req.address)
         .map(|a| a.key)
         .map_err(|e| list_error(e.into()))?;
     let by = who.name.clone();
+    let path = match source {
+        Source::File(path) => path,
+        Source::Store(replica) => {
+            writable_in_store(&replica, which).await?;
+            let new = NewEntry {
+                id: req.id.as_deref(),
+                address: &req.address,
+                reason: req.reason,
+                by: &by,
+                memo: req.memo.as_deref(),
+            };
+            let change = replica
+                .store()
+                .add(list_name(which), &parser, &new, SystemTime::now())
+                .await
+                .map_err(store_error)?;
+            let lists_version = replica.in_force(&state, &change).await?;
+            tracing::info!(list = %list, id = %change.id, by = %who.name, seq = change.seq, "list entry added");
+            return Ok(Json(Edited {
+                id: change.id,
+                key: Some(key),
+                status: "active".into(),
+                lists_version,
+            }));
+        }
+    };
     let edit_state = state.clone();
     let (id, lists_version) = blocking(move || {
         edits::edit(&edit_state, which, &path, |editor, parser| {
@@ -258,10 +342,37 @@ pub async fn set_status(
     JsonBody(req): JsonBody<SetStatus>,
 ) -> Result<Json<Edited>, ApiError> {
     who.require(Scope::Admin)?;
-    let (which, path) = editable(&state, &list)?;
+    let (which, source) = editable(&state, &list)?;
     let by = who.name.clone();
     let entry_id = id.clone();
     let disabled = req.disabled;
+    let status = if disabled { "disabled" } else { "active" };
+    let path = match source {
+        Source::File(path) => path,
+        Source::Store(replica) => {
+            writable_in_store(&replica, which).await?;
+            let change = replica
+                .store()
+                .set_status(
+                    list_name(which),
+                    &id,
+                    &by,
+                    req.memo.as_deref(),
+                    disabled,
+                    SystemTime::now(),
+                )
+                .await
+                .map_err(store_error)?;
+            let lists_version = replica.in_force(&state, &change).await?;
+            tracing::info!(list = %list, id = %id, by = %who.name, status, seq = change.seq, "list entry changed");
+            return Ok(Json(Edited {
+                id,
+                key: None,
+                status: status.into(),
+                lists_version,
+            }));
+        }
+    };
     let edit_state = state.clone();
     let ((), lists_version) = blocking(move || {
         edits::edit(&edit_state, which, &path, |editor, _| {
@@ -278,7 +389,6 @@ pub async fn set_status(
     })
     .await?;
     let lists_version = edits::finish(&state, lists_version).await?;
-    let status = if disabled { "disabled" } else { "active" };
     tracing::info!(list = %list, id = %id, by = %who.name, status, "list entry changed");
     Ok(Json(Edited {
         id,

@@ -7,6 +7,8 @@ use crate::auth::{Identity, Scope};
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::list_search::{self, Hit, Needle};
+use crate::replica::{list_name, store_error};
+use crate::routes::lists::Source;
 use crate::routes::lists::{blocking, editable, page_limit};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -55,16 +57,31 @@ pub async fn search(
     JsonBody(req): JsonBody<SearchRequest>,
 ) -> Result<Json<SearchPage>, ApiError> {
     who.require(Scope::Admin)?;
-    let (which, path) = editable(&state, &list)?;
+    let (which, source) = editable(&state, &list)?;
     let limit = page_limit(req.limit, req.status.as_deref())?;
     let parser = *state.lists()?.screener.parser();
     let needle = Needle::new(&parser, &req.q);
     let level = needle.level();
     let shared = state.clone();
     let found = blocking(move || {
-        // An id alone: one lookup through the cached editor, not a pass over the list.
+        // A page of entries: through the cached editor (each under the lock: edits go on
+        // between), or from the store.
+        let read_page = |after: Option<&str>, limit: usize| match &source {
+            Source::File(path) => {
+                crate::edits::read(&shared, which, path, |e| e.page(after, limit, |_| true))
+            }
+            Source::Store(replica) => tokio::runtime::Handle::current()
+                .block_on(replica.store().page(list_name(which), after, limit, None))
+                .map_err(store_error),
+        };
+        // An id alone: one lookup, not a pass over the list.
         if let (Some(id), None) = (needle.id_only(), req.after.as_deref()) {
-            let entry = crate::edits::read(&shared, which, &path, |e| e.get(id))?;
+            let entry = match &source {
+                Source::File(path) => crate::edits::read(&shared, which, path, |e| e.get(id))?,
+                Source::Store(replica) => tokio::runtime::Handle::current()
+                    .block_on(replica.store().entry(list_name(which), id))
+                    .map_err(store_error)?,
+            };
             return Ok(list_search::search(
                 &parser,
                 entry.into_iter().collect(),
@@ -74,18 +91,13 @@ pub async fn search(
                 limit,
             )?);
         }
-        // Chunks read through the cached editor (each under the lock: edits go on between).
         list_search::search_chunks(
             &parser,
             &needle,
             req.status.as_deref(),
             req.after.as_deref(),
             limit,
-            |after| {
-                crate::edits::read(&shared, which, &path, |e| {
-                    e.page(after, list_search::CHUNK, |_| true)
-                })
-            },
+            |after| read_page(after, list_search::CHUNK),
         )
     })
     .await?;

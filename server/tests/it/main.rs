@@ -3,6 +3,8 @@
 //!
 //! Run one subject with a filter: `cargo test --profile ci -p banchi-server --test it api::`.
 
+#[path = "../../../store/tests/it/postgres.rs"]
+mod postgres;
 mod support;
 
 mod admin;
@@ -10,4 +12,5 @@ mod api;
 mod browser;
 mod list_import;
 mod list_watch;
+mod replicas;
 mod search;

@@ -92,11 +92,24 @@ impl PgServer {
         let data = server.data();
         let out = server
             .command("initdb")
-            .args(["-U", "banchi_owner", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C", "-D"])
+            .args([
+                "-U",
+                "banchi_owner",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--locale=C",
+                "-D",
+            ])
             .arg(&data)
             .output()
             .expect("run initdb");
-        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         server.run();
         Some(server)
     }
@@ -119,7 +132,11 @@ impl PgServer {
     fn run(&mut self) {
         let log = std::fs::File::create(self.dir.path().join("postgres.log")).expect("log file");
         if let Some((uid, gid)) = self.user {
-            let _ = std::os::unix::fs::chown(self.dir.path().join("postgres.log"), Some(uid), Some(gid));
+            let _ = std::os::unix::fs::chown(
+                self.dir.path().join("postgres.log"),
+                Some(uid),
+                Some(gid),
+            );
         }
         let child = self
             .command("postgres")
@@ -128,12 +145,16 @@ impl PgServer {
             .args(["-p", &self.port.to_string(), "-k"])
             .arg(self.dir.path())
             .args([
-                "-c", "listen_addresses=127.0.0.1",
-                "-c", "fsync=off",
-                "-c", "synchronous_commit=off",
-                "-c", "full_page_writes=off",
-                "-c", "max_connections=200",
-                "-c", "shared_buffers=128MB",
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=128MB",
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -153,7 +174,11 @@ impl PgServer {
             if ready {
                 return;
             }
-            assert!(Instant::now() < deadline, "postgres did not start: {}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "postgres did not start: {}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -175,7 +200,10 @@ impl PgServer {
 
     /// The URL as `role`.
     pub fn url_as(&self, role: &str) -> String {
-        format!("postgresql://{role}@127.0.0.1:{}/postgres?sslmode=disable", self.port)
+        format!(
+            "postgresql://{role}@127.0.0.1:{}/postgres?sslmode=disable",
+            self.port
+        )
     }
 
     /// Runs `sql` with psql as the owner role; returns what it printed (unaligned, no
@@ -183,10 +211,28 @@ impl PgServer {
     pub fn psql(&self, sql: &str) -> String {
         let out = self
             .command("psql")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "banchi_owner", "-d", "postgres", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "banchi_owner",
+                "-d",
+                "postgres",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ])
             .output()
             .expect("run psql");
-        assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
@@ -194,13 +240,17 @@ impl PgServer {
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let pgid = child.id() as i32;
-            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pgid}")])
+                .status();
             let _ = child.kill();
             let _ = child.wait();
             // Backends of the killed postmaster go too (same process group); wait for the
             // port to be free so that a restart can bind it.
             let deadline = Instant::now() + Duration::from_secs(10);
-            while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() && Instant::now() < deadline {
+            while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+                && Instant::now() < deadline
+            {
                 std::thread::sleep(Duration::from_millis(20));
             }
             let _ = std::fs::remove_file(self.data().join("postmaster.pid"));
