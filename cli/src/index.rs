@@ -41,7 +41,7 @@ pub enum IndexCommand {
         /// Read the list from the PostgreSQL store (URL in BANCHI_DATABASE_URL) instead of a
         /// CSV, so that bulk runs, Python and Spark screen against the service's lists.
         #[arg(long, value_enum, requires = "store_list")]
-        store: Option<StoreArg>,
+        store: Option<super::store::StoreArg>,
         /// With --store: which list (its kind follows).
         #[arg(long = "list", value_enum, value_name = "LIST", id = "store_list")]
         store_list: Option<super::store::ListArg>,
@@ -74,13 +74,6 @@ Exit status: 0 when the file verifies, 2 when it is foreign, truncated or corrup
         /// The index file.
         index: PathBuf,
     },
-}
-
-/// `--store` values.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum StoreArg {
-    /// The PostgreSQL store.
-    Postgres,
 }
 
 /// `--kind` values.
@@ -116,7 +109,7 @@ pub fn run(args: Args) -> Result<u8> {
             let start = Instant::now();
             let parser = Parser::new();
             let (wl, list) = match (store, store_list, list) {
-                (Some(StoreArg::Postgres), Some(name), _) => {
+                (Some(super::store::StoreArg::Postgres), Some(name), _) => {
                     let name = banchi_store::ListName::from(name);
                     let wl = super::store::list_from_store(name, &parser)?.with_context(|| {
                         format!("the {} list is not in the store", name.as_str())

@@ -19,7 +19,7 @@ pub struct ListArgs {
     /// Read both lists from the PostgreSQL store (URL in BANCHI_DATABASE_URL): the lists
     /// the service screens against (the forwarders: the bundled list until one is imported).
     #[arg(long, value_enum, value_name = "STORE", conflicts_with_all = ["fraud", "forwarders"])]
-    pub store: Option<super::index::StoreArg>,
+    pub store: Option<super::store::StoreArg>,
     /// Forwarding-warehouse list (CSV or index); default: the bundled data/forwarders.csv.
     #[arg(long, value_name = "FILE")]
     pub forwarders: Option<PathBuf>,

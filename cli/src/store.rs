@@ -67,6 +67,13 @@ pub enum StoreCommand {
     },
 }
 
+/// `--store` values (`index build`, `check`, `screen`).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum StoreArg {
+    /// The PostgreSQL store.
+    Postgres,
+}
+
 /// `--list` values.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ListArg {

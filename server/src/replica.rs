@@ -1,59 +1,30 @@
-//! `banchi serve --store postgres`: the lists as a replica of the PostgreSQL store
-//! ([`banchi_store`]), kept within a second of every committed change.
-//!
-//! - **Start** ([`load`]): per list the newest index snapshot (none yet: this replica
-//!   builds and stores it under the store's advisory lock, or builds its own copy when
-//!   another replica holds the lock), then every change after it, laid over it as the
-//!   overlay of edits the file-backed server uses ([`crate::pending::Pending`], numbered by
-//!   the change log's sequence).
-//! - **Follow** ([`spawn`]): a `LISTEN` connection wakes the follower on every commit, and it
-//!   polls every [`POLL`] besides; either way it asks for the changes after the last one
-//!   applied, so a notification lost while the database was unreachable costs nothing. More
-//!   than [`MAX_OVERLAY`] changes behind (an import), it loads the lists whole.
-//! - **Snapshots**: once edits have been quiet for [`SETTLE`], the follower tries to build
-//!   a new snapshot (one replica wins the lock and swaps the index it built in); the others
-//!   see the newer snapshot and load it. The overlay then sheds the changes it covers.
-//! - **Edits** (`/v1/lists/…`, `/admin`): one transaction in the store ([`banchi_store::edit`]),
-//!   then [`Replica::catch_up`] applies everything up to it before the call answers, so the
-//!   answer's `lists_version` holds the edit and every change committed before it.
-//! - **Outage**: while the store is unreachable the replica screens on the lists it holds;
-//!   [`Replica::status`] (in `/readyz` and `/metrics`) says `stale`, since when and the last
-//!   change applied; edits answer 503. It catches up by sequence number when the store is
-//!   back. Screening never waits on the store.
-
+//! `banchi serve --store postgres`: the store's side of the server state — the replica's
+//! position in the store's change log (the last change in force, each list's snapshot),
+//! whether the store answers (`/readyz`'s `store`), and how store errors are answered.
+//! What keeps it current is [`crate::follow`].
 use crate::error::ApiError;
-use crate::lists::{LoadError, LoadedLists, Which};
-use crate::state::AppState;
-use banchi::watchlist::{ListKind, Watchlist};
-use banchi_store::changes::Listener;
-use banchi_store::snapshot::index_rows;
-use banchi_store::{Change, ListName, Store, StoreError};
+use crate::lists::Which;
+use crate::metrics::Metrics;
+use banchi_store::{ListName, Store, StoreError};
 use serde::Serialize;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
-
-/// The safety-net poll of the change log.
-pub const POLL: Duration = Duration::from_millis(500);
-/// Quiet time after the last change before a new snapshot is tried.
-pub const SETTLE: Duration = Duration::from_secs(2);
-/// Changes laid over the base lists at most; further behind, the lists are loaded whole.
-pub const MAX_OVERLAY: i64 = 10_000;
+use std::time::{Instant, SystemTime};
 
 /// The store's side of the server (see the module documentation).
 #[derive(Debug)]
 pub struct Replica {
     store: Store,
     /// The last change in force.
-    applied: AtomicI64,
+    pub(crate) applied: AtomicI64,
     /// The change each list's base (snapshot) covers: `[fraud, forwarders]`.
-    base: Mutex<[i64; 2]>,
+    pub(crate) base: Mutex<[i64; 2]>,
     /// One catch-up at a time (the follower's and the edits').
-    catching_up: tokio::sync::Mutex<()>,
+    pub(crate) catching_up: tokio::sync::Mutex<()>,
     /// When the store stopped answering, and why (`None`: current).
-    stale: Mutex<Option<(SystemTime, String)>>,
+    pub(crate) stale: Mutex<Option<(SystemTime, String)>>,
     /// When the last change was applied (for snapshots once edits settle).
-    last_change: Mutex<Option<Instant>>,
+    pub(crate) last_change: Mutex<Option<Instant>>,
 }
 
 /// `/readyz`'s view of the store.
@@ -69,7 +40,7 @@ pub struct StoreStatus {
 }
 
 /// The server's name of a store list.
-fn which(list: ListName) -> Which {
+pub(crate) fn which(list: ListName) -> Which {
     match list {
         ListName::Fraud => Which::Fraud,
         ListName::Forwarders => Which::Forwarders,
@@ -134,16 +105,18 @@ impl Replica {
         }
     }
 
-    fn set_stale(&self, state: &AppState, e: &StoreError) {
+    /// Marks the store unreachable (logged once, with the last change in force).
+    pub(crate) fn set_stale(&self, metrics: &Metrics, e: &StoreError) {
         let mut stale = self.stale.lock().unwrap_or_else(PoisonError::into_inner);
         if stale.is_none() {
             tracing::warn!(error = %e, seq = self.applied(), "the list store cannot be reached: screening goes on with the lists held; edits answer 503");
             *stale = Some((SystemTime::now(), e.to_string()));
-            state.metrics.store(true, self.applied());
+            metrics.store(true, self.applied());
         }
     }
 
-    fn set_current(&self, state: &AppState) {
+    /// Marks the store answering again.
+    pub(crate) fn set_current(&self, metrics: &Metrics) {
         let mut stale = self.stale.lock().unwrap_or_else(PoisonError::into_inner);
         if stale.take().is_some() {
             tracing::info!(
@@ -151,296 +124,6 @@ impl Replica {
                 "the list store answers again; caught up"
             );
         }
-        state.metrics.store(false, self.applied());
+        metrics.store(false, self.applied());
     }
-
-    /// Applies every committed change after the last one in force (see the module
-    /// documentation); the lists are loaded whole when too far behind.
-    pub async fn catch_up(&self, state: &AppState) -> Result<(), StoreError> {
-        let _one = self.catching_up.lock().await;
-        loop {
-            let after = self.applied();
-            let changes = self.store.changes_after(after, MAX_OVERLAY + 1).await?;
-            // A database restored from a backup, or failed over to a replica that missed
-            // the last commits, is behind what is in force here: load it whole.
-            let behind = changes.is_empty() && self.store.last_seq().await? < after;
-            if changes.is_empty() && !behind {
-                return Ok(());
-            }
-            if behind || changes.len() as i64 > MAX_OVERLAY {
-                tracing::warn!(
-                    seq = after,
-                    "the store is behind or far ahead of the lists in force: loading them whole"
-                );
-                let (lists, seq) = load_lists(state, self).await.map_err(|e| match e {
-                    LoadError::Store(e) => e,
-                    other => StoreError::Pool(other.to_string()),
-                })?;
-                state.install(lists);
-                self.applied.store(seq, Ordering::Release);
-                continue;
-            }
-            self.apply(state, &changes)?;
-            let last = changes.last().map_or(after, |c| c.seq);
-            self.applied.store(last, Ordering::Release);
-            *self
-                .last_change
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
-        }
-    }
-
-    /// Puts `changes` (in sequence order, after the last applied) in force.
-    fn apply(&self, state: &AppState, changes: &[Change]) -> Result<(), StoreError> {
-        let rows = changes.iter().map(|c| {
-            (
-                which(c.list),
-                u64::try_from(c.seq).unwrap_or(0),
-                c.header.as_slice(),
-                c.id.as_str(),
-                c.cells.as_slice(),
-                c.digest.version(),
-            )
-        });
-        state
-            .put_changes_in_force(rows)
-            .map_err(|_| StoreError::Pool("building the overlay of recent changes failed".into()))
-    }
-
-    /// After an edit committed as `change`: everything up to it in force, and the
-    /// `lists_version` that holds it.
-    pub async fn in_force(&self, state: &AppState, change: &Change) -> Result<String, ApiError> {
-        self.in_force_through(state, change.seq, Some(change)).await
-    }
-
-    /// After changes up to `seq` committed here: everything up to them in force, and the
-    /// `lists_version` that holds them. `alone`, the last change when it is the only one,
-    /// is laid on directly should the store go away before the catch-up.
-    pub async fn in_force_through(
-        &self,
-        state: &AppState,
-        seq: i64,
-        alone: Option<&Change>,
-    ) -> Result<String, ApiError> {
-        match self.catch_up(state).await {
-            Ok(()) => {}
-            // The store went away between the commit and the catch-up: the change itself is
-            // in hand, and when it is the next one it can be laid on directly.
-            Err(e) if alone.is_some_and(|c| c.seq == seq && self.applied() + 1 == seq) => {
-                let Some(change) = alone else {
-                    return Err(store_error(e));
-                };
-                tracing::warn!(error = %e, "catching up after an edit failed; applying the edit alone");
-                let _one = self.catching_up.lock().await;
-                if self.applied() + 1 == change.seq {
-                    self.apply(state, std::slice::from_ref(change))
-                        .map_err(store_error)?;
-                    self.applied.store(change.seq, Ordering::Release);
-                }
-            }
-            Err(e) => return Err(store_error(e)),
-        }
-        if self.applied() < seq {
-            return Err(ApiError::Unavailable(
-                "the edit is committed but this replica could not catch up with it yet; it will shortly".into(),
-            ));
-        }
-        Ok(state.lists()?.version.clone())
-    }
-}
-
-/// Loads the lists from the store: each list's snapshot (built when there is none, or when
-/// it cannot be used) and the changes after it. Returns the lists and the last change they
-/// hold.
-pub async fn load(state: &AppState, replica: &Replica) -> Result<LoadedLists, LoadError> {
-    let _one = replica.catching_up.lock().await;
-    replica.store.check_schema().await?;
-    let (lists, seq) = load_lists(state, replica).await?;
-    replica.applied.store(seq, Ordering::Release);
-    Ok(lists)
-}
-
-async fn load_lists(state: &AppState, replica: &Replica) -> Result<(LoadedLists, i64), LoadError> {
-    let store = &replica.store;
-    let parser = banchi::Parser::new();
-    let mut bases = [None, None];
-    let mut base_seq = [0i64, 0];
-    for list in ListName::ALL {
-        let slot = which(list).slot();
-        if let Some((watchlist, seq, version)) = base_of(store, list, &parser).await? {
-            bases[slot] = Some((watchlist, version));
-            base_seq[slot] = seq;
-        }
-    }
-    let [fraud, forwarders] = bases;
-    let fraud = Some(match fraud {
-        Some(f) => f,
-        None => empty_fraud(&parser)?,
-    });
-    let base = LoadedLists::from_lists(fraud, forwarders, &state.settings.config)?;
-    // Changes after the older base, each list's after its own.
-    let from = base_seq[0].min(base_seq[1]);
-    let mut changes = Vec::new();
-    loop {
-        let after = changes.last().map_or(from, |c: &Change| c.seq);
-        let batch = store.changes_after(after, 50_000).await?;
-        if batch.is_empty() {
-            break;
-        }
-        changes.extend(batch);
-    }
-    let newest = store.last_seq().await?;
-    let last = changes.last().map_or(newest.max(from), |c| c.seq);
-    changes.retain(|c| c.seq > base_seq[which(c.list).slot()]);
-    *replica.base.lock().unwrap_or_else(PoisonError::into_inner) = base_seq;
-    let lists = state
-        .lists_with_changes(
-            base,
-            changes.iter().map(|c| {
-                (
-                    which(c.list),
-                    u64::try_from(c.seq).unwrap_or(0),
-                    c.header.as_slice(),
-                    c.id.as_str(),
-                    c.cells.as_slice(),
-                    c.digest.version(),
-                )
-            }),
-        )
-        .map_err(|e| LoadError::Store(StoreError::Watchlist(e)))?;
-    Ok((lists, last))
-}
-
-/// An empty fraud list (the store has none yet): what the first add extends, with the
-/// version the store gives a new list.
-fn empty_fraud(parser: &banchi::Parser) -> Result<(Watchlist, u32), LoadError> {
-    let header = banchi::watchlist::manage::managed_header(Vec::new());
-    let digest = banchi::watchlist::journal::Digest::with_header(&header);
-    let csv = header.join(",") + "\n";
-    let list = Watchlist::from_csv_reader(csv.as_bytes(), ListKind::Fraud, parser)
-        .map_err(|e| LoadError::Store(StoreError::Watchlist(e)))?;
-    Ok((list, digest.version()))
-}
-
-/// `list`'s base: its snapshot, or one built now (and stored, unless another replica is
-/// building it); `None` when the store has never held the list.
-async fn base_of(
-    store: &Store,
-    list: ListName,
-    parser: &banchi::Parser,
-) -> Result<Option<(Watchlist, i64, u32)>, LoadError> {
-    match store.load_snapshot(list).await {
-        Ok(Some(s)) => return Ok(Some((s.watchlist, s.seq, s.digest.version()))),
-        Ok(None) => {}
-        Err(e @ StoreError::Snapshot { .. }) => {
-            tracing::error!(error = %e, "rebuilding the snapshot from the rows");
-        }
-        Err(e) => return Err(LoadError::Store(e)),
-    }
-    if let Some((_, Some(built))) = store.build_snapshot(list, parser).await? {
-        return Ok(Some((built.watchlist, built.seq, built.digest.version())));
-    }
-    // Another replica is building it: an index of our own meanwhile.
-    let Some(rows) = store.rows(list).await? else {
-        return Ok(None);
-    };
-    let (seq, version) = (rows.seq, rows.digest.version());
-    let parser = *parser;
-    let watchlist = tokio::task::spawn_blocking(move || index_rows(list, rows, &parser))
-        .await
-        .map_err(|e| LoadError::Store(StoreError::Pool(e.to_string())))??;
-    Ok(Some((watchlist, seq, version)))
-}
-
-/// Starts the follower (see the module documentation).
-pub fn spawn(state: &AppState, replica: std::sync::Arc<Replica>) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        let mut listener: Option<Listener> = None;
-        let mut backoff = POLL;
-        let mut next_listen = Instant::now();
-        loop {
-            if listener.as_ref().is_none_or(Listener::is_closed) && Instant::now() >= next_listen {
-                match Listener::start(replica.store()).await {
-                    Ok(l) => {
-                        listener = Some(l);
-                        backoff = POLL;
-                    }
-                    Err(e) => {
-                        listener = None;
-                        tracing::debug!(error = %e, "listening for list changes failed; polling");
-                        next_listen = Instant::now() + backoff;
-                        backoff = (backoff * 2).min(Duration::from_secs(10));
-                    }
-                }
-            }
-            match &listener {
-                Some(l) if !l.is_closed() => {
-                    tokio::select! {
-                        _ = l.notified() => {}
-                        _ = tokio::time::sleep(POLL) => {}
-                    }
-                }
-                _ => tokio::time::sleep(POLL).await,
-            }
-            if !state.is_ready() {
-                continue;
-            }
-            match replica.catch_up(&state).await {
-                Ok(()) => replica.set_current(&state),
-                Err(e) if e.is_unavailable() => {
-                    replica.set_stale(&state, &e);
-                    continue;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "applying list changes failed; retrying");
-                    continue;
-                }
-            }
-            if let Err(e) = snapshots(&state, &replica).await {
-                if !e.is_unavailable() {
-                    tracing::warn!(error = %e, "index snapshot");
-                }
-            }
-        }
-    });
-}
-
-/// Once edits have settled: builds a newer snapshot (if this replica wins the lock) or
-/// loads one another replica stored, and lets the overlay go of what it covers.
-async fn snapshots(state: &AppState, replica: &Replica) -> Result<(), StoreError> {
-    let settled = replica
-        .last_change
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .is_some_and(|t| t.elapsed() >= SETTLE);
-    let base = *replica.base.lock().unwrap_or_else(PoisonError::into_inner);
-    for list in ListName::ALL {
-        let slot = which(list).slot();
-        let stored = replica.store.snapshot_seq(list).await?.unwrap_or(0);
-        let newer = if stored > base[slot] {
-            replica.store.load_snapshot(list).await.ok().flatten()
-        } else if settled && replica.applied() > base[slot] {
-            let parser = banchi::Parser::new();
-            match replica.store.build_snapshot(list, &parser).await? {
-                Some((_, Some(built))) => Some(built),
-                _ => None,
-            }
-        } else {
-            None
-        };
-        let Some(snap) = newer else { continue };
-        if snap.seq <= base[slot] {
-            continue;
-        }
-        let _one = replica.catching_up.lock().await;
-        let current = state
-            .lists()
-            .map_err(|_| StoreError::Pool("lists not loaded".into()))?;
-        let rebuilt = current.with_base(which(list), snap.watchlist);
-        state.install_rebuilt_list(which(list), rebuilt, u64::try_from(snap.seq).unwrap_or(0));
-        replica.base.lock().unwrap_or_else(PoisonError::into_inner)[slot] = snap.seq;
-        tracing::debug!(list = list.as_str(), seq = snap.seq, "snapshot in force");
-    }
-    Ok(())
 }

@@ -112,7 +112,7 @@ pub async fn serve(
                         "lists loaded; ready"
                     );
                     if let Some(replica) = &state.replica {
-                        crate::replica::spawn(&state, Arc::clone(replica));
+                        crate::follow::spawn(&state, Arc::clone(replica));
                     }
                 }
                 Err(e) => {

@@ -10,7 +10,7 @@
 use crate::admin::session::Sessions;
 use crate::auth::Tokens;
 use crate::error::ApiError;
-use crate::lists::{ListSources, LoadError, LoadedLists, Which};
+use crate::lists::{ListSources, LoadedLists, Which};
 use crate::metrics::Metrics;
 use crate::pending::Pending;
 use crate::settings::Settings;
@@ -25,7 +25,6 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// How long a background rebuild waits after the edit that asked for it.
-const REBUILD_DELAY: Duration = Duration::from_millis(200);
 
 /// Cheap-to-clone handle on the shared state.
 #[derive(Debug, Clone)]
@@ -60,7 +59,7 @@ pub struct Shared {
     /// Sessions of the CS page (`/admin`).
     pub sessions: Sessions,
     /// One reload at a time.
-    reload_lock: tokio::sync::Mutex<()>,
+    pub(crate) reload_lock: tokio::sync::Mutex<()>,
     /// Rows edited through the API and not yet in the base lists. Held while the lists are
     /// swapped after an edit or a rebuild, so the two never interleave.
     pending: Mutex<Pending>,
@@ -68,7 +67,7 @@ pub struct Shared {
     /// so that an edit reads nothing ([`crate::edits`]). Taken under the list's writer lock.
     editors: [Mutex<Option<ListEditor>>; 2],
     /// A background rebuild is queued (not started yet).
-    rebuild_queued: AtomicBool,
+    pub(crate) rebuild_queued: AtomicBool,
     request_prefix: u32,
     request_counter: AtomicU64,
     /// With `--store postgres`: the lists' replica of the store (else the list files).
@@ -137,57 +136,6 @@ impl AppState {
         }
     }
 
-    /// Loads the lists from their files off the async threads and swaps them in; on failure
-    /// the active lists stay. One reload runs at a time. Edits made through the API while it
-    /// reads stay in force (in the overlay) across the swap.
-    pub async fn reload(&self) -> Result<(), LoadError> {
-        let _one_at_a_time = self.reload_lock.lock().await;
-        self.reload_locked().await
-    }
-
-    /// [`AppState::reload`] with `reload_lock` held: folds the lists' edit journals into
-    /// their CSVs first ([`AppState::fold_journals`]), then reads the files.
-    async fn reload_locked(&self) -> Result<(), LoadError> {
-        if let Some(replica) = &self.replica {
-            // From the store: its snapshots and the changes after them (no files).
-            return match crate::replica::load(self, replica).await {
-                Ok(lists) => {
-                    self.install(lists);
-                    self.metrics.reload(true);
-                    self.metrics.store(false, replica.applied());
-                    Ok(())
-                }
-                Err(e) => {
-                    self.metrics.reload(false);
-                    Err(e)
-                }
-            };
-        }
-        let snapshot = self.pending().seq();
-        let state = self.clone();
-        let loaded = tokio::task::spawn_blocking(move || {
-            state.fold_journals();
-            LoadedLists::load(&state.sources, &state.settings.config)
-        })
-        .await
-        .map_err(|e| LoadError::Io {
-            path: "<reload task>".into(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        match loaded {
-            Ok(lists) => {
-                self.install_rebuilt(lists, snapshot);
-                self.metrics.reload(true);
-                self.spawn_editor_warm_up();
-                Ok(())
-            }
-            Err(e) => {
-                self.metrics.reload(false);
-                Err(e)
-            }
-        }
-    }
-
     /// The list files given as CSV (editable), with their list.
     pub fn csv_lists(&self) -> Vec<(Which, PathBuf)> {
         [
@@ -235,7 +183,7 @@ impl AppState {
 
     /// Reads the editors of the CSV lists in the background when they are missing or stale,
     /// so that the next edit does not (about a second on a million rows).
-    fn spawn_editor_warm_up(&self) {
+    pub(crate) fn spawn_editor_warm_up(&self) {
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
             for (which, path) in state.csv_lists() {
@@ -261,7 +209,7 @@ impl AppState {
 
     /// The pending edits (a panic elsewhere while holding them leaves them usable: every
     /// change to them is one map insert or retain).
-    fn pending(&self) -> MutexGuard<'_, Pending> {
+    pub(crate) fn pending(&self) -> MutexGuard<'_, Pending> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -332,33 +280,6 @@ impl AppState {
         let version = next.version.clone();
         self.install(next);
         Ok(version)
-    }
-
-    /// Rebuilds the base lists from the files in the background, shortly (so edits close
-    /// together share one rebuild) and after any rebuild running now. At most one rebuild
-    /// waits at a time.
-    pub fn schedule_rebuild(&self) {
-        if self.replica.is_some() {
-            // The store's follower rebuilds (snapshots) once edits settle.
-            return;
-        }
-        if self.rebuild_queued.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let state = self.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(REBUILD_DELAY).await;
-            let _one_at_a_time = state.reload_lock.lock().await;
-            // Edits from here on queue the next rebuild.
-            state.rebuild_queued.store(false, Ordering::Release);
-            match state.reload_locked().await {
-                Ok(()) => tracing::debug!("lists rebuilt with the recent edits"),
-                Err(e) => tracing::error!(
-                    error = %e,
-                    "rebuilding the lists failed; the recent edits stay in force from the overlay"
-                ),
-            }
-        });
     }
 
     /// A new request id: this process's prefix and a counter, hex.

@@ -371,7 +371,7 @@ async fn import_to_store(
         .insert_new(list, &file, &parser, by)
         .await
         .map_err(store_error)?;
-    let version = replica.in_force_through(state, written.seq, None).await?;
+    let version = crate::follow::in_force_through(state, replica, written.seq, None).await?;
     let answer = report(false, done, Some(version));
     tracing::info!(
         list = list.as_str(),

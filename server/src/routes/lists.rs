@@ -282,7 +282,7 @@ pub async fn add(
                 .add(list_name(which), &parser, &new, SystemTime::now())
                 .await
                 .map_err(store_error)?;
-            let lists_version = replica.in_force(&state, &change).await?;
+            let lists_version = crate::follow::in_force(&state, &replica, &change).await?;
             tracing::info!(list = %list, id = %change.id, by = %who.name, seq = change.seq, "list entry added");
             return Ok(Json(Edited {
                 id: change.id,
@@ -363,7 +363,7 @@ pub async fn set_status(
                 )
                 .await
                 .map_err(store_error)?;
-            let lists_version = replica.in_force(&state, &change).await?;
+            let lists_version = crate::follow::in_force(&state, &replica, &change).await?;
             tracing::info!(list = %list, id = %id, by = %who.name, status, seq = change.seq, "list entry changed");
             return Ok(Json(Edited {
                 id,
