@@ -58,6 +58,8 @@ pub struct Metrics {
     actions: Family<ActionLabels, Counter>,
     lists: Family<ListLabels, Gauge>,
     reloads: Family<ReloadLabels, Counter>,
+    velocity_unavailable: Counter,
+    velocity_connected: Gauge,
 }
 
 impl Default for Metrics {
@@ -104,6 +106,18 @@ impl Metrics {
             lists.clone(),
         );
         registry.register("list_reloads", "List reloads by outcome", reloads.clone());
+        let velocity_unavailable = Counter::default();
+        registry.register(
+            "velocity_unavailable",
+            "Orders answered without velocity because the shared window (Redis) was unreachable",
+            velocity_unavailable.clone(),
+        );
+        let velocity_connected = Gauge::default();
+        registry.register(
+            "velocity_redis_connected",
+            "1 while the shared velocity window (Redis) is connected; 0 while not, or without --velocity redis",
+            velocity_connected.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -112,7 +126,19 @@ impl Metrics {
             actions,
             lists,
             reloads,
+            velocity_unavailable,
+            velocity_connected,
         }
+    }
+
+    /// Counts orders answered without velocity (Redis unreachable).
+    pub fn velocity_unavailable(&self, orders: u64) {
+        self.velocity_unavailable.inc_by(orders);
+    }
+
+    /// Whether the shared velocity window is connected (set when metrics are read).
+    pub fn velocity_connected(&self, up: bool) {
+        self.velocity_connected.set(i64::from(up));
     }
 
     /// Counts one request.

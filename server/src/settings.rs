@@ -47,6 +47,37 @@ pub struct ServeArgs {
     /// --velocity-state` uses; key file FILE.key) instead of memory: it survives restarts.
     #[arg(long, value_name = "FILE")]
     pub velocity_state: Option<PathBuf>,
+    /// Where the velocity window lives: `memory` (this process; default) or `redis` (shared
+    /// by replicas; URL in the environment variable BANCHI_VELOCITY_URL, key file
+    /// --velocity-key).
+    #[arg(long, value_name = "WHERE")]
+    pub velocity: Option<VelocityBackend>,
+    /// Key file of `--velocity redis` (32 hex digits, mode 0600), the same file on every
+    /// replica: names and delivery points are stored in Redis as hashes under this key.
+    #[arg(long, value_name = "FILE")]
+    pub velocity_key: Option<PathBuf>,
+}
+
+/// Where the velocity window lives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum VelocityBackend {
+    /// In this process ([`crate::velocity`]; or its state file with `--velocity-state`).
+    #[default]
+    Memory,
+    /// In Redis, shared by replicas ([`crate::velocity_redis`]).
+    Redis,
+}
+
+/// The Redis URL (from `BANCHI_VELOCITY_URL`): shown as `<redacted>`, since it may hold a
+/// password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(pub String);
+
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretUrl(<redacted>)")
+    }
 }
 
 /// The `[server]` section as written in the file: every key optional.
@@ -75,6 +106,13 @@ pub struct ServerSection {
     pub velocity_max_keys: Option<usize>,
     /// Velocity state file (SQLite) keeping the window instead of memory.
     pub velocity_state: Option<PathBuf>,
+    /// `memory` or `redis` (the URL only ever from `BANCHI_VELOCITY_URL`).
+    pub velocity: Option<VelocityBackend>,
+    /// Key file of the Redis velocity window.
+    pub velocity_key: Option<PathBuf>,
+    /// Longest wait for Redis on one call, milliseconds (then the order is answered with
+    /// `velocity_unavailable`).
+    pub velocity_timeout_ms: Option<u64>,
     /// Lowest score answered `review` (default: the score's `medium_from`).
     pub review_from: Option<u32>,
     /// Lowest score answered `block` (default: the score's `high_from`).
@@ -118,6 +156,14 @@ pub struct Settings {
     pub velocity_max_keys: usize,
     /// Velocity state file keeping the window (`None`: in memory).
     pub velocity_state: Option<PathBuf>,
+    /// Where the velocity window lives.
+    pub velocity: VelocityBackend,
+    /// Key file of the Redis velocity window.
+    pub velocity_key: Option<PathBuf>,
+    /// Longest wait for Redis on one call.
+    pub velocity_timeout: Duration,
+    /// The Redis URL (`BANCHI_VELOCITY_URL`, read by [`Settings::resolve`]; tests set it).
+    pub velocity_url: Option<SecretUrl>,
     /// Lowest score answered `review`.
     pub review_from: u32,
     /// Lowest score answered `block`.
@@ -172,7 +218,13 @@ impl Settings {
             }
             None => (Config::default(), ServerSection::default(), PathBuf::new()),
         };
-        Self::merge(args, section, config, &base)
+        let mut settings = Self::merge(args, section, config, &base)?;
+        if settings.velocity == VelocityBackend::Redis {
+            settings.velocity_url = std::env::var(crate::velocity_redis::URL_ENV)
+                .ok()
+                .map(SecretUrl);
+        }
+        Ok(settings)
     }
 
     /// Combines flags, a `[server]` section (paths relative to `base`) and a library config.
@@ -209,6 +261,10 @@ impl Settings {
                 .velocity_state
                 .clone()
                 .or(section.velocity_state.map(rel)),
+            velocity: args.velocity.or(section.velocity).unwrap_or_default(),
+            velocity_key: args.velocity_key.clone().or(section.velocity_key.map(rel)),
+            velocity_timeout: Duration::from_millis(section.velocity_timeout_ms.unwrap_or(250)),
+            velocity_url: None,
             review_from,
             block_from,
             secure_cookies: section.secure_cookies.unwrap_or(false),
@@ -217,6 +273,11 @@ impl Settings {
         if settings.max_in_flight == 0 || settings.max_batch_items == 0 {
             return Err(SettingsError::Invalid(
                 "[server] max_in_flight and max_batch_items must be at least 1".into(),
+            ));
+        }
+        if settings.velocity == VelocityBackend::Redis && settings.velocity_state.is_some() {
+            return Err(SettingsError::Invalid(
+                "--velocity redis and --velocity-state exclude each other: the window lives in Redis or in the state file".into(),
             ));
         }
         Ok(settings)

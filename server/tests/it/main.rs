@@ -3,6 +3,7 @@
 //!
 //! Run one subject with a filter: `cargo test --profile ci -p banchi-server --test it api::`.
 
+mod redis_server;
 mod support;
 
 mod admin;
@@ -11,3 +12,4 @@ mod browser;
 mod list_import;
 mod list_watch;
 mod search;
+mod velocity_redis;
