@@ -22,7 +22,7 @@ use std::time::Duration;
 /// Flags of `banchi serve` (each overrides the same key of `[server]`).
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(
-    after_help = "Tokens: --tokens FILE (one `SCOPE TOKEN [NAME]` per line, SCOPE screen or admin) or the\nenvironment variables BANCHI_SCREEN_TOKEN / BANCHI_ADMIN_TOKEN. Without any token the server\nrefuses to start unless --insecure-no-auth is given.\n\nSignals: SIGTERM/SIGINT stop after the requests in flight; SIGHUP reloads the lists.\n\nExample:\n  BANCHI_SCREEN_TOKEN=s3cret banchi serve --fraud fraud.csv --listen 127.0.0.1:8080"
+    after_help = "Tokens: --tokens FILE (one `SCOPE TOKEN [NAME]` per line, SCOPE screen or admin) or the\nenvironment variables BANCHI_SCREEN_TOKEN / BANCHI_ADMIN_TOKEN. Without any token the server\nrefuses to start unless --insecure-no-auth is given.\n\nVelocity shared by replicas: --velocity redis --velocity-key FILE, with the Redis URL in the\nenvironment variable BANCHI_VELOCITY_URL (redis://[:PASSWORD@]HOST[:PORT][/DB]).\n\nSignals: SIGTERM/SIGINT stop after the requests in flight; SIGHUP reloads the lists.\n\nExample:\n  BANCHI_SCREEN_TOKEN=s3cret banchi serve --fraud fraud.csv --listen 127.0.0.1:8080"
 )]
 pub struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:8080: loopback only).
@@ -350,6 +350,49 @@ mod tests {
             .to_string(),
             DEFAULT_LISTEN
         );
+    }
+
+    #[test]
+    fn velocity_in_redis_from_the_file_or_a_flag() {
+        let file: FileWithServer = toml::from_str(
+            "[server]\nvelocity = \"redis\"\nvelocity_key = \"velocity.key\"\nvelocity_timeout_ms = 100\n",
+        )
+        .unwrap();
+        let s = Settings::merge(
+            &ServeArgs::default(),
+            file.server,
+            Config::default(),
+            Path::new("/etc/banchi"),
+        )
+        .unwrap();
+        assert_eq!(s.velocity, VelocityBackend::Redis);
+        assert_eq!(
+            s.velocity_key.as_deref(),
+            Some(Path::new("/etc/banchi/velocity.key"))
+        );
+        assert_eq!(s.velocity_timeout, Duration::from_millis(100));
+        assert!(
+            s.velocity_url.is_none(),
+            "only resolve() reads the environment"
+        );
+        assert_eq!(
+            format!("{:?}", SecretUrl("redis://:pw@h".into())),
+            "SecretUrl(<redacted>)"
+        );
+        let both = ServeArgs {
+            velocity: Some(VelocityBackend::Redis),
+            velocity_state: Some("v.db".into()),
+            ..ServeArgs::default()
+        };
+        let e = Settings::merge(
+            &both,
+            ServerSection::default(),
+            Config::default(),
+            Path::new(""),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("exclude each other"), "{e}");
+        assert!(toml::from_str::<FileWithServer>("[server]\nvelocity = \"disk\"\n").is_err());
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! `POST /v1/screen` and `POST /v1/screen/batch`: orders in, scores and grades out.
 //!
 //! One order is parsed, graded against the active lists, scored, counted in the velocity
-//! window and answered with an `action` from the configured thresholds. A batch is a JSON
+//! window (in memory, or in Redis with `--velocity redis`: one round trip per order, one
+//! pipeline per batch chunk; Redis unreachable → the order is answered without velocity and
+//! with the signal `velocity_unavailable`) and answered with an `action` from the configured
+//! thresholds. A batch is a JSON
 //! array (checked whole, then answered as a JSON array streamed a chunk of orders at a time)
 //! or NDJSON (answered as NDJSON, streamed while the request streams in); answers keep input
 //! order and a bad item gets an `error` while the others are answered. Items are screened in parallel, then counted for velocity in input order, so a
