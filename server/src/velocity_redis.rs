@@ -274,7 +274,7 @@ impl RedisVelocity {
                     if failures <= 3 || failures % 10 == 0 {
                         tracing::warn!(
                             redis = %self.target,
-                            error = %e,
+                            error = %e.0,
                             failures,
                             retry_in_ms = backoff.as_millis() as u64,
                             "shared velocity unavailable: orders are answered without velocity (velocity_unavailable)"
