@@ -271,7 +271,7 @@ impl RedisVelocity {
                     failures += 1;
                     // Every failure while short, then one line in ten: a long outage does
                     // not flood the log.
-                    if failures <= 3 || failures % 10 == 0 {
+                    if failures <= 3 || failures.is_multiple_of(10) {
                         tracing::warn!(
                             redis = %self.target,
                             error = %e.0,
