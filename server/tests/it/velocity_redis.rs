@@ -441,3 +441,19 @@ fn bad_urls_and_key_files_at_start_up() {
     no_key.velocity_key = None;
     assert!(start(no_key).contains("--velocity-key"));
 }
+
+/// The OpenAPI document describes the answer's `signals` (absent when empty).
+#[test]
+fn the_openapi_document_has_the_signals_field() {
+    let server = TestServer::start(memory_settings());
+    let doc = get(server.addr, "/openapi.json").json();
+    let field = &doc["components"]["schemas"]["ScreenResponse"]["properties"]["signals"];
+    assert!(
+        field["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("velocity_unavailable")),
+        "{field}"
+    );
+    let v = screen_order(server.addr, &point(0), NAMES[0]);
+    assert!(v.get("signals").is_none(), "{v}");
+}
