@@ -11,6 +11,7 @@
 //! * [`pending`] — the edited rows not yet in the base lists, from which the overlay is built;
 //! * [`list_search`] — finding entries by id or normalized address prefix;
 //! * [`velocity`] — the bounded cross-request velocity window;
+//! * [`velocity_redis`] — the same window in Redis, shared by replicas (`--velocity redis`);
 //! * [`router`] — every route and layer; [`routes`] — the handlers;
 //! * [`admin`] — the CS page at `/admin`: templates, session cookie, CSRF;
 //! * [`body`] — JSON bodies under limits; [`error`] — one error type → status + body;
@@ -43,6 +44,7 @@ pub mod server;
 pub mod settings;
 pub mod state;
 pub mod velocity;
+pub mod velocity_redis;
 pub mod watch;
 
 pub use server::{serve, start, Running, ServeError};
@@ -93,6 +95,7 @@ fn run_inner(args: &ServeArgs) -> Result<(), ServeError> {
         })?;
         tracing::info!(listen = %bound, "banchi serve listening");
         let state = state::AppState::new(settings, tokens);
+        state.start_shared_velocity()?;
         if let Some(path) = &state.settings.velocity_state {
             let window_minutes = state
                 .settings

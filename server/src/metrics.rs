@@ -62,6 +62,10 @@ pub struct Metrics {
     store_stale: Gauge,
     /// The last change of the store's change log in force.
     store_seq: Gauge,
+    /// Orders answered without velocity (Redis unreachable).
+    velocity_unavailable: Counter,
+    /// 1 while the shared velocity window (Redis) is connected.
+    velocity_connected: Gauge,
 }
 
 impl Default for Metrics {
@@ -120,6 +124,18 @@ impl Metrics {
             "The last change of the list store's change log in force",
             store_seq.clone(),
         );
+        let velocity_unavailable = Counter::default();
+        registry.register(
+            "velocity_unavailable",
+            "Orders answered without velocity because the shared window (Redis) was unreachable",
+            velocity_unavailable.clone(),
+        );
+        let velocity_connected = Gauge::default();
+        registry.register(
+            "velocity_redis_connected",
+            "1 while the shared velocity window (Redis) is connected; 0 while not, or without --velocity redis",
+            velocity_connected.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -130,7 +146,19 @@ impl Metrics {
             reloads,
             store_stale,
             store_seq,
+            velocity_unavailable,
+            velocity_connected,
         }
+    }
+
+    /// Counts orders answered without velocity (Redis unreachable).
+    pub fn velocity_unavailable(&self, orders: u64) {
+        self.velocity_unavailable.inc_by(orders);
+    }
+
+    /// Whether the shared velocity window is connected (set when metrics are read).
+    pub fn velocity_connected(&self, up: bool) {
+        self.velocity_connected.set(i64::from(up));
     }
 
     /// Counts one request.

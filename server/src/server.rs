@@ -27,6 +27,9 @@ pub enum ServeError {
     /// The velocity state (`--velocity-state`) could not be opened.
     #[error(transparent)]
     VelocityState(#[from] crate::velocity::KeepError),
+    /// `--velocity redis` could not be set up (URL or key file).
+    #[error(transparent)]
+    SharedVelocity(#[from] crate::velocity_redis::SetupError),
     /// Binding or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -69,6 +72,7 @@ pub async fn start(settings: Settings, tokens: Tokens) -> Result<Running, ServeE
         source,
     })?;
     let state = AppState::new(settings, tokens);
+    state.start_shared_velocity()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, state.clone(), async {
         let _ = stopped.await;
@@ -127,7 +131,7 @@ pub async fn serve(
     }
     spawn_reload_on_sighup(state.clone());
     crate::watch::spawn(&state);
-    let app = router(state);
+    let app = router(state.clone());
     let until = async move {
         tokio::select! {
             () = shutdown => tracing::info!("shutting down: finishing requests in flight"),
@@ -141,6 +145,7 @@ pub async fn serve(
             context: "serving".into(),
             source,
         })?;
+    state.stop_shared_velocity();
     let load_error = failed.lock().ok().and_then(|mut slot| slot.take());
     match load_error {
         Some(e) => Err(ServeError::Load(e)),

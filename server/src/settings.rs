@@ -22,7 +22,7 @@ use std::time::Duration;
 /// Flags of `banchi serve` (each overrides the same key of `[server]`).
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(
-    after_help = "Tokens: --tokens FILE (one `SCOPE TOKEN [NAME]` per line, SCOPE screen or admin) or the\nenvironment variables BANCHI_SCREEN_TOKEN / BANCHI_ADMIN_TOKEN. Without any token the server\nrefuses to start unless --insecure-no-auth is given.\n\nSignals: SIGTERM/SIGINT stop after the requests in flight; SIGHUP reloads the lists.\n\nExample:\n  BANCHI_SCREEN_TOKEN=s3cret banchi serve --fraud fraud.csv --listen 127.0.0.1:8080"
+    after_help = "Tokens: --tokens FILE (one `SCOPE TOKEN [NAME]` per line, SCOPE screen or admin) or the\nenvironment variables BANCHI_SCREEN_TOKEN / BANCHI_ADMIN_TOKEN. Without any token the server\nrefuses to start unless --insecure-no-auth is given.\n\nVelocity shared by replicas: --velocity redis --velocity-key FILE, with the Redis URL in the\nenvironment variable BANCHI_VELOCITY_URL (redis://[:PASSWORD@]HOST[:PORT][/DB]).\n\nSignals: SIGTERM/SIGINT stop after the requests in flight; SIGHUP reloads the lists.\n\nExample:\n  BANCHI_SCREEN_TOKEN=s3cret banchi serve --fraud fraud.csv --listen 127.0.0.1:8080"
 )]
 pub struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:8080: loopback only).
@@ -52,6 +52,15 @@ pub struct ServeArgs {
     /// the file named by BANCHI_DATABASE_URL_FILE).
     #[arg(long, value_enum, value_name = "STORE")]
     pub store: Option<StoreKind>,
+    /// Where the velocity window lives: `memory` (this process; default) or `redis` (shared
+    /// by replicas; URL in the environment variable BANCHI_VELOCITY_URL, key file
+    /// --velocity-key).
+    #[arg(long, value_name = "WHERE")]
+    pub velocity: Option<VelocityBackend>,
+    /// Key file of `--velocity redis` (32 hex digits, mode 0600), the same file on every
+    /// replica: names and delivery points are stored in Redis as hashes under this key.
+    #[arg(long, value_name = "FILE")]
+    pub velocity_key: Option<PathBuf>,
 }
 
 /// Where the lists live.
@@ -63,6 +72,28 @@ pub enum StoreKind {
     Files,
     /// PostgreSQL (several replicas).
     Postgres,
+}
+
+/// Where the velocity window lives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum VelocityBackend {
+    /// In this process ([`crate::velocity`]; or its state file with `--velocity-state`).
+    #[default]
+    Memory,
+    /// In Redis, shared by replicas ([`crate::velocity_redis`]).
+    Redis,
+}
+
+/// The Redis URL (from `BANCHI_VELOCITY_URL`): shown as `<redacted>`, since it may hold a
+/// password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(pub String);
+
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretUrl(<redacted>)")
+    }
 }
 
 /// The `[server]` section as written in the file: every key optional.
@@ -91,6 +122,13 @@ pub struct ServerSection {
     pub velocity_max_keys: Option<usize>,
     /// Velocity state file (SQLite) keeping the window instead of memory.
     pub velocity_state: Option<PathBuf>,
+    /// `memory` or `redis` (the URL only ever from `BANCHI_VELOCITY_URL`).
+    pub velocity: Option<VelocityBackend>,
+    /// Key file of the Redis velocity window.
+    pub velocity_key: Option<PathBuf>,
+    /// Longest wait for Redis on one call, milliseconds (then the order is answered with
+    /// `velocity_unavailable`).
+    pub velocity_timeout_ms: Option<u64>,
     /// Lowest score answered `review` (default: the score's `medium_from`).
     pub review_from: Option<u32>,
     /// Lowest score answered `block` (default: the score's `high_from`).
@@ -136,6 +174,14 @@ pub struct Settings {
     pub velocity_max_keys: usize,
     /// Velocity state file keeping the window (`None`: in memory).
     pub velocity_state: Option<PathBuf>,
+    /// Where the velocity window lives.
+    pub velocity: VelocityBackend,
+    /// Key file of the Redis velocity window.
+    pub velocity_key: Option<PathBuf>,
+    /// Longest wait for Redis on one call.
+    pub velocity_timeout: Duration,
+    /// The Redis URL (`BANCHI_VELOCITY_URL`, read by [`Settings::resolve`]; tests set it).
+    pub velocity_url: Option<SecretUrl>,
     /// Lowest score answered `review`.
     pub review_from: u32,
     /// Lowest score answered `block`.
@@ -202,6 +248,11 @@ impl Settings {
                 .map_err(|e| SettingsError::Invalid(format!("--store postgres: {e}")))?;
             settings.store = Some(store);
         }
+        if settings.velocity == VelocityBackend::Redis {
+            settings.velocity_url = std::env::var(crate::velocity_redis::URL_ENV)
+                .ok()
+                .map(SecretUrl);
+        }
         Ok(settings)
     }
 
@@ -239,6 +290,10 @@ impl Settings {
                 .velocity_state
                 .clone()
                 .or(section.velocity_state.map(rel)),
+            velocity: args.velocity.or(section.velocity).unwrap_or_default(),
+            velocity_key: args.velocity_key.clone().or(section.velocity_key.map(rel)),
+            velocity_timeout: Duration::from_millis(section.velocity_timeout_ms.unwrap_or(250)),
+            velocity_url: None,
             review_from,
             block_from,
             secure_cookies: section.secure_cookies.unwrap_or(false),
@@ -256,6 +311,11 @@ impl Settings {
         if settings.max_in_flight == 0 || settings.max_batch_items == 0 {
             return Err(SettingsError::Invalid(
                 "[server] max_in_flight and max_batch_items must be at least 1".into(),
+            ));
+        }
+        if settings.velocity == VelocityBackend::Redis && settings.velocity_state.is_some() {
+            return Err(SettingsError::Invalid(
+                "--velocity redis and --velocity-state exclude each other: the window lives in Redis or in the state file".into(),
             ));
         }
         Ok(settings)
@@ -328,6 +388,49 @@ mod tests {
             .to_string(),
             DEFAULT_LISTEN
         );
+    }
+
+    #[test]
+    fn velocity_in_redis_from_the_file_or_a_flag() {
+        let file: FileWithServer = toml::from_str(
+            "[server]\nvelocity = \"redis\"\nvelocity_key = \"velocity.key\"\nvelocity_timeout_ms = 100\n",
+        )
+        .unwrap();
+        let s = Settings::merge(
+            &ServeArgs::default(),
+            file.server,
+            Config::default(),
+            Path::new("/etc/banchi"),
+        )
+        .unwrap();
+        assert_eq!(s.velocity, VelocityBackend::Redis);
+        assert_eq!(
+            s.velocity_key.as_deref(),
+            Some(Path::new("/etc/banchi/velocity.key"))
+        );
+        assert_eq!(s.velocity_timeout, Duration::from_millis(100));
+        assert!(
+            s.velocity_url.is_none(),
+            "only resolve() reads the environment"
+        );
+        assert_eq!(
+            format!("{:?}", SecretUrl("redis://:pw@h".into())),
+            "SecretUrl(<redacted>)"
+        );
+        let both = ServeArgs {
+            velocity: Some(VelocityBackend::Redis),
+            velocity_state: Some("v.db".into()),
+            ..ServeArgs::default()
+        };
+        let e = Settings::merge(
+            &both,
+            ServerSection::default(),
+            Config::default(),
+            Path::new(""),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("exclude each other"), "{e}");
+        assert!(toml::from_str::<FileWithServer>("[server]\nvelocity = \"disk\"\n").is_err());
     }
 
     #[test]

@@ -15,12 +15,13 @@ use crate::metrics::Metrics;
 use crate::pending::Pending;
 use crate::settings::Settings;
 use crate::velocity::VelocityWindow;
+use crate::velocity_redis::{RedisVelocity, SetupError};
 use arc_swap::ArcSwapOption;
 use banchi::watchlist::{ListEditor, ListFile};
 use banchi::Scorer;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -50,8 +51,10 @@ pub struct Shared {
     pub sources: ListSources,
     /// The active lists (`None` until loaded).
     lists: ArcSwapOption<LoadedLists>,
-    /// Cross-request velocity.
+    /// Cross-request velocity (its threshold always; its counts unless shared).
     pub velocity: VelocityWindow,
+    /// The velocity window in Redis (`--velocity redis`), set at start-up.
+    shared_velocity: OnceLock<Arc<RedisVelocity>>,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// Permits for `/v1` requests in flight.
@@ -100,6 +103,7 @@ impl AppState {
             sources,
             lists: ArcSwapOption::empty(),
             velocity,
+            shared_velocity: OnceLock::new(),
             metrics: Metrics::new(),
             reload_lock: tokio::sync::Mutex::new(()),
             pending: Mutex::new(Pending::default()),
@@ -109,6 +113,52 @@ impl AppState {
             request_counter: AtomicU64::new(0),
             replica: settings_store.map(|s| Arc::new(crate::replica::Replica::new(s))),
         }))
+    }
+
+    /// The velocity window in Redis, when the settings ask for it.
+    pub fn shared_velocity(&self) -> Option<&RedisVelocity> {
+        self.shared_velocity.get().map(|v| &**v)
+    }
+
+    /// With `--velocity redis`: reads the key file, checks the URL and starts connecting in
+    /// the background (an unreachable Redis does not stop the start: see
+    /// [`crate::velocity_redis`]). Needs a Tokio runtime. Otherwise does nothing.
+    pub fn start_shared_velocity(&self) -> Result<(), SetupError> {
+        if self.settings.velocity != crate::settings::VelocityBackend::Redis
+            || self.shared_velocity.get().is_some()
+        {
+            return Ok(());
+        }
+        let url = self
+            .settings
+            .velocity_url
+            .as_ref()
+            .ok_or(SetupError::NoUrl)?;
+        let key = self
+            .settings
+            .velocity_key
+            .as_deref()
+            .ok_or(SetupError::NoKeyFile)?;
+        let hashing = crate::velocity_redis::read_key(key)?;
+        let window =
+            Duration::from_secs(u64::from(self.settings.config.velocity.window_hours) * 3600);
+        let shared = Arc::new(RedisVelocity::new(
+            &url.0,
+            hashing,
+            window,
+            self.settings.velocity_timeout,
+        )?);
+        shared.spawn();
+        tracing::info!(redis = %shared.target(), "velocity window shared in Redis");
+        let _ = self.shared_velocity.set(shared);
+        Ok(())
+    }
+
+    /// Stops the Redis reconnection task (at shutdown).
+    pub fn stop_shared_velocity(&self) {
+        if let Some(v) = self.shared_velocity.get() {
+            v.close();
+        }
     }
 
     /// The active lists, or `not_ready`.

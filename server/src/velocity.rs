@@ -3,7 +3,8 @@
 //! The bulk mode counts names per delivery point over the rows of one file
 //! ([`banchi::bulk::velocity`]); a server sees one order per call, so it keeps a window of
 //! its own, in memory, per process (several processes behind a balancer each count their own
-//! share of the orders).
+//! share of the orders; `--velocity redis` runs this rule in Redis instead, shared by them:
+//! [`crate::velocity_redis`]).
 //!
 //! # Memory cap and eviction
 //!

@@ -486,6 +486,19 @@ fn create_private(path: &Path) -> Result<(), StateError> {
     }
 }
 
+/// Reads an existing key file (32 hex digits, mode 0600: one others can read is refused) of
+/// the kind a state keeps beside it — what `banchi serve --velocity redis` shares between
+/// replicas. Never creates one.
+pub fn read_key_file(path: &Path) -> Result<Hashing, StateError> {
+    if !path.exists() {
+        return Err(StateError::KeyFile {
+            path: path.to_owned(),
+            reason: "missing".into(),
+        });
+    }
+    read_or_create_key(path, false).map(Hashing::with_key)
+}
+
 /// Reads the key (32 hex digits); creates it (mode 0600, random) when missing and the
 /// database is new. A key file others can read is refused.
 fn read_or_create_key(path: &Path, new_state: bool) -> Result<[u8; 16], StateError> {

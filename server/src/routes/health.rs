@@ -89,6 +89,9 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiErr
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    state
+        .metrics
+        .velocity_connected(state.shared_velocity().is_some_and(|v| v.connected()));
     let mut res = state.metrics.encode().into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,

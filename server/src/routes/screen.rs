@@ -1,7 +1,10 @@
 //! `POST /v1/screen` and `POST /v1/screen/batch`: orders in, scores and grades out.
 //!
 //! One order is parsed, graded against the active lists, scored, counted in the velocity
-//! window and answered with an `action` from the configured thresholds. A batch is a JSON
+//! window (in memory, or in Redis with `--velocity redis`: one round trip per order, one
+//! pipeline per batch chunk; Redis unreachable → the order is answered without velocity and
+//! with the signal `velocity_unavailable`) and answered with an `action` from the configured
+//! thresholds. A batch is a JSON
 //! array (checked whole, then answered as a JSON array streamed a chunk of orders at a time)
 //! or NDJSON (answered as NDJSON, streamed while the request streams in); answers keep input
 //! order and a bad item gets an `error` while the others are answered. Items are screened in parallel, then counted for velocity in input order, so a
@@ -12,6 +15,7 @@ use crate::error::{ApiError, ItemError};
 use crate::lists::LoadedLists;
 use crate::middleware::{InFlight, OrderId};
 use crate::state::AppState;
+use crate::velocity_redis::{RedisVelocity, Unavailable};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
@@ -288,6 +292,12 @@ pub struct ScreenResponse {
     /// Every signal that added points: `{code, points, ja, en}`.
     #[schema(value_type = Vec<Object>)]
     pub reasons: Vec<Reason>,
+    /// Conditions of this answer that added no points; absent when none. Now only
+    /// `velocity_unavailable`: the shared velocity window (`--velocity redis`) could not be
+    /// reached, so the order was scored without velocity.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub signals: Vec<&'static str>,
     /// Version of the lists this answer was graded on.
     pub lists_version: String,
     /// Time spent on this order, microseconds.
@@ -300,8 +310,13 @@ struct Screened {
     name: Option<String>,
     screening: Screening,
     score: Score,
+    /// Conditions without points (`velocity_unavailable`).
+    signals: Vec<&'static str>,
     started: Instant,
 }
+
+/// The signal of an order scored without velocity because Redis could not be reached.
+pub const VELOCITY_UNAVAILABLE: &str = "velocity_unavailable";
 
 fn screen_order(lists: &LoadedLists, state: &AppState, req: ScreenRequest) -> Screened {
     let started = Instant::now();
@@ -317,21 +332,116 @@ fn screen_order(lists: &LoadedLists, state: &AppState, req: ScreenRequest) -> Sc
         name: req.name,
         screening,
         score,
+        signals: Vec::new(),
         started,
     }
 }
 
-/// Counts the order in the velocity window and adds the signal to its score. Runs in input
-/// order (one order at a time), so a batch counts as the same orders sent one by one.
+/// The delivery-point key and name an order is counted under, when it is counted at all (a
+/// name, an address parsed to the block).
+fn velocity_input(s: &Screened) -> Option<(&str, &str)> {
+    match (&s.screening.address, s.name.as_deref()) {
+        (Some(a), Some(name)) if a.level >= Level::Block => Some((a.key.as_str(), name)),
+        _ => None,
+    }
+}
+
+/// Counts the order in the in-process velocity window and adds the signal to its score.
+/// Runs in input order (one order at a time), so a batch counts as the same orders sent one
+/// by one.
 fn count_velocity(state: &AppState, s: &mut Screened) {
-    if let (Some(a), Some(name)) = (&s.screening.address, s.name.as_deref()) {
-        if a.level >= Level::Block {
-            let names = state.velocity.observe(&a.key, name);
-            state
-                .scorer
-                .add_velocity(&mut s.score, names, state.velocity.min_names());
+    if let Some((key, name)) = velocity_input(s) {
+        let names = state.velocity.observe(key, name);
+        state
+            .scorer
+            .add_velocity(&mut s.score, names, state.velocity.min_names());
+    }
+}
+
+/// The orders of `screened` to count in Redis, in input order: (position, hashed point and
+/// name). None when velocity is off.
+fn shared_orders(
+    state: &AppState,
+    shared: &RedisVelocity,
+    screened: &[&mut Screened],
+) -> Vec<(usize, (u64, u32))> {
+    if state.velocity.min_names() == 0 {
+        return Vec::new();
+    }
+    screened
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let (key, name) = velocity_input(s)?;
+            Some((i, shared.hash(key, name)?))
+        })
+        .collect()
+}
+
+/// Adds Redis's counts to the orders' scores, or `velocity_unavailable` to each order that
+/// should have been counted.
+fn apply_shared(
+    state: &AppState,
+    screened: &mut [&mut Screened],
+    orders: &[(usize, (u64, u32))],
+    counts: Result<Vec<u32>, Unavailable>,
+) {
+    match counts {
+        Ok(counts) => {
+            for (&(i, _), names) in orders.iter().zip(counts) {
+                if let Some(s) = screened.get_mut(i) {
+                    state
+                        .scorer
+                        .add_velocity(&mut s.score, names, state.velocity.min_names());
+                }
+            }
+        }
+        Err(_) => {
+            state.metrics.velocity_unavailable(orders.len() as u64);
+            for &(i, _) in orders {
+                if let Some(s) = screened.get_mut(i) {
+                    s.signals.push(VELOCITY_UNAVAILABLE);
+                }
+            }
         }
     }
+}
+
+/// Counts orders in input order: in memory, or in Redis in one round trip (an async caller).
+async fn count_velocity_async(state: &AppState, mut screened: Vec<&mut Screened>) {
+    let Some(shared) = state.shared_velocity() else {
+        for s in screened {
+            count_velocity(state, s);
+        }
+        return;
+    };
+    let orders = shared_orders(state, shared, &screened);
+    if orders.is_empty() {
+        return;
+    }
+    let hashes: Vec<(u64, u32)> = orders.iter().map(|o| o.1).collect();
+    let counts = shared.observe(&hashes).await;
+    apply_shared(state, &mut screened, &orders, counts);
+}
+
+/// [`count_velocity_async`] from a blocking thread (a batch's screening task).
+fn count_velocity_blocking(state: &AppState, mut screened: Vec<&mut Screened>) {
+    let Some(shared) = state.shared_velocity() else {
+        for s in screened {
+            count_velocity(state, s);
+        }
+        return;
+    };
+    let orders = shared_orders(state, shared, &screened);
+    if orders.is_empty() {
+        return;
+    }
+    let hashes: Vec<(u64, u32)> = orders.iter().map(|o| o.1).collect();
+    let counts = match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle.block_on(shared.observe(&hashes)),
+        Err(_) => Err(Unavailable("no runtime".into())),
+    };
+    apply_shared(state, &mut screened, &orders, counts);
 }
 
 /// Writes the answer of an order already counted for velocity (any order, any thread).
@@ -341,6 +451,7 @@ fn answer(lists: &LoadedLists, state: &AppState, s: Screened) -> ScreenResponse 
         name: _,
         screening,
         score,
+        signals,
         started,
     } = s;
     let action = Action::of(
@@ -367,6 +478,7 @@ fn answer(lists: &LoadedLists, state: &AppState, s: Screened) -> ScreenResponse 
         address_error: screening.error,
         address: screening.address,
         reasons: score.reasons,
+        signals,
         lists_version: lists.version.clone(),
         took_us: started.elapsed().as_micros() as u64,
     }
@@ -395,7 +507,7 @@ pub async fn screen(
 ) -> Result<Response, ApiError> {
     let lists = state.lists()?;
     let mut screened = screen_order(&lists, &state, req);
-    count_velocity(&state, &mut screened);
+    count_velocity_async(&state, vec![&mut screened]).await;
     let answer = answer(&lists, &state, screened);
     let order_id = answer.order_id.clone();
     let mut res = Json(answer).into_response();
@@ -449,9 +561,7 @@ fn screen_items(
         .into_par_iter()
         .map(|item| item.map(|req| screen_order(lists, state, req)))
         .collect();
-    for s in screened.iter_mut().flatten() {
-        count_velocity(state, s);
-    }
+    count_velocity_blocking(state, screened.iter_mut().flatten().collect());
     let buffer = || Vec::with_capacity(ANSWERS_PER_BUFFER * 1024);
     screened
         .into_par_iter()

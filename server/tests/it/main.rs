@@ -5,6 +5,7 @@
 
 #[path = "../../../store/tests/it/postgres.rs"]
 mod postgres;
+mod redis_server;
 mod support;
 
 mod admin;
@@ -14,3 +15,4 @@ mod list_import;
 mod list_watch;
 mod replicas;
 mod search;
+mod velocity_redis;
