@@ -28,7 +28,7 @@ const NAMES: [&str; 6] = [
 ];
 
 /// A private key file (32 hex digits, mode 0600) in `dir`.
-fn key_file(dir: &Path) -> PathBuf {
+pub(crate) fn key_file(dir: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let path = dir.join("velocity.key");
     std::fs::write(&path, "0123456789abcdef0123456789abcdef\n").unwrap();
@@ -37,7 +37,7 @@ fn key_file(dir: &Path) -> PathBuf {
 }
 
 /// Settings with velocity in Redis at `url` (threshold 2, so that counts show in answers).
-fn redis_settings(url: &str, key: &Path) -> Settings {
+pub(crate) fn redis_settings(url: &str, key: &Path) -> Settings {
     let mut s = Settings::for_tests();
     s.velocity = VelocityBackend::Redis;
     s.velocity_url = Some(SecretUrl(url.to_owned()));
@@ -46,14 +46,14 @@ fn redis_settings(url: &str, key: &Path) -> Settings {
     s
 }
 
-fn memory_settings() -> Settings {
+pub(crate) fn memory_settings() -> Settings {
     let mut s = Settings::for_tests();
     s.config.velocity.min_names = 2;
     s
 }
 
 /// Starts a server and waits until its Redis connection is up.
-fn start_connected(settings: Settings) -> TestServer {
+pub(crate) fn start_connected(settings: Settings) -> TestServer {
     let server = TestServer::start(settings);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !server
@@ -71,7 +71,7 @@ fn start_connected(settings: Settings) -> TestServer {
 }
 
 /// The velocity count an answer shows (0: no velocity reason).
-fn velocity_count(answer: &Value) -> u32 {
+pub(crate) fn velocity_count(answer: &Value) -> u32 {
     answer["reasons"]
         .as_array()
         .unwrap()
