@@ -21,7 +21,7 @@ pub mod unit;
 use crate::address::{Address, Anomaly, Level};
 use crate::error::{ParseError, MAX_INPUT_BYTES};
 use crate::gazetteer::{CityId, Gazetteer, TownId};
-use crate::normalize::{fold, normalize, Folded};
+use crate::normalize::{fold, has_old_kanji, normalize, normalize_as_written, Folded};
 use crate::segment::{Segmenter, TokenKind};
 use block::TownShape;
 use location::Location;
@@ -96,6 +96,7 @@ impl Parser {
         }
         let folded = fold(&display);
         let (written_code, start) = postal::read_leading(&folded.text);
+        let start = skip_leading_note(&folded.text, start);
         let code = postal_code.and_then(PostalCode::parse).or(written_code);
         let near = code.map(PostalCities::of).unwrap_or_default();
         let loc = {
@@ -104,7 +105,7 @@ impl Parser {
             l.town_start += start;
             l
         };
-        if loc.pref.is_none() && loc.city.is_none() {
+        if loc.pref.is_none() && loc.city.is_none() && !loc.ambiguous {
             return Err(ParseError::Unrecognized);
         }
         let mut a = assemble(input, &display, &folded, loc);
@@ -210,7 +211,11 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: Location) -> Addre
         shape = TownShape::NO_CHOME;
     }
     if loc.city.is_none() {
-        // Without a municipality the rest cannot be told apart: leave it unread.
+        // Without a municipality the rest cannot be told apart: leave it unread. A town
+        // written alone that several municipalities have says so.
+        if loc.ambiguous {
+            anomalies.push(Anomaly::Ambiguous);
+        }
         a.key = a.compute_key();
         a.anomalies = anomalies;
         return a;
@@ -219,8 +224,11 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: Location) -> Addre
     a.chome = loc.chome.or(block.chome);
     a.banchi = block.banchi;
     a.go = block.go;
-    let unit = unit::read(&display[folded.source(block.end)..]);
-    a.building = unit.building;
+    let rest_start = folded.source(block.end);
+    let unit = unit::read(&display[rest_start..]);
+    a.building = unit
+        .building
+        .map(|b| building_as_written(input, display, rest_start, b));
     a.floor = unit.floor;
     a.room = block.room.or(unit.room);
     a.customer_id = unit.customer_id;
@@ -261,6 +269,81 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: Location) -> Addre
     a.anomalies = anomalies;
     a.key = a.compute_key();
     a
+}
+
+/// Longest note in brackets stepped over before the address (`(前期)`, `【至急】`), in chars.
+const MAX_NOTE_CHARS: usize = 16;
+
+/// The position after a bracketed note that starts the text at `pos` (spaces around it
+/// skipped): `(前期)長野県大町市八坂1090` is read from `長野県`. Unchanged when no bracket
+/// opens there, or it does not close within [`MAX_NOTE_CHARS`].
+fn skip_leading_note(text: &str, pos: usize) -> usize {
+    let at = location::skip_spaces(text, pos);
+    let Some(open) = text[at..].chars().next() else {
+        return pos;
+    };
+    let close = match open {
+        '(' => ')',
+        '[' => ']',
+        '【' => '】',
+        '「' => '」',
+        '〔' => '〕',
+        '<' => '>',
+        '〈' => '〉',
+        _ => return pos,
+    };
+    let inner = at + open.len_utf8();
+    match text[inner..]
+        .char_indices()
+        .take(MAX_NOTE_CHARS + 1)
+        .find(|&(_, c)| c == close)
+    {
+        Some((i, _)) => location::skip_spaces(text, inner + i + close.len_utf8()),
+        None => pos,
+    }
+}
+
+/// The building name with the old and variant kanji the input wrote (`嶋村ビル`, `大藪ビル`)
+/// put back: the display form writes them modern (`島村`, `大薮`) for matching, but a name
+/// is shown as written. `building` was cut from `display[rest_start..]`, in order; the input's
+/// display form without the kanji rewrite ([`normalize_as_written`]) lines up with `display`
+/// character for character, so each modern kanji of the name takes back the written one
+/// met at its place. Unchanged when the input has no old kanji (nearly always: no work).
+fn building_as_written(input: &str, display: &str, rest_start: usize, building: String) -> String {
+    if !has_old_kanji(input) {
+        return building;
+    }
+    let written = normalize_as_written(input);
+    if written.chars().count() != display.chars().count() {
+        return building;
+    }
+    let skip = display.get(..rest_start).map_or(0, |d| d.chars().count());
+    let pairs: Vec<(char, char)> = display
+        .chars()
+        .zip(written.chars())
+        .skip(skip)
+        .filter(|(d, w)| d != w)
+        .collect();
+    if pairs.is_empty() {
+        return building;
+    }
+    let mut next = 0;
+    building
+        .chars()
+        .map(|b| {
+            match pairs
+                .get(next..)
+                .and_then(|p| p.iter().position(|&(d, _)| d == b))
+            {
+                Some(i) => {
+                    let written = pairs[next + i].1;
+                    next += i + 1;
+                    written
+                }
+                None => b,
+            }
+        })
+        .collect()
 }
 
 /// True when the municipality found is followed directly by a block number written in

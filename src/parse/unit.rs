@@ -162,10 +162,41 @@ fn trim_separators(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || matches!(c, '-' | ',' | '、' | '/' | '・' | '.'))
 }
 
+/// Brackets around a unit or a note (`3-5(小野ビル101号)`, `1階(東側)`): read as spaces.
+fn is_bracket(c: char) -> bool {
+    matches!(
+        c,
+        '(' | ')'
+            | '['
+            | ']'
+            | '【'
+            | '】'
+            | '「'
+            | '」'
+            | '『'
+            | '』'
+            | '〔'
+            | '〕'
+            | '<'
+            | '>'
+            | '〈'
+            | '〉'
+    )
+}
+
+/// A position that ends the text right after a floor: `2階北`, `1階 東側`, `1階東号室`,
+/// `2F 奥`, `3階A` — the unit on that floor (read as the room), not part of the building.
+static POSITION_AFTER_FLOOR: LazyLock<Regex> = LazyLock::new(|| {
+    literal_regex(r"^[\s\-]*([東西南北]{1,2}|奥|手前|[A-Za-z])(?:側)?(?:号室|号|室)?[\s\-]*$")
+});
+
 /// Reads building, floor, room and customer ID from `rest` (display form).
 pub fn read(rest: &str) -> Unit {
     let mut unit = Unit::default();
     let mut text = trim_separators(rest).to_owned();
+    if text.contains(is_bracket) {
+        text = trim_separators(&text.replace(is_bracket, " ")).to_owned();
+    }
     if text.is_empty() {
         return unit;
     }
@@ -205,6 +236,18 @@ pub fn read(rest: &str) -> Unit {
 
     if let Some((range, floor)) = find_floor(&text) {
         unit.floor = Some(floor);
+        let position = unit
+            .room
+            .is_none()
+            .then(|| &text[range.end..])
+            .filter(|tail| !tail.trim_matches([' ', '-']).is_empty())
+            .and_then(|tail| POSITION_AFTER_FLOOR.captures(tail))
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str().to_ascii_uppercase());
+        if let Some(position) = position {
+            unit.room = Some(position);
+            text.truncate(range.end);
+        }
         text.replace_range(range, " ");
     }
 
