@@ -681,7 +681,8 @@ fn add_short_towns(
     let Some(digit) = rest.find(|c: char| c.is_ascii_digit()) else {
         return;
     };
-    let name = rest[..digit].strip_suffix('第').unwrap_or(&rest[..digit]);
+    let written = rest[..digit].trim_end_matches(' ');
+    let name = written.strip_suffix('第').unwrap_or(written).trim_end_matches(' ');
     if name.chars().count() < 2 || name.contains([' ', '-']) || name.len() > 36 {
         return;
     }
@@ -695,6 +696,10 @@ fn add_short_towns(
     };
     let name_end = base.end + name.len();
     exact(&format!("{name}町"), name_end, &mut fits);
+    if !fits.is_empty() && towns_starting_with(g, city, name) > 1 {
+        // `牛島` could be 牛島町, 牛島新町 or 牛島本町: more than one name fits.
+        fits.clear();
+    }
     // `…北3-`: the number and its hyphen close a town spelled `…北N番町`.
     let digits = rest[digit..].bytes().take_while(u8::is_ascii_digit).count();
     if digit == name.len() && digits <= 2 && rest[digit + digits..].starts_with('-') {
@@ -715,6 +720,31 @@ fn add_short_towns(
             score: score - 2 + town_score(g, t, text, end),
         });
     }
+}
+
+/// Every municipality's towns (by city index), listed on first use.
+static TOWNS_BY_CITY: LazyLock<Vec<Vec<TownId>>> = LazyLock::new(|| {
+    let g = Gazetteer::get();
+    let mut by_city = vec![Vec::new(); g.cities().len()];
+    for id in 0..g.town_count() as TownId {
+        if let Some(list) = by_city.get_mut(g.town(id).city as usize) {
+            list.push(id);
+        }
+    }
+    by_city
+});
+
+/// How many towns of `city` have a folded name starting with `name` (folded), counting a
+/// name listed twice once. Walks the municipality's towns: only for a short town that fits.
+fn towns_starting_with(g: &Gazetteer, city: CityId, name: &str) -> usize {
+    let mut names: SmallVec<[String; 4]> = SmallVec::new();
+    for &t in TOWNS_BY_CITY.get(city as usize).map_or(&[][..], Vec::as_slice) {
+        let key = name_key(g.town(t).name);
+        if key.starts_with(name) && !names.contains(&key) {
+            names.push(key);
+        }
+    }
+    names.len()
 }
 
 /// Longest digit run read as one block number.

@@ -400,16 +400,20 @@ fn towns_of(city: CityId) -> CityTowns {
 fn leading_place_words(text: &str) -> &str {
     let mut end = 0;
     for t in Segmenter::shared().tokens(text) {
-        // ヶ/ケ/ヵ and ノ alone join place words (架空ヶ丘, 架空ノ森): not a katakana name.
+        // ヶ/ケ/ヵ and ノ alone join place words (架空ヶ丘, 架空ノ森): not a katakana name;
+        // nor is a katakana word right after 字 or 大字 (`字ウラウスナイ`).
         let joiner = t
             .text
             .chars()
             .all(|c| matches!(c, 'ヶ' | 'ケ' | 'ヵ' | 'ノ'));
+        let after_aza = text[..end].ends_with('字');
+        let katakana = t
+            .text
+            .chars()
+            .all(|c| ('\u{30A1}'..='\u{30FF}').contains(&c));
         let building_like = !joiner
             && (matches!(t.kind, TokenKind::Number | TokenKind::Symbol)
-                || t.text
-                    .chars()
-                    .all(|c| ('\u{30A1}'..='\u{30FF}').contains(&c))
+                || (katakana && !after_aza)
                 || t.text.chars().any(|c| c.is_ascii_alphanumeric()));
         if building_like {
             break;
