@@ -682,7 +682,10 @@ fn add_short_towns(
         return;
     };
     let written = rest[..digit].trim_end_matches(' ');
-    let name = written.strip_suffix('第').unwrap_or(written).trim_end_matches(' ');
+    let name = written
+        .strip_suffix('第')
+        .unwrap_or(written)
+        .trim_end_matches(' ');
     if name.chars().count() < 2 || name.contains([' ', '-']) || name.len() > 36 {
         return;
     }
@@ -738,7 +741,10 @@ static TOWNS_BY_CITY: LazyLock<Vec<Vec<TownId>>> = LazyLock::new(|| {
 /// name listed twice once. Walks the municipality's towns: only for a short town that fits.
 fn towns_starting_with(g: &Gazetteer, city: CityId, name: &str) -> usize {
     let mut names: SmallVec<[String; 4]> = SmallVec::new();
-    for &t in TOWNS_BY_CITY.get(city as usize).map_or(&[][..], Vec::as_slice) {
+    for &t in TOWNS_BY_CITY
+        .get(city as usize)
+        .map_or(&[][..], Vec::as_slice)
+    {
         let key = name_key(g.town(t).name);
         if key.starts_with(name) && !names.contains(&key) {
             names.push(key);

@@ -57,8 +57,8 @@ fn find_floor(text: &str) -> Option<(std::ops::Range<usize>, String)> {
     for c in FLOOR.captures_iter(text) {
         let whole = c.get(0)?;
         let after = text[whole.end()..].chars().next();
-        if after.is_some_and(|ch| ch.is_ascii_alphabetic()) {
-            continue; // 3Fuji, B1X
+        if after.is_some_and(|ch| ch.is_ascii_alphabetic()) && !whole.as_str().ends_with('階') {
+            continue; // 3Fuji, B1X (but 3階A: a unit on the floor)
         }
         if let Some(n) = c.get(6) {
             let Some(v) = numerals::value(n.as_str()) else {

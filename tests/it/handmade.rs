@@ -55,6 +55,32 @@ fn asserted_classes_pass_every_case() {
 }
 
 #[test]
+fn grading_pairs_grade_as_written() {
+    let pairs = handmade::load_pairs().unwrap_or_else(|e| panic!("{e}"));
+    assert!(pairs.len() >= 20, "{} grading pairs", pairs.len());
+    // Both readings and the guards are there: danger pairs and pairs that must not be.
+    assert!(pairs.iter().any(|p| p.grade == "danger"));
+    assert!(pairs.iter().filter(|p| p.grade != "danger").count() >= 10);
+    let parser = Parser::new();
+    let mut failures = Vec::new();
+    for pair in &pairs {
+        match handmade::grade_pair(&parser, pair) {
+            Ok((screened, graded)) => {
+                if screened != pair.grade || graded != pair.grade {
+                    failures.push(format!(
+                        "grading_pairs.tsv line {}: {} against {}: screened `{screened}`, \
+                         graded `{graded}`, want `{}`",
+                        pair.line, pair.query, pair.listed, pair.grade
+                    ));
+                }
+            }
+            Err(e) => failures.push(format!("grading_pairs.tsv line {}: {e}", pair.line)),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
 fn every_case_file_is_well_formed_and_named() {
     let cases = handmade::load_all().unwrap_or_else(|e| panic!("{e}"));
     for (class, _) in handmade::CLASSES {
