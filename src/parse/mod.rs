@@ -276,7 +276,7 @@ const MAX_NOTE_CHARS: usize = 16;
 
 /// The position after a bracketed note that starts the text at `pos` (spaces around it
 /// skipped): `(前期)長野県大町市八坂1090` is read from `長野県`. Unchanged when no bracket
-/// opens there, or it does not close within [`MAX_NOTE_CHARS`].
+/// opens there; a bracket that does not close within [`MAX_NOTE_CHARS`] is stepped over alone.
 fn skip_leading_note(text: &str, pos: usize) -> usize {
     let at = location::skip_spaces(text, pos);
     let Some(open) = text[at..].chars().next() else {
@@ -299,16 +299,19 @@ fn skip_leading_note(text: &str, pos: usize) -> usize {
         .find(|&(_, c)| c == close)
     {
         Some((i, _)) => location::skip_spaces(text, inner + i + close.len_utf8()),
-        None => pos,
+        // A bracket left open (`(東京都…`): only the bracket is stepped over.
+        None => location::skip_spaces(text, inner),
     }
 }
 
 /// The building name with the old and variant kanji the input wrote (`嶋村ビル`, `大藪ビル`)
 /// put back: the display form writes them modern (`島村`, `大薮`) for matching, but a name
-/// is shown as written. `building` was cut from `display[rest_start..]`, in order; the input's
-/// display form without the kanji rewrite ([`normalize_as_written`]) lines up with `display`
-/// character for character, so each modern kanji of the name takes back the written one
-/// met at its place. Unchanged when the input has no old kanji (nearly always: no work).
+/// is shown as written. `building` was cut from `display[rest_start..]`: its characters
+/// (spaces aside) are that text's in order, so each is matched to the first one at or after
+/// the previous match; the input's display form without the kanji rewrite
+/// ([`normalize_as_written`]) lines up with `display` character for character and gives the
+/// character as written there. Unchanged when the input has no old kanji (nearly always: no
+/// work) or the two forms do not line up.
 fn building_as_written(input: &str, display: &str, rest_start: usize, building: String) -> String {
     if !has_old_kanji(input) {
         return building;
@@ -318,27 +321,24 @@ fn building_as_written(input: &str, display: &str, rest_start: usize, building: 
         return building;
     }
     let skip = display.get(..rest_start).map_or(0, |d| d.chars().count());
-    let pairs: Vec<(char, char)> = display
-        .chars()
-        .zip(written.chars())
-        .skip(skip)
-        .filter(|(d, w)| d != w)
-        .collect();
-    if pairs.is_empty() {
+    let rest: Vec<(char, char)> = display.chars().zip(written.chars()).skip(skip).collect();
+    if rest.iter().all(|(d, w)| d == w) {
         return building;
     }
     let mut next = 0;
     building
         .chars()
         .map(|b| {
-            match pairs
+            if b.is_whitespace() {
+                return b;
+            }
+            match rest
                 .get(next..)
-                .and_then(|p| p.iter().position(|&(d, _)| d == b))
+                .and_then(|r| r.iter().position(|&(d, _)| d == b))
             {
                 Some(i) => {
-                    let written = pairs[next + i].1;
                     next += i + 1;
-                    written
+                    rest[next - 1].1
                 }
                 None => b,
             }

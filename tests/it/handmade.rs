@@ -23,6 +23,13 @@ const ASSERTED_CLASSES: &[&str] = &[
     "blocks",
     "numeral_names",
     "postal",
+    "go_or_room",
+    "jo_numbers",
+    "town_alone",
+    "brackets",
+    "short_towns",
+    "floor_position",
+    "building_written",
 ];
 
 /// Floors of the real-world run (shares, 0–1).

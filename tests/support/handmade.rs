@@ -28,6 +28,32 @@ pub const CLASSES: &[(&str, &str)] = &[
     ),
     ("units", include_str!("../data/handmade/units.tsv")),
     ("postal", include_str!("../data/handmade/postal.tsv")),
+    // Issue 25 (part 12): one file per class.
+    (
+        "go_or_room",
+        include_str!("../data/handmade/go_or_room.tsv"),
+    ),
+    (
+        "jo_numbers",
+        include_str!("../data/handmade/jo_numbers.tsv"),
+    ),
+    (
+        "town_alone",
+        include_str!("../data/handmade/town_alone.tsv"),
+    ),
+    ("brackets", include_str!("../data/handmade/brackets.tsv")),
+    (
+        "short_towns",
+        include_str!("../data/handmade/short_towns.tsv"),
+    ),
+    (
+        "floor_position",
+        include_str!("../data/handmade/floor_position.tsv"),
+    ),
+    (
+        "building_written",
+        include_str!("../data/handmade/building_written.tsv"),
+    ),
 ];
 
 /// The columns, in file order.
