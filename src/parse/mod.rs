@@ -550,6 +550,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_leading_note_is_stepped_over() {
+        assert_eq!(skip_leading_note("(前期)長野県", 0), "(前期)".len());
+        assert_eq!(skip_leading_note(" 【至急】 東京都", 0), " 【至急】 ".len());
+        assert_eq!(skip_leading_note("(東京都", 0), 1);
+        assert_eq!(skip_leading_note("東京都(前期)", 0), 0);
+        assert_eq!(skip_leading_note("", 0), 0);
+    }
+
+    #[test]
+    fn a_building_keeps_its_old_kanji() {
+        let parser = Parser::new();
+        let building = |s: &str| parser.parse(s).ok().and_then(|a| a.building);
+        assert_eq!(
+            building("東京都中央区銀座4-6-16 嶋村ビル3F").as_deref(),
+            Some("嶋村ビル")
+        );
+        assert_eq!(
+            building("東京都中央区銀座4-6-16 島村ビル・嶋村ビル別館").as_deref(),
+            Some("島村ビル・嶋村ビル別館")
+        );
+        assert_eq!(
+            building("東京都千代田区麴町1-2 麹町ビル").as_deref(),
+            Some("麹町ビル")
+        );
+    }
+
+    #[test]
     fn koaza_is_stepped_over() {
         let p = Parser::new();
         let parts = |a: &Address| {

@@ -372,6 +372,39 @@ mod tests {
     }
 
     #[test]
+    fn a_position_after_the_floor_is_the_room() {
+        assert_eq!(r("大一ビル2階北"), (s("大一ビル"), s("2"), s("北"), None));
+        assert_eq!(r("KOビル1階(東側)"), (s("KOビル"), s("1"), s("東"), None));
+        assert_eq!(
+            r("吉野ビル1階東号室"),
+            (s("吉野ビル"), s("1"), s("東"), None)
+        );
+        assert_eq!(r("大藪ビル3階A"), (s("大藪ビル"), s("3"), s("A"), None));
+        assert_eq!(
+            r("北斗ビル2F 南西"),
+            (s("北斗ビル"), s("2"), s("南西"), None)
+        );
+        // A name after the floor is not a position; a marked room wins.
+        assert_eq!(
+            r("吉野ビル1階東京堂"),
+            (s("吉野ビル 東京堂"), s("1"), None, None)
+        );
+        assert_eq!(
+            r("北斗ビル2階 201号室"),
+            (s("北斗ビル"), s("2"), s("201"), None)
+        );
+        // 3Fuji stays a name.
+        assert_eq!(r("3Fuji"), (s("3Fuji"), None, None, None));
+    }
+
+    #[test]
+    fn brackets_are_spaces() {
+        assert_eq!(r("(小野ビル101号)"), (s("小野ビル"), None, s("101"), None));
+        assert_eq!(r("【小野ビル】502"), (s("小野ビル"), None, s("502"), None));
+        assert_eq!(r("小野ビル(3F)"), (s("小野ビル"), s("3"), None, None));
+    }
+
+    #[test]
     fn names_keep_their_numbers() {
         assert_eq!(r("メゾン21 203"), (s("メゾン21"), None, s("203"), None));
         assert_eq!(r("メゾン21"), (s("メゾン21"), None, None, None));
