@@ -55,7 +55,7 @@ pub fn has_old_kanji(input: &str) -> bool {
 }
 
 /// [`normalize`] with `kanji` as the rewrite of each character that is not a hyphen.
-fn normalize_with(input: &str, kanji: fn(char) -> char) -> String {
+fn normalize_with(input: &str, kanji: impl Fn(char) -> char + Copy) -> String {
     // Invisible characters go first, before composition (a zero-width space must not keep
     // `a` and a combining accent apart on one pass only) and before a `ー`'s context is read.
     if input.chars().all(|c| chars::nfkc_simple(c).is_some()) {
@@ -77,7 +77,7 @@ fn normalize_with(input: &str, kanji: fn(char) -> char) -> String {
 }
 
 /// The display-form loop over NFKC'd characters: hyphens, modern kanji, white space.
-fn display(len: usize, it: impl Iterator<Item = char>, kanji: fn(char) -> char) -> String {
+fn display(len: usize, it: impl Iterator<Item = char>, kanji: impl Fn(char) -> char) -> String {
     let mut out = String::with_capacity(len + 8);
     let mut pending_space = false;
     let mut it = it.peekable();

@@ -229,11 +229,15 @@ pub fn locate_near(text: &str, postal_cities: &[CityId]) -> Location {
                     }
                 }
             }
+            let before = cands.len();
             add_towns(g, &mut cands, text, base.end, base, s);
             add_kyoto_towns(g, &mut cands, text, base, s);
             add_sapporo_shorthand(g, &mut cands, text, base, s);
             add_sapporo_four_numbers(g, &mut cands, text, base, s);
-            add_short_towns(g, &mut cands, text, base, s);
+            if cands.len() == before {
+                // No town of the municipality starts the text: maybe one written short.
+                add_short_towns(g, &mut cands, text, base, s);
+            }
             // The city alone (unknown town or none).
             cands.push(Candidate {
                 loc: base,
@@ -302,8 +306,9 @@ pub fn locate_near(text: &str, postal_cities: &[CityId]) -> Location {
 /// Neither prefecture nor municipality written (`紀尾井町1-3`, `久太郎町4丁目渡辺3号`): the
 /// towns of all Japan whose name starts the text and is followed by a block number — a
 /// number written `N丁目` must be one of the town's chome. The longest such name wins; when
-/// it names exactly one town, that town (and its municipality) is the reading, else the
-/// first of them with `ambiguous` set. `None` when no town fits.
+/// all its towns are in one municipality, that town (and its municipality) is the reading;
+/// else no municipality is guessed: `ambiguous`, with the prefecture only when they share
+/// it. `None` when no town fits.
 fn town_anywhere(g: &Gazetteer, text: &str, start: usize) -> Option<Location> {
     let mut hits: SmallVec<[(usize, TownId); 8]> = SmallVec::new();
     for at in town_starts(text, start) {

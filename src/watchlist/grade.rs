@@ -853,7 +853,9 @@ impl Watchlist {
         let mut found: Vec<(Grade, Basis, Option<u32>, usize, RecordView<'_>)> = Vec::new();
         // The query's blocks read with the number after the banchi the other way: met in the
         // scan as the same banchi with another go.
-        let swapped: SmallVec<[(BlockKey, Swapped); 2]> = if mode == Mode::Fraud {
+        let swappable =
+            nonempty(addr.go.as_deref()).is_some() != nonempty(addr.room.as_deref()).is_some();
+        let swapped: SmallVec<[(BlockKey, Swapped); 2]> = if mode == Mode::Fraud && swappable {
             BlockKey::for_query(addr, self.has_fallback())
                 .iter()
                 .flat_map(|(k, _)| swapped_keys(addr, k))
