@@ -622,12 +622,15 @@ fn add_sapporo_four_numbers(
     }
     for end in ends {
         let numbers = &text[end..];
-        let lens: Vec<usize> = numbers
-            .split('-')
-            .take(4)
+        // Three numbers each followed by its hyphen, then a fourth (`1条北1-13-9-412` is not).
+        let pieces: SmallVec<[&str; 4]> = numbers.split('-').take(4).collect();
+        let lens: SmallVec<[usize; 4]> = pieces
+            .iter()
             .map(|n| n.bytes().take_while(u8::is_ascii_digit).count())
             .collect();
-        let four = lens.len() == 4 && lens.iter().all(|&l| (1..=MAX_BLOCK_DIGITS).contains(&l));
+        let whole = pieces.iter().zip(&lens).take(3).all(|(p, &l)| p.len() == l);
+        let four =
+            whole && lens.len() == 4 && lens.iter().all(|&l| (1..=MAX_BLOCK_DIGITS).contains(&l));
         if !four || lens[0] > 2 || lens[1] > 2 {
             continue;
         }
