@@ -161,6 +161,8 @@ fn peer_suites_stay_above_their_floors() {
             .find(|(name, _)| *name == report.suite)
             .map(|(_, floor)| *floor)
             .unwrap_or_else(|| panic!("no floor for {}", report.suite));
+        // The figures, for `-- --nocapture`.
+        eprintln!("{report}");
         assert!(report.rows >= 30, "{report}");
         assert!(report.share() >= floor, "{report}");
     }
