@@ -6,6 +6,7 @@
 //! Prints, per class, the share of cases with every field right and with prefecture..go
 //! right, then up to N failing cases of each class (default 10) with the fields that differ
 //! (`got` ≠ `want`). Cases: `tests/data/handmade/*.tsv` (format in that folder's README).
+//! Then the grading pairs (`grading_pairs.tsv`): the share whose fraud grade is as written.
 
 #[path = "../tests/support/handmade.rs"]
 mod handmade;
@@ -79,4 +80,31 @@ fn main() {
         pc(all_right),
         pc(block_right)
     );
+    let pairs = match handmade::load_pairs() {
+        Ok(pairs) => pairs,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let mut right = 0;
+    let mut wrong = Vec::new();
+    for pair in &pairs {
+        match handmade::grade_pair(&parser, pair) {
+            Ok((screened, graded)) if screened == pair.grade && graded == pair.grade => right += 1,
+            Ok((screened, graded)) => wrong.push(format!(
+                "    line {:>3}  {}  —  screened `{screened}`, graded `{graded}`, want `{}`",
+                pair.line, pair.query, pair.grade
+            )),
+            Err(e) => wrong.push(format!("    line {:>3}  {e}", pair.line)),
+        }
+    }
+    println!(
+        "grading pairs    {:>5}  {:>10.1} %  (fraud grade as written, both lookups)",
+        pairs.len(),
+        100.0 * right as f64 / pairs.len().max(1) as f64
+    );
+    for w in wrong.iter().take(show) {
+        println!("{w}");
+    }
 }

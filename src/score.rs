@@ -556,7 +556,12 @@ impl Scorer {
             scan(input);
         }
         if let Some(b) = building {
-            scan(b);
+            // The building is shown as written; facility words are matched in modern kanji.
+            if crate::normalize::has_old_kanji(b) {
+                scan(&b.chars().map(crate::normalize::modern).collect::<String>());
+            } else {
+                scan(b);
+            }
         }
         found.sort();
         found

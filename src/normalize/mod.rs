@@ -34,6 +34,28 @@ use unicode_normalization::UnicodeNormalization;
 /// assert_eq!(banchi::normalize::normalize("東京都　港区１ー２－３　澤ハイツ"), "東京都 港区1-2-3 沢ハイツ");
 /// ```
 pub fn normalize(input: &str) -> String {
+    normalize_with(input, chars::modern)
+}
+
+/// The display form with old and variant kanji kept as written (`嶋村ビル` stays, where
+/// [`normalize`] gives `島村ビル`): everything else as [`normalize`] does it, character for
+/// character. Building names are shown in this form; they are matched in the folded one.
+///
+/// ```
+/// assert_eq!(banchi::normalize::normalize_as_written("ＫＯ嶋村ビル　２Ｆ"), "KO嶋村ビル 2F");
+/// ```
+pub fn normalize_as_written(input: &str) -> String {
+    normalize_with(input, |c| c)
+}
+
+/// True when [`normalize`] would write some character of `input` in its modern form, that
+/// is when [`normalize_as_written`] may differ from it.
+pub fn has_old_kanji(input: &str) -> bool {
+    input.chars().any(|c| chars::modern(c) != c)
+}
+
+/// [`normalize`] with `kanji` as the rewrite of each character that is not a hyphen.
+fn normalize_with(input: &str, kanji: impl Fn(char) -> char + Copy) -> String {
     // Invisible characters go first, before composition (a zero-width space must not keep
     // `a` and a combining accent apart on one pass only) and before a `ー`'s context is read.
     if input.chars().all(|c| chars::nfkc_simple(c).is_some()) {
@@ -43,19 +65,19 @@ pub fn normalize(input: &str) -> String {
             .chars()
             .filter(|&c| !chars::is_invisible(c))
             .filter_map(chars::nfkc_simple);
-        display(input.len(), it)
+        display(input.len(), it, kanji)
     } else {
         let it = input
             .chars()
             .filter(|&c| !chars::is_invisible(c))
             .nfkc()
             .filter(|&c| !chars::is_invisible(c));
-        display(input.len(), it)
+        display(input.len(), it, kanji)
     }
 }
 
 /// The display-form loop over NFKC'd characters: hyphens, modern kanji, white space.
-fn display(len: usize, it: impl Iterator<Item = char>) -> String {
+fn display(len: usize, it: impl Iterator<Item = char>, kanji: impl Fn(char) -> char) -> String {
     let mut out = String::with_capacity(len + 8);
     let mut pending_space = false;
     let mut it = it.peekable();
@@ -75,7 +97,7 @@ fn display(len: usize, it: impl Iterator<Item = char>) -> String {
         } else if chars::is_hyphen(c) {
             '-'
         } else {
-            chars::modern(c)
+            kanji(c)
         };
         if mapped == '-' {
             // "1 - 2" is one hyphen.
@@ -275,7 +297,7 @@ mod tests {
                 .filter(|&c| !chars::is_invisible(c))
                 .nfkc()
                 .filter(|&c| !chars::is_invisible(c));
-            display(s.len(), it)
+            display(s.len(), it, chars::modern)
         };
         for s in [
             "東京都　港区１ー２－３　澤ハイツ",

@@ -11,7 +11,7 @@
 
 pub use super::location::Location;
 use super::location::{skip_spaces, town_starts};
-use crate::gazetteer::{CityId, Gazetteer, TownId};
+use crate::gazetteer::{ChomeRange, CityId, Gazetteer, TownId};
 use crate::normalize::name_key;
 use smallvec::{smallvec, SmallVec};
 use std::sync::LazyLock;
@@ -229,10 +229,15 @@ pub fn locate_near(text: &str, postal_cities: &[CityId]) -> Location {
                     }
                 }
             }
+            let before = cands.len();
             add_towns(g, &mut cands, text, base.end, base, s);
             add_kyoto_towns(g, &mut cands, text, base, s);
             add_sapporo_shorthand(g, &mut cands, text, base, s);
             add_sapporo_four_numbers(g, &mut cands, text, base, s);
+            if cands.len() == before {
+                // No town of the municipality starts the text: maybe one written short.
+                add_short_towns(g, &mut cands, text, base, s);
+            }
             // The city alone (unknown town or none).
             cands.push(Candidate {
                 loc: base,
@@ -289,8 +294,75 @@ pub fn locate_near(text: &str, postal_cities: &[CityId]) -> Location {
         add_postal_towns(g, &mut cands, text, &pref_readings, postal_cities);
     }
     let best = pick(cands, postal_cities);
+    if best.pref.is_none() && best.city.is_none() {
+        if let Some(found) = town_anywhere(g, text, start) {
+            return found;
+        }
+    }
     // Only on a miss: a look-alike kanji one substitution away (己/巳, 冶/治 …).
     super::fuzzy::retry(g, text, best).unwrap_or(best)
+}
+
+/// Neither prefecture nor municipality written (`紀尾井町1-3`, `久太郎町4丁目渡辺3号`): the
+/// towns of all Japan whose name starts the text and is followed by a block number — a
+/// number written `N丁目` must be one of the town's chome. The longest such name wins; when
+/// all its towns are in one municipality, that town (and its municipality) is the reading;
+/// else no municipality is guessed: `ambiguous`, with the prefecture only when they share
+/// it. `None` when no town fits.
+fn town_anywhere(g: &Gazetteer, text: &str, start: usize) -> Option<Location> {
+    let mut hits: SmallVec<[(usize, TownId); 8]> = SmallVec::new();
+    for at in town_starts(text, start) {
+        g.any_town_prefixes(&text[at..], |end, ids| {
+            for t in ids.iter() {
+                hits.push((at + end, t));
+            }
+        });
+    }
+    hits.retain(|&mut (end, t)| {
+        let next = skip_spaces(text, end);
+        let rest = &text[next..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > MAX_BLOCK_DIGITS {
+            return false;
+        }
+        if !rest[digits..].starts_with('丁') {
+            return true;
+        }
+        let town = g.town(t);
+        rest[..digits].parse().is_ok_and(|n| {
+            town.accepts_chome(n) || matches!(town.chome_range(), ChomeRange::Unknown)
+        })
+    });
+    let longest = hits.iter().map(|&(end, _)| end).max()?;
+    hits.retain(|&mut (end, _)| end == longest);
+    let (end, t) = *hits.first()?;
+    let town = g.town(t);
+    let pref = g.city(town.city).pref;
+    if hits
+        .iter()
+        .any(|&(_, other)| g.town(other).city != town.city)
+    {
+        // Several municipalities have a town of that name: no guess. The prefecture stays
+        // when they share it.
+        let same_pref = hits
+            .iter()
+            .all(|&(_, other)| g.city(g.town(other).city).pref == pref);
+        return Some(Location {
+            pref: same_pref.then_some(pref),
+            end: start,
+            town_start: start,
+            ambiguous: true,
+            ..Location::default()
+        });
+    }
+    Some(Location {
+        pref: Some(pref),
+        city: Some(town.city),
+        town: Some(t),
+        end,
+        town_start: start,
+        ..Location::default()
+    })
 }
 
 /// The municipality left out, a postal code naming it: the towns of the code's
@@ -523,8 +595,10 @@ fn add_sapporo_shorthand(
     });
 }
 
-/// Sapporo's four-number form: `北郷1-2-3-4` for 北郷1条2丁目3番4号, read when the town
-/// with its 条 (`北郷1条`) exists and four numbers follow the bare town name.
+/// Hokkaido's four-number form: `北郷1-2-3-4` for 北郷1条2丁目3番4号, read when the town
+/// with its 条 (`北郷1条`) exists, four numbers follow the bare town name and the second fits
+/// that town's chome. The bare name need not be a town itself (`月寒東3-18-1-72`: only
+/// 月寒東一条…五条 exist): the name up to the first digit is tried too.
 fn add_sapporo_four_numbers(
     g: &Gazetteer,
     cands: &mut Vec<Candidate>,
@@ -533,18 +607,30 @@ fn add_sapporo_four_numbers(
     score: i32,
 ) {
     let Some(city) = base.city else { return };
-    if !g.city(city).code.starts_with("011") {
+    if !g.city(city).code.starts_with("01") {
         return;
     }
     let mut found = Vec::new();
-    for (end, _) in town_candidates(g, city, text, base.end) {
+    let mut ends: SmallVec<[usize; 4]> = town_candidates(g, city, text, base.end)
+        .map(|(end, _)| end)
+        .collect();
+    if let Some(digit) = text[base.end..].find(|c: char| c.is_ascii_digit()) {
+        let name = &text[base.end..base.end + digit];
+        if !name.is_empty() && !name.contains([' ', '-']) && !ends.contains(&(base.end + digit)) {
+            ends.push(base.end + digit);
+        }
+    }
+    for end in ends {
         let numbers = &text[end..];
-        let lens: Vec<usize> = numbers
-            .split('-')
-            .take(4)
+        // Three numbers each followed by its hyphen, then a fourth (`1条北1-13-9-412` is not).
+        let pieces: SmallVec<[&str; 4]> = numbers.split('-').take(4).collect();
+        let lens: SmallVec<[usize; 4]> = pieces
+            .iter()
             .map(|n| n.bytes().take_while(u8::is_ascii_digit).count())
             .collect();
-        let four = lens.len() == 4 && lens.iter().all(|&l| (1..=MAX_BLOCK_DIGITS).contains(&l));
+        let whole = pieces.iter().zip(&lens).take(3).all(|(p, &l)| p.len() == l);
+        let four =
+            whole && lens.len() == 4 && lens.iter().all(|&l| (1..=MAX_BLOCK_DIGITS).contains(&l));
         if !four || lens[0] > 2 || lens[1] > 2 {
             continue;
         }
@@ -559,7 +645,14 @@ fn add_sapporo_four_numbers(
         let block_at = end + lens[0] + 1 + lens[1] + 1;
         g.town_prefixes(city, &key, |len, ids| {
             if len == key.len() {
-                found.extend(ids.iter().map(|t| (t, chome, block_at)));
+                found.extend(
+                    ids.iter()
+                        .filter(|&t| {
+                            let town = g.town(t);
+                            !town.has_chome() || town.accepts_chome(chome)
+                        })
+                        .map(|t| (t, chome, block_at)),
+                );
             }
         });
     }
@@ -574,6 +667,98 @@ fn add_sapporo_four_numbers(
             score: score + 10 + town_score(g, t, text, end),
         });
     }
+}
+
+/// A town written short, read under the part-5 rule (only when exactly one gazetteer name
+/// fits, never by edit distance), with the block number right after the written name:
+///
+/// * without its final 町: `釧路市豊川8-19` → 豊川町 (`寄木第1地割…` is tried as `寄木`);
+/// * `北3-4-17` for a town spelled `…北三番町`: `名張市つつじが丘北3-4-17` → つつじが丘北三番町,
+///   banchi 4, go 17 (the first number and its hyphen are the town's).
+///
+/// Scored below a town written whole, so a town of the written name always wins.
+fn add_short_towns(
+    g: &Gazetteer,
+    cands: &mut Vec<Candidate>,
+    text: &str,
+    base: Location,
+    score: i32,
+) {
+    let Some(city) = base.city else { return };
+    let rest = &text[base.end..];
+    let Some(digit) = rest.find(|c: char| c.is_ascii_digit()) else {
+        return;
+    };
+    let written = rest[..digit].trim_end_matches(' ');
+    let name = written
+        .strip_suffix('第')
+        .unwrap_or(written)
+        .trim_end_matches(' ');
+    if name.chars().count() < 2 || name.contains([' ', '-']) || name.len() > 36 {
+        return;
+    }
+    let mut fits: SmallVec<[(TownId, usize); 2]> = SmallVec::new();
+    let exact = |key: &str, end: usize, fits: &mut SmallVec<[(TownId, usize); 2]>| {
+        g.town_prefixes(city, key, |len, ids| {
+            if len == key.len() {
+                fits.extend(ids.iter().map(|t| (t, end)));
+            }
+        });
+    };
+    let name_end = base.end + name.len();
+    exact(&format!("{name}町"), name_end, &mut fits);
+    if !fits.is_empty() && towns_starting_with(g, city, name) > 1 {
+        // `牛島` could be 牛島町, 牛島新町 or 牛島本町: more than one name fits.
+        fits.clear();
+    }
+    // `…北3-`: the number and its hyphen close a town spelled `…北N番町`.
+    let digits = rest[digit..].bytes().take_while(u8::is_ascii_digit).count();
+    if digit == name.len() && digits <= 2 && rest[digit + digits..].starts_with('-') {
+        let n = &rest[digit..digit + digits];
+        exact(
+            &format!("{name}{n}番町"),
+            base.end + digit + digits + 1,
+            &mut fits,
+        );
+    }
+    if let [(t, end)] = fits[..] {
+        cands.push(Candidate {
+            loc: Location {
+                town: Some(t),
+                end,
+                ..base
+            },
+            score: score - 2 + town_score(g, t, text, end),
+        });
+    }
+}
+
+/// Every municipality's towns (by city index), listed on first use.
+static TOWNS_BY_CITY: LazyLock<Vec<Vec<TownId>>> = LazyLock::new(|| {
+    let g = Gazetteer::get();
+    let mut by_city = vec![Vec::new(); g.cities().len()];
+    for id in 0..g.town_count() as TownId {
+        if let Some(list) = by_city.get_mut(g.town(id).city as usize) {
+            list.push(id);
+        }
+    }
+    by_city
+});
+
+/// How many towns of `city` have a folded name starting with `name` (folded), counting a
+/// name listed twice once. Walks the municipality's towns: only for a short town that fits.
+fn towns_starting_with(g: &Gazetteer, city: CityId, name: &str) -> usize {
+    let mut names: SmallVec<[String; 4]> = SmallVec::new();
+    for &t in TOWNS_BY_CITY
+        .get(city as usize)
+        .map_or(&[][..], Vec::as_slice)
+    {
+        let key = name_key(g.town(t).name);
+        if key.starts_with(name) && !names.contains(&key) {
+            names.push(key);
+        }
+    }
+    names.len()
 }
 
 /// Longest digit run read as one block number.

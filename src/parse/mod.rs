@@ -21,7 +21,7 @@ pub mod unit;
 use crate::address::{Address, Anomaly, Level};
 use crate::error::{ParseError, MAX_INPUT_BYTES};
 use crate::gazetteer::{CityId, Gazetteer, TownId};
-use crate::normalize::{fold, normalize, Folded};
+use crate::normalize::{fold, has_old_kanji, normalize, normalize_as_written, Folded};
 use crate::segment::{Segmenter, TokenKind};
 use block::TownShape;
 use location::Location;
@@ -96,6 +96,7 @@ impl Parser {
         }
         let folded = fold(&display);
         let (written_code, start) = postal::read_leading(&folded.text);
+        let start = skip_leading_note(&folded.text, start);
         let code = postal_code.and_then(PostalCode::parse).or(written_code);
         let near = code.map(PostalCities::of).unwrap_or_default();
         let loc = {
@@ -104,7 +105,7 @@ impl Parser {
             l.town_start += start;
             l
         };
-        if loc.pref.is_none() && loc.city.is_none() {
+        if loc.pref.is_none() && loc.city.is_none() && !loc.ambiguous {
             return Err(ParseError::Unrecognized);
         }
         let mut a = assemble(input, &display, &folded, loc);
@@ -210,7 +211,11 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: Location) -> Addre
         shape = TownShape::NO_CHOME;
     }
     if loc.city.is_none() {
-        // Without a municipality the rest cannot be told apart: leave it unread.
+        // Without a municipality the rest cannot be told apart: leave it unread. A town
+        // written alone that several municipalities have says so.
+        if loc.ambiguous {
+            anomalies.push(Anomaly::Ambiguous);
+        }
         a.key = a.compute_key();
         a.anomalies = anomalies;
         return a;
@@ -219,8 +224,11 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: Location) -> Addre
     a.chome = loc.chome.or(block.chome);
     a.banchi = block.banchi;
     a.go = block.go;
-    let unit = unit::read(&display[folded.source(block.end)..]);
-    a.building = unit.building;
+    let rest_start = folded.source(block.end);
+    let unit = unit::read(&display[rest_start..]);
+    a.building = unit
+        .building
+        .map(|b| building_as_written(input, display, rest_start, b));
     a.floor = unit.floor;
     a.room = block.room.or(unit.room);
     a.customer_id = unit.customer_id;
@@ -261,6 +269,81 @@ fn assemble(input: &str, display: &str, folded: &Folded, loc: Location) -> Addre
     a.anomalies = anomalies;
     a.key = a.compute_key();
     a
+}
+
+/// Longest note in brackets stepped over before the address (`(前期)`, `【至急】`), in chars.
+const MAX_NOTE_CHARS: usize = 16;
+
+/// The position after a bracketed note that starts the text at `pos` (spaces around it
+/// skipped): `(前期)長野県大町市八坂1090` is read from `長野県`. Unchanged when no bracket
+/// opens there; a bracket that does not close within [`MAX_NOTE_CHARS`] is stepped over alone.
+fn skip_leading_note(text: &str, pos: usize) -> usize {
+    let at = location::skip_spaces(text, pos);
+    let Some(open) = text[at..].chars().next() else {
+        return pos;
+    };
+    let close = match open {
+        '(' => ')',
+        '[' => ']',
+        '【' => '】',
+        '「' => '」',
+        '〔' => '〕',
+        '<' => '>',
+        '〈' => '〉',
+        _ => return pos,
+    };
+    let inner = at + open.len_utf8();
+    match text[inner..]
+        .char_indices()
+        .take(MAX_NOTE_CHARS + 1)
+        .find(|&(_, c)| c == close)
+    {
+        Some((i, _)) => location::skip_spaces(text, inner + i + close.len_utf8()),
+        // A bracket left open (`(東京都…`): only the bracket is stepped over.
+        None => location::skip_spaces(text, inner),
+    }
+}
+
+/// The building name with the old and variant kanji the input wrote (`嶋村ビル`, `大藪ビル`)
+/// put back: the display form writes them modern (`島村`, `大薮`) for matching, but a name
+/// is shown as written. `building` was cut from `display[rest_start..]`: its characters
+/// (spaces aside) are that text's in order, so each is matched to the first one at or after
+/// the previous match; the input's display form without the kanji rewrite
+/// ([`normalize_as_written`]) lines up with `display` character for character and gives the
+/// character as written there. Unchanged when the input has no old kanji (nearly always: no
+/// work) or the two forms do not line up.
+fn building_as_written(input: &str, display: &str, rest_start: usize, building: String) -> String {
+    if !has_old_kanji(input) {
+        return building;
+    }
+    let written = normalize_as_written(input);
+    if written.chars().count() != display.chars().count() {
+        return building;
+    }
+    let skip = display.get(..rest_start).map_or(0, |d| d.chars().count());
+    let rest: Vec<(char, char)> = display.chars().zip(written.chars()).skip(skip).collect();
+    if rest.iter().all(|(d, w)| d == w) {
+        return building;
+    }
+    let mut next = 0;
+    building
+        .chars()
+        .map(|b| {
+            if b.is_whitespace() {
+                return b;
+            }
+            match rest
+                .get(next..)
+                .and_then(|r| r.iter().position(|&(d, _)| d == b))
+            {
+                Some(i) => {
+                    next += i + 1;
+                    rest[next - 1].1
+                }
+                None => b,
+            }
+        })
+        .collect()
 }
 
 /// True when the municipality found is followed directly by a block number written in
@@ -317,16 +400,20 @@ fn towns_of(city: CityId) -> CityTowns {
 fn leading_place_words(text: &str) -> &str {
     let mut end = 0;
     for t in Segmenter::shared().tokens(text) {
-        // ヶ/ケ/ヵ and ノ alone join place words (架空ヶ丘, 架空ノ森): not a katakana name.
+        // ヶ/ケ/ヵ and ノ alone join place words (架空ヶ丘, 架空ノ森): not a katakana name;
+        // nor is a katakana word right after 字 or 大字 (`字ウラウスナイ`).
         let joiner = t
             .text
             .chars()
             .all(|c| matches!(c, 'ヶ' | 'ケ' | 'ヵ' | 'ノ'));
+        let after_aza = text[..end].ends_with('字');
+        let katakana = t
+            .text
+            .chars()
+            .all(|c| ('\u{30A1}'..='\u{30FF}').contains(&c));
         let building_like = !joiner
             && (matches!(t.kind, TokenKind::Number | TokenKind::Symbol)
-                || t.text
-                    .chars()
-                    .all(|c| ('\u{30A1}'..='\u{30FF}').contains(&c))
+                || (katakana && !after_aza)
                 || t.text.chars().any(|c| c.is_ascii_alphanumeric()));
         if building_like {
             break;
@@ -461,6 +548,33 @@ fn skip_koaza_marker(text: &str, end: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leading_note_is_stepped_over() {
+        assert_eq!(skip_leading_note("(前期)長野県", 0), "(前期)".len());
+        assert_eq!(skip_leading_note(" 【至急】 東京都", 0), " 【至急】 ".len());
+        assert_eq!(skip_leading_note("(東京都", 0), 1);
+        assert_eq!(skip_leading_note("東京都(前期)", 0), 0);
+        assert_eq!(skip_leading_note("", 0), 0);
+    }
+
+    #[test]
+    fn a_building_keeps_its_old_kanji() {
+        let parser = Parser::new();
+        let building = |s: &str| parser.parse(s).ok().and_then(|a| a.building);
+        assert_eq!(
+            building("東京都中央区銀座4-6-16 嶋村ビル3F").as_deref(),
+            Some("嶋村ビル")
+        );
+        assert_eq!(
+            building("東京都中央区銀座4-6-16 島村ビル・嶋村ビル別館").as_deref(),
+            Some("島村ビル・嶋村ビル別館")
+        );
+        assert_eq!(
+            building("東京都千代田区麴町1-2 麹町ビル").as_deref(),
+            Some("麹町ビル")
+        );
+    }
 
     #[test]
     fn koaza_is_stepped_over() {

@@ -57,8 +57,8 @@ fn find_floor(text: &str) -> Option<(std::ops::Range<usize>, String)> {
     for c in FLOOR.captures_iter(text) {
         let whole = c.get(0)?;
         let after = text[whole.end()..].chars().next();
-        if after.is_some_and(|ch| ch.is_ascii_alphabetic()) {
-            continue; // 3Fuji, B1X
+        if after.is_some_and(|ch| ch.is_ascii_alphabetic()) && !whole.as_str().ends_with('階') {
+            continue; // 3Fuji, B1X (but 3階A: a unit on the floor)
         }
         if let Some(n) = c.get(6) {
             let Some(v) = numerals::value(n.as_str()) else {
@@ -162,10 +162,41 @@ fn trim_separators(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || matches!(c, '-' | ',' | '、' | '/' | '・' | '.'))
 }
 
+/// Brackets around a unit or a note (`3-5(小野ビル101号)`, `1階(東側)`): read as spaces.
+fn is_bracket(c: char) -> bool {
+    matches!(
+        c,
+        '(' | ')'
+            | '['
+            | ']'
+            | '【'
+            | '】'
+            | '「'
+            | '」'
+            | '『'
+            | '』'
+            | '〔'
+            | '〕'
+            | '<'
+            | '>'
+            | '〈'
+            | '〉'
+    )
+}
+
+/// A position that ends the text right after a floor: `2階北`, `1階 東側`, `1階東号室`,
+/// `2F 奥`, `3階A` — the unit on that floor (read as the room), not part of the building.
+static POSITION_AFTER_FLOOR: LazyLock<Regex> = LazyLock::new(|| {
+    literal_regex(r"^[\s\-]*([東西南北]{1,2}|奥|手前|[A-Za-z])(?:側)?(?:号室|号|室)?[\s\-]*$")
+});
+
 /// Reads building, floor, room and customer ID from `rest` (display form).
 pub fn read(rest: &str) -> Unit {
     let mut unit = Unit::default();
     let mut text = trim_separators(rest).to_owned();
+    if text.contains(is_bracket) {
+        text = trim_separators(&text.replace(is_bracket, " ")).to_owned();
+    }
     if text.is_empty() {
         return unit;
     }
@@ -205,6 +236,18 @@ pub fn read(rest: &str) -> Unit {
 
     if let Some((range, floor)) = find_floor(&text) {
         unit.floor = Some(floor);
+        let position = unit
+            .room
+            .is_none()
+            .then(|| &text[range.end..])
+            .filter(|tail| !tail.trim_matches([' ', '-']).is_empty())
+            .and_then(|tail| POSITION_AFTER_FLOOR.captures(tail))
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str().to_ascii_uppercase());
+        if let Some(position) = position {
+            unit.room = Some(position);
+            text.truncate(range.end);
+        }
         text.replace_range(range, " ");
     }
 
@@ -326,6 +369,39 @@ mod tests {
         ] {
             assert_eq!(r(text), (s("サンハイツ"), None, s("101"), None), "{text}");
         }
+    }
+
+    #[test]
+    fn a_position_after_the_floor_is_the_room() {
+        assert_eq!(r("大一ビル2階北"), (s("大一ビル"), s("2"), s("北"), None));
+        assert_eq!(r("KOビル1階(東側)"), (s("KOビル"), s("1"), s("東"), None));
+        assert_eq!(
+            r("吉野ビル1階東号室"),
+            (s("吉野ビル"), s("1"), s("東"), None)
+        );
+        assert_eq!(r("大藪ビル3階A"), (s("大藪ビル"), s("3"), s("A"), None));
+        assert_eq!(
+            r("北斗ビル2F 南西"),
+            (s("北斗ビル"), s("2"), s("南西"), None)
+        );
+        // A name after the floor is not a position; a marked room wins.
+        assert_eq!(
+            r("吉野ビル1階東京堂"),
+            (s("吉野ビル 東京堂"), s("1"), None, None)
+        );
+        assert_eq!(
+            r("北斗ビル2階 201号室"),
+            (s("北斗ビル"), s("2"), s("201"), None)
+        );
+        // 3Fuji stays a name.
+        assert_eq!(r("3Fuji"), (s("3Fuji"), None, None, None));
+    }
+
+    #[test]
+    fn brackets_are_spaces() {
+        assert_eq!(r("(小野ビル101号)"), (s("小野ビル"), None, s("101"), None));
+        assert_eq!(r("【小野ビル】502"), (s("小野ビル"), None, s("502"), None));
+        assert_eq!(r("小野ビル(3F)"), (s("小野ビル"), s("3"), None, None));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! offset 0   8 bytes  magic  "BANCHIWL"
-//!        8   u32 LE   format version (2)
+//!        8   u32 LE   format version (3)
 //!       12   u32 LE   CRC-32 (IEEE) of the body
 //!       16   u64 LE   body length in bytes
 //!       24   body     (see `table`)
@@ -12,6 +12,11 @@
 //! [`super::key`]), the fallback counts of the load report and the building number of a
 //! record: a version-1 index keys some rows differently, so it is refused with "rebuild it
 //! with `banchi index build`", never read.
+//!
+//! Version 3 (issue 25) keys some rows differently again: the parser reads a position after
+//! the floor as the room (`2階北`), a trailing bracket as building + room, Hokkaido's four
+//! numbers without 条, towns written short or without their municipality — so a version-2
+//! index, built by the older parser, is refused the same way.
 //!
 //! Loading memory-maps the file, checks magic, version, length and checksum before anything
 //! else reads it, and refuses a foreign, truncated or corrupt file with a typed
@@ -26,7 +31,7 @@ use std::path::Path;
 /// First bytes of every index file.
 pub const MAGIC: [u8; 8] = *b"BANCHIWL";
 /// The format version this build writes and reads (see the module docs for what changed).
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// Size of the envelope header.
 pub const HEADER_LEN: usize = 24;
 
@@ -205,7 +210,7 @@ mod tests {
 
     #[test]
     fn other_versions_are_refused() {
-        for found in [1u32, 3, 7] {
+        for found in [1u32, 2, 4, 7] {
             let mut img = image(b"x");
             img[8..12].copy_from_slice(&found.to_le_bytes());
             let e = check(&img).unwrap_err();
@@ -213,7 +218,7 @@ mod tests {
                 e,
                 IndexError::UnsupportedVersion {
                     found,
-                    supported: 2
+                    supported: 3
                 }
             );
             assert!(

@@ -26,6 +26,7 @@ use crate::address::{Address, Anomaly};
 use fst::{IntoStreamer, Streamer};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
+use smallvec::SmallVec;
 use std::ops::ControlFlow;
 
 /// A grade, for either kind of list.
@@ -100,7 +101,9 @@ pub enum Basis {
     /// Same block, same room.
     SameRoom,
     /// Same block, the building's number and the room read together agree: one flat with
-    /// its building number glued to the room (`パレス桜22 1005号` = `パレス桜221005号`).
+    /// its building number glued to the room (`パレス桜22 1005号` = `パレス桜221005号`); or the
+    /// number after a 番地-only block read as the go on one side and as the room on the other
+    /// (`21番地103号` = `21 103号室`, see [`Swapped`]).
     SameFlat,
     /// Same block, same floor, no room on either side.
     SameFloor,
@@ -354,6 +357,114 @@ fn same_flat_glued(a: (Option<&str>, Option<&str>), b: (Option<&str>, Option<&st
     flat_digits(a).count() >= MIN_GLUED_DIGITS && flat_digits(a).eq(flat_digits(b))
 }
 
+/// Shortest number read either as the go or as the room after a 番地-only block: `21番地3号`
+/// and `21 3号室` are too likely a house and a flat to be called one place.
+const MIN_SWAPPED_DIGITS: usize = 3;
+
+/// How the number after a 番地-only block was read on the query's side, when the other side
+/// may have read it the other way (issue 25, class 1): `…東鷹匠町21番地103号` gives go 103,
+/// `…東鷹匠町21 103号室` room 103 — one flat, two keys. The query's block with the go swapped
+/// ([`swapped_keys`]) is looked up too, and a record there is the same flat when it holds the
+/// number the other way ([`swapped_same_flat`]). Never when both sides have a go: a go
+/// present on both is a real go, and two gos differ as blocks do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Swapped {
+    /// The query has go N and no unit: a record at the block without a go whose room (or
+    /// floor + room: `8階11号室` for 811) spells N.
+    GoAsRoom,
+    /// The query has no go and room N (or floor + room spelling N): a record at the block
+    /// with go N and no unit.
+    RoomAsGo,
+}
+
+/// True when `n` is all ASCII digits, does not start with 0 and has at least
+/// [`MIN_SWAPPED_DIGITS`] of them.
+fn swappable_number(n: &str) -> bool {
+    n.len() >= MIN_SWAPPED_DIGITS && n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0')
+}
+
+/// True when a unit (floor, room) spells the number `n`: the room is `n`, or the floor
+/// followed by a two-digit room is (`8` + `11` = 811, `1` + `3` = 103).
+fn unit_spells(floor: Option<&str>, room: Option<&str>, n: &str) -> bool {
+    let Some(room) = room.filter(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit())) else {
+        return false;
+    };
+    if unit_eq(room, n) {
+        return true;
+    }
+    let Some(floor) = floor.filter(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+    else {
+        return false;
+    };
+    let Some(rest) = n.strip_prefix(floor) else {
+        return false;
+    };
+    let room = room.trim_start_matches('0');
+    rest.len() == 2 && !room.is_empty() && rest.trim_start_matches('0') == room
+}
+
+/// The number a query's unit spells for [`Swapped::RoomAsGo`]: its room, or its floor
+/// followed by its room as two digits.
+fn spelled_numbers(floor: Option<&str>, room: &str) -> SmallVec<[String; 2]> {
+    let mut out = SmallVec::new();
+    if !room.bytes().all(|b| b.is_ascii_digit()) || room.is_empty() {
+        return out;
+    }
+    let room = room.trim_start_matches('0');
+    if swappable_number(room) {
+        out.push(room.to_owned());
+    }
+    if let Some(f) = floor.filter(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit())) {
+        if !room.is_empty() && room.len() <= 2 {
+            let n = format!("{f}{room:0>2}");
+            if swappable_number(&n) && !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
+/// The query's block read with the number after its banchi the other way (see
+/// [`Swapped`]); empty when the query's unit and go do not allow it.
+fn swapped_keys(addr: &Address, key: &BlockKey) -> SmallVec<[(BlockKey, Swapped); 2]> {
+    let mut out = SmallVec::new();
+    if nonempty(addr.customer_id.as_deref()).is_some() || matches!(key.banchi(), key::Part::None) {
+        return out;
+    }
+    let (go, floor, room) = (
+        nonempty(addr.go.as_deref()),
+        nonempty(addr.floor.as_deref()),
+        nonempty(addr.room.as_deref()),
+    );
+    match (go, room) {
+        (Some(go), None) if floor.is_none() && swappable_number(go) => {
+            out.push((key.with_go(None), Swapped::GoAsRoom));
+        }
+        (None, Some(room)) => {
+            for n in spelled_numbers(floor, room) {
+                out.push((key.with_go(Some(&n)), Swapped::RoomAsGo));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// True when a record at a [`swapped_keys`] block is the query's flat read the other way.
+fn swapped_same_flat(how: Swapped, q: &Address, r: &RecordView<'_>) -> bool {
+    if nonempty(r.customer_id).is_some() {
+        return false;
+    }
+    match how {
+        Swapped::GoAsRoom => {
+            q.go.as_deref()
+                .is_some_and(|go| unit_spells(nonempty(r.floor), nonempty(r.room), go.trim()))
+        }
+        Swapped::RoomAsGo => nonempty(r.room).is_none() && nonempty(r.floor).is_none(),
+    }
+}
+
 /// The building number then the room, as one run of digits without leading zeros.
 fn flat_digits<'a>(
     (number, room): (Option<&'a str>, Option<&'a str>),
@@ -475,6 +586,13 @@ impl Watchlist {
             if let Some(g) = fst_guard(|| self.grade_of(addr, key, opts, mode)).flatten() {
                 raise(&mut worst, g);
             }
+            let danger = |w: Option<Grade>| w.is_some_and(|g| g == Grade::Danger);
+            if mode == Mode::Fraud
+                && !danger(worst)
+                && fst_guard(|| self.swapped_flat_listed(addr, key)).unwrap_or(false)
+            {
+                raise(&mut worst, Grade::Danger);
+            }
             if worst.is_some_and(|g| g.severity() == Grade::Danger.severity()) {
                 break;
             }
@@ -535,6 +653,18 @@ impl Watchlist {
             }
         }
         seen_near.then_some(near)
+    }
+
+    /// True when the query's block read with its number the other way ([`swapped_keys`])
+    /// holds a record of the same flat: one exact lookup per reading, only for queries whose
+    /// unit allows one.
+    fn swapped_flat_listed(&self, addr: &Address, key: &BlockKey) -> bool {
+        swapped_keys(addr, key).iter().any(|(alt, how)| {
+            self.fst().get(alt.as_bytes()).is_some_and(|value| {
+                self.block_records(value)
+                    .any(|r| swapped_same_flat(*how, addr, &r))
+            })
+        })
     }
 
     /// The FST node below the query's town + chome + `TAG_NUM8` — whose transitions are the
@@ -721,12 +851,32 @@ impl Watchlist {
         let mut key_bytes: Vec<u8> = Vec::new();
         let mut keys: Vec<(std::ops::Range<usize>, bool)> = Vec::new();
         let mut found: Vec<(Grade, Basis, Option<u32>, usize, RecordView<'_>)> = Vec::new();
+        // The query's blocks read with the number after the banchi the other way: met in the
+        // scan as the same banchi with another go.
+        let swappable =
+            nonempty(addr.go.as_deref()).is_some() != nonempty(addr.room.as_deref()).is_some();
+        let swapped: SmallVec<[(BlockKey, Swapped); 2]> = if mode == Mode::Fraud && swappable {
+            BlockKey::for_query(addr, self.has_fallback())
+                .iter()
+                .flat_map(|(k, _)| swapped_keys(addr, k))
+                .collect()
+        } else {
+            SmallVec::new()
+        };
         self.scan_blocks(addr, opts, |seen, value, place| {
             let start = key_bytes.len();
             key_bytes.extend_from_slice(seen.bytes);
             keys.push((start..key_bytes.len(), seen.fallback));
             let block = keys.len() - 1;
+            let how = swapped
+                .iter()
+                .find(|(k, _)| place == Place::Near(0) && k.as_bytes() == seen.bytes)
+                .map(|(_, how)| *how);
             for r in self.block_records(value) {
+                if how.is_some_and(|how| swapped_same_flat(how, addr, &r)) {
+                    found.push((Grade::Danger, Basis::SameFlat, None, block, r));
+                    continue;
+                }
                 let (grade, basis, dist) = match (place, mode) {
                     (Place::Same, Mode::Fraud) => {
                         let (g, b) = unit_grade(addr, &r);
@@ -1120,6 +1270,100 @@ mod tests {
             (r.grade, r.matches[0].matched),
             (Some(Grade::Danger), Basis::SameRoom)
         );
+    }
+
+    #[test]
+    fn a_go_read_as_the_room_after_a_banchi_only_block_is_the_same_flat() {
+        let o = MatchOptions::default();
+        // 21番地103号 (go 103, no unit) against 21 103号室 (no go, room 103), 21 1階3号室 and
+        // 21 1階03号室; 33番811 against 33 8階11号室; each way round, both lookups.
+        let pairs = [
+            (
+                addr(None, "21", Some("103"), None, None),
+                addr(None, "21", None, None, Some("103")),
+            ),
+            (
+                addr(None, "21", Some("103"), None, None),
+                addr(None, "21", None, Some("1"), Some("3")),
+            ),
+            (
+                addr(None, "21", Some("103"), None, None),
+                addr(None, "21", None, Some("1"), Some("03")),
+            ),
+            (
+                addr(None, "33", Some("811"), None, None),
+                addr(None, "33", None, Some("8"), Some("11")),
+            ),
+            (
+                addr(Some(4), "6", Some("1203"), None, None),
+                addr(Some(4), "6", None, None, Some("1203")),
+            ),
+        ];
+        for (go, room) in &pairs {
+            for (listed, query) in [(go, room), (room, go)] {
+                let l = list(ListKind::Fraud, &[("X", listed.clone())]);
+                let r = l.screen_fraud(query, &o);
+                assert_eq!(r.grade, Some(Grade::Danger), "{listed:?} vs {query:?}");
+                assert_eq!(r.matches[0].matched, Basis::SameFlat);
+                assert_eq!(l.fraud_grade(query, &o), Some(Grade::Danger));
+            }
+        }
+    }
+
+    #[test]
+    fn a_real_go_on_both_sides_or_another_number_is_no_same_flat() {
+        let o = MatchOptions::default();
+        let cases = [
+            // A go on both sides: 21-5 103号室 against 21番地103号 (two blocks of banchi 21).
+            (
+                addr(None, "21", Some("103"), None, None),
+                addr(None, "21", Some("5"), None, Some("103")),
+            ),
+            // Another number: 33番811 against 33 812号室 (neighbours).
+            (
+                addr(None, "33", Some("811"), None, None),
+                addr(None, "33", None, None, Some("812")),
+            ),
+            // Too short to tell a house 21-3 from room 3 at banchi 21.
+            (
+                addr(None, "21", Some("3"), None, None),
+                addr(None, "21", None, None, Some("3")),
+            ),
+            // The listed go with a room of its own: 21-103 101号室 is another flat.
+            (
+                addr(None, "21", Some("103"), None, Some("101")),
+                addr(None, "21", None, None, Some("103")),
+            ),
+            // Floor + room spelling another number.
+            (
+                addr(None, "21", Some("103"), None, None),
+                addr(None, "21", None, Some("1"), Some("4")),
+            ),
+        ];
+        for (a, b) in &cases {
+            for (listed, query) in [(a, b), (b, a)] {
+                let l = list(ListKind::Fraud, &[("X", listed.clone())]);
+                let r = l.screen_fraud(query, &o);
+                assert_ne!(r.grade, Some(Grade::Danger), "{listed:?} vs {query:?}");
+                assert_eq!(l.fraud_grade(query, &o), r.grade, "{listed:?} vs {query:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn unit_spelling_of_a_number() {
+        assert!(unit_spells(None, Some("103"), "103"));
+        assert!(unit_spells(Some("8"), Some("11"), "811"));
+        assert!(unit_spells(Some("1"), Some("3"), "103"));
+        assert!(unit_spells(Some("10"), Some("03"), "1003"));
+        assert!(!unit_spells(Some("1"), Some("3"), "13"));
+        assert!(!unit_spells(Some("B1"), Some("03"), "103"));
+        assert!(!unit_spells(Some("1"), Some("A3"), "103"));
+        assert!(!unit_spells(Some("1"), None, "103"));
+        assert_eq!(spelled_numbers(Some("8"), "11").as_slice(), ["811"]);
+        assert_eq!(spelled_numbers(None, "0103").as_slice(), ["103"]);
+        assert!(spelled_numbers(None, "12").is_empty());
+        assert!(spelled_numbers(Some("2"), "A").is_empty());
     }
 
     /// A row of 銀座 whose town the parser did not place (kept as written, level city).

@@ -410,6 +410,20 @@ impl BlockKey {
     pub fn banchi(&self) -> &Part {
         &self.banchi
     }
+
+    /// The same town, chome and banchi with `go` as the go (the number after a 番地-only
+    /// block read the other way: `21番地103号` and `21 103号室`, see `grade`).
+    pub(crate) fn with_go(&self, go: Option<&str>) -> BlockKey {
+        let mut bytes = Vec::with_capacity(self.banchi_end + 6);
+        bytes.extend_from_slice(&self.bytes[..self.banchi_end]);
+        Part::from_str_part(go).encode(&mut bytes);
+        BlockKey {
+            bytes,
+            chome_end: self.chome_end,
+            banchi_end: self.banchi_end,
+            banchi: self.banchi.clone(),
+        }
+    }
 }
 
 /// The banchi of a full key when it is a number, without decoding the rest (runs per block

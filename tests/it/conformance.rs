@@ -9,6 +9,8 @@ use crate::support::peer;
 fn agrees_with_the_peer_on_99_percent() {
     let report = peer::score(&peer::load());
     assert_eq!(report.rows, 7191, "the peer file changed");
+    // The figures, for `-- --nocapture`.
+    eprintln!("{report}");
     assert!(report.share() >= 0.99, "{report}");
     assert!(report.block_share() >= 0.99, "{report}");
 }

@@ -427,7 +427,8 @@ fn buildings_with_digits_and_roman_numerals() {
         ),
         (
             "東京都中央区銀座4-6-16 黑猫荘",
-            ginza().unit(Some("黒猫荘"), None, None),
+            // Issue 25: a building is shown as written (黑, not the modern 黒).
+            ginza().unit(Some("黑猫荘"), None, None),
         ),
     ]);
 }

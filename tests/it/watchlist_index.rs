@@ -148,11 +148,17 @@ fn foreign_files_and_other_versions_are_refused() {
         index_error(&p),
         IndexError::UnsupportedVersion {
             found: 7,
-            supported: 2
+            supported: 3
         }
     );
-    // An index written before fallback keys (format version 1) is refused, never read, and
-    // the error says how to fix it.
+    // An index written before fallback keys (format version 1) or by the parser before
+    // issue 25 (version 2) is refused, never read, and the error says how to fix it.
+    v[8..12].copy_from_slice(&2u32.to_le_bytes());
+    fs::write(&p, &v).unwrap();
+    assert!(matches!(
+        index_error(&p),
+        IndexError::UnsupportedVersion { found: 2, .. }
+    ));
     v[8..12].copy_from_slice(&1u32.to_le_bytes());
     fs::write(&p, &v).unwrap();
     let e = Watchlist::open_index(&p).unwrap_err();
@@ -165,7 +171,7 @@ fn foreign_files_and_other_versions_are_refused() {
         index_error(&p),
         IndexError::UnsupportedVersion {
             found: 1,
-            supported: 2
+            supported: 3
         }
     );
     assert!(matches!(

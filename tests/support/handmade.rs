@@ -2,6 +2,7 @@
 //! folder's README): loading them and checking the parser against each; shared by the
 //! `handmade` example and `tests/it/handmade.rs`.
 
+use banchi::watchlist::{ListKind, MatchOptions, Watchlist};
 use banchi::{Address, Parser};
 use std::fmt;
 
@@ -27,6 +28,32 @@ pub const CLASSES: &[(&str, &str)] = &[
     ),
     ("units", include_str!("../data/handmade/units.tsv")),
     ("postal", include_str!("../data/handmade/postal.tsv")),
+    // Issue 25 (part 12): one file per class.
+    (
+        "go_or_room",
+        include_str!("../data/handmade/go_or_room.tsv"),
+    ),
+    (
+        "jo_numbers",
+        include_str!("../data/handmade/jo_numbers.tsv"),
+    ),
+    (
+        "town_alone",
+        include_str!("../data/handmade/town_alone.tsv"),
+    ),
+    ("brackets", include_str!("../data/handmade/brackets.tsv")),
+    (
+        "short_towns",
+        include_str!("../data/handmade/short_towns.tsv"),
+    ),
+    (
+        "floor_position",
+        include_str!("../data/handmade/floor_position.tsv"),
+    ),
+    (
+        "building_written",
+        include_str!("../data/handmade/building_written.tsv"),
+    ),
 ];
 
 /// The columns, in file order.
@@ -205,4 +232,81 @@ pub fn check(parser: &Parser, case: &Case) -> Outcome {
         }
     }
     Outcome { wrong }
+}
+
+/// Hand-made grading pairs: a listed fraud address, a query, and the fraud grade the query
+/// must get against a list holding that one row (format in the folder's README).
+pub const PAIRS: &str = include_str!("../data/handmade/grading_pairs.tsv");
+
+/// The columns of [`PAIRS`], in file order.
+pub const PAIR_COLUMNS: [&str; 4] = ["listed", "query", "grade", "note"];
+
+/// One grading pair.
+pub struct Pair {
+    /// 1-based line number in the file.
+    pub line: usize,
+    pub listed: String,
+    pub query: String,
+    /// `danger`, `caution`, `warning`, or empty for no grade.
+    pub grade: String,
+}
+
+/// The pairs of [`PAIRS`].
+pub fn load_pairs() -> Result<Vec<Pair>, FormatError> {
+    let class = "grading_pairs";
+    let mut lines = PAIRS.lines().enumerate();
+    let header = lines.next().map(|(_, h)| h).unwrap_or_default();
+    if header.split('\t').collect::<Vec<_>>() != PAIR_COLUMNS {
+        return Err(FormatError {
+            class,
+            line: 1,
+            why: "the header is not the documented one",
+        });
+    }
+    let mut pairs = Vec::new();
+    for (i, line) in lines {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cells: Vec<&str> = line.split('\t').collect();
+        if cells.len() != PAIR_COLUMNS.len() {
+            return Err(FormatError {
+                class,
+                line: i + 1,
+                why: "not 4 tab-separated cells",
+            });
+        }
+        if !["danger", "caution", "warning", ""].contains(&cells[2]) {
+            return Err(FormatError {
+                class,
+                line: i + 1,
+                why: "grade is not danger, caution, warning or empty",
+            });
+        }
+        pairs.push(Pair {
+            line: i + 1,
+            listed: cells[0].to_owned(),
+            query: cells[1].to_owned(),
+            grade: cells[2].to_owned(),
+        });
+    }
+    Ok(pairs)
+}
+
+/// The fraud grade of the pair's query against a list of its listed row: from the screening
+/// (with matches) and from the grade-only lookup (bulk mode), as written in the file (empty
+/// for none). `Err` when the listed row is not indexed.
+pub fn grade_pair(parser: &Parser, pair: &Pair) -> Result<(String, String), String> {
+    let csv = format!("id,address\nL1,\"{}\"\n", pair.listed.replace('"', "\"\""));
+    let list = Watchlist::from_csv_reader(csv.as_bytes(), ListKind::Fraud, parser)
+        .map_err(|e| e.to_string())?;
+    if list.len() != 1 {
+        return Err("the listed address was not indexed".into());
+    }
+    let query = parser.parse(&pair.query).unwrap_or_default();
+    let name =
+        |g: Option<banchi::watchlist::Grade>| g.map(|g| g.as_str().to_owned()).unwrap_or_default();
+    let screened = name(list.screen_fraud(&query, &MatchOptions::default()).grade);
+    let graded = name(list.fraud_grade(&query, &MatchOptions::default()));
+    Ok((screened, graded))
 }
