@@ -325,9 +325,15 @@ fn a_damaged_snapshot_is_rebuilt_from_the_rows_and_a_newer_schema_is_refused() {
 #[test]
 fn two_replicas_on_one_postgres_and_one_redis_share_the_lists_and_the_velocity_count() {
     use crate::redis_server::RedisServer;
-    use crate::velocity_redis::{key_file, memory_settings, redis_settings, start_connected, velocity_count};
-    let Some(pg) = database("replicas_with_redis") else { return };
-    let Some(redis) = RedisServer::start("replicas_with_redis") else { return };
+    use crate::velocity_redis::{
+        key_file, memory_settings, redis_settings, start_connected, velocity_count,
+    };
+    let Some(pg) = database("replicas_with_redis") else {
+        return;
+    };
+    let Some(redis) = RedisServer::start("replicas_with_redis") else {
+        return;
+    };
     let key = key_file(redis.dir());
     let with_store = |mut s: Settings| {
         s.store_kind = StoreKind::Postgres;
@@ -338,12 +344,22 @@ fn two_replicas_on_one_postgres_and_one_redis_share_the_lists_and_the_velocity_c
     let b = start_connected(with_store(redis_settings(&redis.url(), &key)));
     let single = TestServer::start(memory_settings());
     // Names at one delivery point, alternating replicas: counted as one process counts.
-    let names = ["架空 一郎", "架空 二郎", "架空 三郎", "架空 四郎", "架空 五郎"];
+    let names = [
+        "架空 一郎",
+        "架空 二郎",
+        "架空 三郎",
+        "架空 四郎",
+        "架空 五郎",
+    ];
     for (i, name) in names.iter().enumerate() {
         let replica = if i % 2 == 0 { &a } else { &b };
         let got = screen_order(replica.addr, UMEDA, name);
         let want = screen_order(single.addr, UMEDA, name);
-        assert_eq!(velocity_count(&got), velocity_count(&want), "order {i}: {got}");
+        assert_eq!(
+            velocity_count(&got),
+            velocity_count(&want),
+            "order {i}: {got}"
+        );
     }
     assert!(velocity_count(&screen_order(b.addr, UMEDA, "架空 六郎")) >= 2);
     // And the lists: added on A, danger on B within a second.
