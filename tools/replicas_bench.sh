@@ -48,16 +48,20 @@ echo "== import ($rows rows) and the first snapshot build"
 
 export BANCHI_ADMIN_TOKEN="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export BANCHI_SCREEN_TOKEN="$BANCHI_ADMIN_TOKEN-s"
+# Starts a replica on port $1 (its pid appended to $dir/replicas) and prints start → ready.
 start_replica() {
     local port=$1 start
     start=$(date +%s.%N)
-    BANCHI_LOG=warn "$bin" serve --store postgres --listen "127.0.0.1:$port" 2>>"$dir/replica-$port.log" &
-    pids+=($!)
+    BANCHI_LOG=warn "$bin" serve --store postgres --listen "127.0.0.1:$port" \
+        >/dev/null 2>>"$dir/replica-$port.log" &
+    echo $! >>"$dir/replicas"
     until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 0.05; done
     python3 -c "print(f'{$(date +%s.%N) - $start:.2f}')"
 }
 pa=$(free_port); pb=$(free_port)
-echo "== start → ready: replica A $(start_replica "$pa") s, replica B $(start_replica "$pb") s"
+ta=$(start_replica "$pa"); tb=$(start_replica "$pb")
+pids+=($(cat "$dir/replicas"))
+echo "== start → ready: replica A $ta s, replica B $tb s (each loads the stored snapshot)"
 for p in "${pids[@]:1}"; do
     echo "   RSS pid $p: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' /proc/$p/status)"
 done

@@ -27,6 +27,12 @@ Examples:
 Every write is atomic and taken under the list's writers' lock (.fraud.csv.lock beside
 fraud.csv), so concurrent runs queue instead of overwriting each other.
 
+A list in the PostgreSQL store (`banchi serve --store postgres`) is named postgres:fraud or
+postgres:forwarders (URL in BANCHI_DATABASE_URL): the same rules, one transaction per edit,
+in force on every replica within a second:
+  banchi list add postgres:fraud '東京都世田谷区三軒茶屋2-11-5-201' --reason chargeback --by sato
+  banchi list show postgres:fraud 17
+
 Exit status: 0 done, 2 on a usage error, an unknown id, an address with no municipality or no
 block number (or an ambiguous municipality), or an I/O error.")]
 pub struct Args {
@@ -145,6 +151,12 @@ fn change(
     place: &str,
     change: impl FnOnce(&mut ListFile) -> Result<String>,
 ) -> Result<()> {
+    if let Some(name) = super::store::named_list(path)? {
+        anyhow::bail!(
+            "internal: the {} list of the store is not a file",
+            name.as_str()
+        );
+    }
     let _lock = ListFile::lock(path)?;
     let mut file = ListFile::open(path)?;
     let id = change(&mut file)?;
@@ -156,6 +168,17 @@ fn change(
             .with_context(|| format!("writing {}", out.display()))?;
     }
     eprintln!("banchi: {done} entry {id} {place} {}", path.display());
+    Ok(())
+}
+
+/// `--index FILE` after a change in the store: the list as the store now holds it.
+fn store_index(name: banchi_store::ListName, index: &IndexArgs) -> Result<()> {
+    if let Some(out) = &index.index {
+        let wl = super::store::list_from_store(name, &Parser::new())?
+            .with_context(|| format!("the {} list is not in the store", name.as_str()))?;
+        wl.write_index(out)
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
     Ok(())
 }
 
@@ -177,6 +200,22 @@ pub fn run(args: Args) -> Result<u8> {
             id,
             index,
         } => {
+            if let Some(name) = super::store::named_list(&list)? {
+                let new = NewEntry {
+                    id: id.as_deref(),
+                    address: &address,
+                    reason,
+                    by: &by,
+                    memo: memo.as_deref(),
+                };
+                let id = super::store::add_entry(name, &new, now).context("adding the entry")?;
+                store_index(name, &index)?;
+                eprintln!(
+                    "banchi: added entry {id} to the {} list of the store",
+                    name.as_str()
+                );
+                return Ok(super::EXIT_OK);
+            }
             change(&list, &index, "added", "to", |file| {
                 file.add(
                     &Parser::new(),
@@ -195,12 +234,17 @@ pub fn run(args: Args) -> Result<u8> {
         ListCommand::Disable(a) => set_status(&a, now, true)?,
         ListCommand::Enable(a) => set_status(&a, now, false)?,
         ListCommand::Show { list, id, json } => {
-            let file = ListFile::open(&list)?;
-            let entries = match id {
-                Some(id) => vec![file
-                    .get(&id)
-                    .ok_or(banchi::error::ListError::UnknownId(id))?],
-                None => file.entries(),
+            let entries = match super::store::named_list(&list)? {
+                Some(name) => super::store::entries(name, id.as_deref())?,
+                None => {
+                    let file = ListFile::open(&list)?;
+                    match id {
+                        Some(id) => vec![file
+                            .get(&id)
+                            .ok_or(banchi::error::ListError::UnknownId(id))?],
+                        None => file.entries(),
+                    }
+                }
             };
             for e in &entries {
                 if json {
@@ -217,6 +261,16 @@ pub fn run(args: Args) -> Result<u8> {
 /// Runs `banchi list disable` (`disable`) or `banchi list enable`.
 fn set_status(a: &StatusArgs, now: SystemTime, disable: bool) -> Result<()> {
     let done = if disable { "disabled" } else { "enabled" };
+    if let Some(name) = super::store::named_list(&a.list)? {
+        super::store::set_status(name, &a.id, &a.by, a.memo.as_deref(), disable, now)?;
+        store_index(name, &a.index)?;
+        eprintln!(
+            "banchi: {done} entry {} in the {} list of the store",
+            a.id,
+            name.as_str()
+        );
+        return Ok(());
+    }
     change(&a.list, &a.index, done, "in", |file| {
         let memo = a.memo.as_deref();
         if disable {

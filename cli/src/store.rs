@@ -253,3 +253,71 @@ pub fn list_from_store(list: ListName, parser: &Parser) -> Result<Option<Watchli
         Ok(Some(index_rows(list, rows, parser)?))
     })
 }
+
+/// The list a `banchi list` argument names in the store: `postgres:fraud` or
+/// `postgres:forwarders` (`None`: a file path).
+pub fn named_list(arg: &std::path::Path) -> Result<Option<ListName>> {
+    match arg.to_str().and_then(|s| s.strip_prefix("postgres:")) {
+        Some(name) => Ok(Some(name.parse()?)),
+        None => Ok(None),
+    }
+}
+
+/// `banchi list add postgres:LIST …`: the entry's id.
+pub fn add_entry(
+    list: ListName,
+    new: &banchi::watchlist::manage::NewEntry<'_>,
+    now: std::time::SystemTime,
+) -> Result<String> {
+    runtime()?.block_on(async {
+        let store = store(true).await?;
+        Ok(store.add(list, &Parser::new(), new, now).await?.id)
+    })
+}
+
+/// `banchi list disable|enable postgres:LIST ID …`.
+pub fn set_status(
+    list: ListName,
+    id: &str,
+    by: &str,
+    memo: Option<&str>,
+    disable: bool,
+    now: std::time::SystemTime,
+) -> Result<()> {
+    runtime()?.block_on(async {
+        let store = store(true).await?;
+        store.set_status(list, id, by, memo, disable, now).await?;
+        Ok(())
+    })
+}
+
+/// `banchi list show postgres:LIST [ID]`: the entries in list order (or the one).
+pub fn entries(
+    list: ListName,
+    id: Option<&str>,
+) -> Result<Vec<banchi::watchlist::manage::EntryView>> {
+    runtime()?.block_on(async {
+        let store = store(true).await?;
+        if let Some(id) = id {
+            let entry = store
+                .entry(list, id)
+                .await?
+                .ok_or_else(|| banchi::error::ListError::UnknownId(id.to_owned()))?;
+            return Ok(vec![entry]);
+        }
+        let mut all = Vec::new();
+        loop {
+            let after = all
+                .last()
+                .map(|e: &banchi::watchlist::manage::EntryView| e.id.clone());
+            let Some((page, more)) = store.page(list, after.as_deref(), 1000, None).await? else {
+                break;
+            };
+            all.extend(page);
+            if !more {
+                break;
+            }
+        }
+        Ok(all)
+    })
+}

@@ -154,8 +154,11 @@ pub async fn load(state: &AppState, replica: &Replica) -> Result<LoadedLists, Lo
 async fn load_lists(state: &AppState, replica: &Replica) -> Result<(LoadedLists, i64), LoadError> {
     let store = replica.store();
     let parser = banchi::Parser::new();
+    // A list the store does not hold now has no change up to here: its changes, if one
+    // creates it meanwhile, come after this number.
+    let start = store.last_seq().await?;
     let mut bases = [None, None];
-    let mut base_seq = [0i64, 0];
+    let mut base_seq = [start, start];
     for list in ListName::ALL {
         let slot = which(list).slot();
         if let Some((watchlist, seq, version)) = base_of(store, list, &parser).await? {

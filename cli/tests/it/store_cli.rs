@@ -107,6 +107,74 @@ fn store_commands_round_trip_a_list_and_feed_index_build_and_check() {
     assert!(s.contains("snapshot at change"), "{s}");
     assert!(s.contains("forwarders not in the store"), "{s}");
 
+    // `banchi list` on the store's list: the same rules, one transaction per edit.
+    let added = banchi(
+        &pg,
+        &[
+            "list",
+            "add",
+            "postgres:fraud",
+            "東京都千代田区丸の内1-9-1 架空301",
+            "--reason",
+            "unpaid",
+            "--by",
+            "sato",
+        ],
+        d,
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    assert!(
+        text(&added.stderr).contains("added entry"),
+        "{}",
+        text(&added.stderr)
+    );
+    let refused = banchi(
+        &pg,
+        &[
+            "list",
+            "add",
+            "postgres:fraud",
+            "東京都",
+            "--reason",
+            "unpaid",
+            "--by",
+            "sato",
+        ],
+        d,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let disabled = banchi(
+        &pg,
+        &[
+            "list",
+            "disable",
+            "postgres:fraud",
+            "F0001",
+            "--by",
+            "sato",
+            "--memo",
+            "refunded",
+        ],
+        d,
+    );
+    assert!(disabled.status.success(), "{}", text(&disabled.stderr));
+    let shown = banchi(
+        &pg,
+        &["list", "show", "postgres:fraud", "F0001", "--json"],
+        d,
+    );
+    let entry: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(entry["status"], "disabled");
+    assert_eq!(entry["history"][0]["by"], "sato");
+    let all = banchi(&pg, &["list", "show", "postgres:fraud", "--json"], d);
+    assert_eq!(text(&all.stdout).lines().count(), rows + 1);
+    let enabled = banchi(
+        &pg,
+        &["list", "enable", "postgres:fraud", "F0001", "--by", "sato"],
+        d,
+    );
+    assert!(enabled.status.success(), "{}", text(&enabled.stderr));
+
     // The service's list for bulk runs, Python and Spark: an index file from the store.
     let built = banchi(
         &pg,
