@@ -104,7 +104,19 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Connect { .. } | StoreError::Pool(_) => true,
-            StoreError::Db(e) => e.is_closed() || e.as_db_error().is_none(),
+            // No answer, or an answer that says the server cannot serve now: connection
+            // exceptions (08), shutting down or starting up (57P01–57P03), too many
+            // connections (53300).
+            StoreError::Db(e) => match e.as_db_error() {
+                None => true,
+                Some(db) => {
+                    let code = db.code().code();
+                    e.is_closed()
+                        || code.starts_with("08")
+                        || code.starts_with("57P")
+                        || code == "53300"
+                }
+            },
             _ => false,
         }
     }
