@@ -159,6 +159,9 @@ fn a_hundred_edits_over_two_replicas_under_load_fail_nothing_and_agree() {
         );
         load.push(std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
+                // Paced: a closed connection per request leaves a socket in TIME_WAIT, and
+                // the whole suite runs beside this.
+                std::thread::sleep(Duration::from_millis(2));
                 let r = crate::support::post_json(
                     server.addr,
                     "/v1/screen",
@@ -223,13 +226,20 @@ fn postgres_killed_under_load_fails_no_screen_refuses_edits_and_loses_no_commit(
         let (server, stop, failed) = (Arc::clone(server), stop.clone(), failed.clone());
         load.push(std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
+                // Paced: a closed connection per request leaves a socket in TIME_WAIT, and
+                // the whole suite runs beside this.
+                std::thread::sleep(Duration::from_millis(2));
                 let r = crate::support::post_json(
                     server.addr,
                     "/v1/screen",
                     &serde_json::json!({"address": UMEDA, "name": "架空 太郎"}),
                 );
-                if r.status != 200 || r.json()["fraud"]["grade"] != "danger" {
+                if r.status != 200 {
                     failed.fetch_add(1, Ordering::Relaxed);
+                } else if r.json()["fraud"]["grade"] != "danger" {
+                    // A wrong grade counts apart (by thousands), to tell the two apart.
+                    failed.fetch_add(1000, Ordering::Relaxed);
+                    eprintln!("wrong grade: {}", r.json());
                 }
             }
         }));
