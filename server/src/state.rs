@@ -25,8 +25,6 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-/// How long a background rebuild waits after the edit that asked for it.
-
 /// Cheap-to-clone handle on the shared state.
 #[derive(Debug, Clone)]
 pub struct AppState(Arc<Shared>);
