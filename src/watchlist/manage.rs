@@ -265,15 +265,7 @@ impl ListFile {
         if header.iter().all(|h| h.is_empty()) {
             return Err(WatchlistError::EmptyCsv.into());
         }
-        for required in ["id", "address"] {
-            if !header.iter().any(|h| h == required) {
-                return Err(WatchlistError::MissingColumn {
-                    column: required,
-                    header: header.join(","),
-                }
-                .into());
-            }
-        }
+        require_columns(&header)?;
         let mut list = ListFile {
             path: path.to_owned(),
             header,
@@ -414,15 +406,7 @@ impl ListFile {
         header: Vec<String>,
         rows: Vec<Vec<String>>,
     ) -> Result<ListFile, ListError> {
-        for required in ["id", "address"] {
-            if !header.iter().any(|h| h == required) {
-                return Err(WatchlistError::MissingColumn {
-                    column: required,
-                    header: header.join(","),
-                }
-                .into());
-            }
-        }
+        require_columns(&header)?;
         let mut list = ListFile {
             path: path.to_owned(),
             header,
@@ -460,6 +444,20 @@ impl ListFile {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Refuses a header without the columns every list needs (`id`, `address`).
+fn require_columns(header: &[String]) -> Result<(), ListError> {
+    for required in ["id", "address"] {
+        if !header.iter().any(|h| h == required) {
+            return Err(WatchlistError::MissingColumn {
+                column: required,
+                header: header.join(","),
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// `header` with the management columns it lacks added at its end (empty in every row that
