@@ -46,6 +46,7 @@ pub mod state;
 pub mod velocity;
 pub mod velocity_redis;
 pub mod watch;
+pub mod webhooks;
 
 pub use server::{serve, start, Running, ServeError};
 pub use settings::{ServeArgs, Settings};

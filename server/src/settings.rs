@@ -140,11 +140,83 @@ pub struct ServerSection {
     pub store: Option<StoreKind>,
 }
 
-/// The file's top level, of which only `[server]` is read here.
+/// `[decisions]`: what the server records of each order it screens (off by default).
+///
+/// ```toml
+/// [decisions]
+/// enabled = true
+/// retention_days = 90
+/// review_actions = ["review", "block"]
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DecisionsSection {
+    /// Record every screened order that carries an `order_id`.
+    pub enabled: bool,
+    /// The SQLite file (default `decisions.sqlite` beside the fraud list); ignored with
+    /// `--store postgres`, where the decisions are in the store.
+    pub path: Option<PathBuf>,
+    /// Days a decision (and its outcomes and webhook events) is kept.
+    pub retention_days: u32,
+    /// Actions that put an order in the review queue.
+    pub review_actions: Vec<String>,
+    /// Buyer fields kept with a decision: any of `name`, `phone`, `email` (default none).
+    pub keep_buyer_fields: Vec<String>,
+    /// Longest wait before a batch of decisions is written, milliseconds: what a crash can
+    /// lose at most, beyond the orders queued behind a slow disk.
+    pub flush_ms: u64,
+    /// Most decisions waiting to be written; beyond it new ones are dropped and counted
+    /// (`banchi_decisions_dropped_total`), screening never waits.
+    pub queue: usize,
+    /// Fraud outcomes (distinct orders) at one delivery point that make a block candidate.
+    pub candidate_outcomes: u32,
+    /// Days of outcomes block candidates look at.
+    pub candidate_window_days: u32,
+}
+
+impl Default for DecisionsSection {
+    fn default() -> Self {
+        DecisionsSection {
+            enabled: false,
+            path: None,
+            retention_days: 180,
+            review_actions: vec!["review".into(), "block".into()],
+            keep_buyer_fields: Vec::new(),
+            flush_ms: 100,
+            queue: 100_000,
+            candidate_outcomes: 2,
+            candidate_window_days: 90,
+        }
+    }
+}
+
+/// One `[[webhooks]]` entry: where alert events go and which ones.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSection {
+    /// The receiver's URL (`http://` or `https://`).
+    pub url: String,
+    /// Events sent there: `danger`, `block`, `review`, `forwarding_service`, `outcome`.
+    pub events: Vec<String>,
+    /// A file holding the signing secret (HMAC-SHA256 key), relative to the configuration
+    /// file.
+    pub secret_file: PathBuf,
+    /// Put the address as given in the event (default false: never the address or buyer
+    /// fields).
+    #[serde(default)]
+    pub include_address: bool,
+}
+
+/// The file's top level, of which `[server]`, `[decisions]` and `[[webhooks]]` are read
+/// here.
 #[derive(Debug, Default, Deserialize)]
 struct FileWithServer {
     #[serde(default)]
     server: ServerSection,
+    #[serde(default)]
+    decisions: DecisionsSection,
+    #[serde(default)]
+    webhooks: Vec<WebhookSection>,
 }
 
 /// Effective settings.
@@ -195,6 +267,10 @@ pub struct Settings {
     /// The list store, with `--store postgres` (its URL read from the environment by
     /// [`Settings::resolve`]).
     pub store: Option<banchi_store::Store>,
+    /// `[decisions]` (its `path` resolved against the configuration file).
+    pub decisions: DecisionsSection,
+    /// `[[webhooks]]` (`secret_file` resolved against the configuration file).
+    pub webhooks: Vec<WebhookSection>,
 }
 
 /// Default listen address: loopback only.
@@ -237,11 +313,15 @@ impl Settings {
                         message: e.message().to_owned(),
                     })?;
                 let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                (config, file.server, base)
+                (config, file, base)
             }
-            None => (Config::default(), ServerSection::default(), PathBuf::new()),
+            None => (Config::default(), FileWithServer::default(), PathBuf::new()),
         };
-        let mut settings = Self::merge(args, section, config, &base)?;
+        let mut settings = Self::merge(args, section.server, config, &base)?.with_sections(
+            section.decisions,
+            section.webhooks,
+            &base,
+        )?;
         if settings.store_kind == StoreKind::Postgres {
             let store = banchi_store::DatabaseUrl::from_env()
                 .and_then(banchi_store::Store::new)
@@ -300,6 +380,8 @@ impl Settings {
             config,
             store_kind: args.store.or(section.store).unwrap_or_default(),
             store: None,
+            decisions: DecisionsSection::default(),
+            webhooks: Vec::new(),
         };
         if settings.store_kind == StoreKind::Postgres
             && (settings.fraud.is_some() || settings.forwarders.is_some())
@@ -319,6 +401,60 @@ impl Settings {
             ));
         }
         Ok(settings)
+    }
+
+    /// Adds `[decisions]` and `[[webhooks]]` (paths relative to `base`), checked.
+    pub fn with_sections(
+        mut self,
+        mut decisions: DecisionsSection,
+        mut webhooks: Vec<WebhookSection>,
+        base: &Path,
+    ) -> Result<Settings, SettingsError> {
+        let rel = |p: PathBuf| if p.is_relative() { base.join(p) } else { p };
+        let invalid = |m: String| Err(SettingsError::Invalid(m));
+        if let Some(a) = decisions
+            .review_actions
+            .iter()
+            .find(|a| !["allow", "review", "block"].contains(&a.as_str()))
+        {
+            return invalid(format!(
+                "[decisions] review_actions: `{a}` is not an action (allow, review, block)"
+            ));
+        }
+        if let Some(f) = decisions
+            .keep_buyer_fields
+            .iter()
+            .find(|f| !["name", "phone", "email"].contains(&f.as_str()))
+        {
+            return invalid(format!(
+                "[decisions] keep_buyer_fields: `{f}` is not name, phone or email"
+            ));
+        }
+        if decisions.retention_days == 0 || decisions.flush_ms == 0 || decisions.queue == 0 {
+            return invalid(
+                "[decisions] retention_days, flush_ms and queue must be at least 1".into(),
+            );
+        }
+        decisions.path = decisions.path.take().map(rel);
+        for hook in &mut webhooks {
+            if !(hook.url.starts_with("http://") || hook.url.starts_with("https://")) {
+                return invalid("[[webhooks]] url must start with http:// or https://".into());
+            }
+            if let Some(e) = hook
+                .events
+                .iter()
+                .find(|e| !crate::webhooks::EVENTS.contains(&e.as_str()))
+            {
+                return invalid(format!(
+                    "[[webhooks]] events: `{e}` is not one of {}",
+                    crate::webhooks::EVENTS.join(", ")
+                ));
+            }
+            hook.secret_file = rel(std::mem::take(&mut hook.secret_file));
+        }
+        self.decisions = decisions;
+        self.webhooks = webhooks;
+        Ok(self)
     }
 
     /// Settings for tests: defaults, no lists, no tokens required.
