@@ -106,11 +106,12 @@ impl Decisions {
         }
     }
 
-    /// Records screened orders and the events they raised, in one transaction.
+    /// Records screened orders and the events they raised, in one transaction (shared
+    /// slices: a caller can try the same batch again).
     pub async fn record(
         &self,
-        batch: Vec<Decision>,
-        events: Vec<OutboxEvent>,
+        batch: Arc<[Decision]>,
+        events: Arc<[OutboxEvent]>,
     ) -> Result<(), DecisionsError> {
         dispatch!(self, record(&batch, &events))
     }

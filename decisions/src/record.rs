@@ -405,6 +405,16 @@ pub struct Counts {
     pub undelivered: u64,
 }
 
+/// Refuses a decision on an order outside the queue (`NotInQueue`) or decided already
+/// (`AlreadyDecided`).
+pub fn undecided(r: &Review) -> Result<(), crate::DecisionsError> {
+    match r.status {
+        None => Err(crate::DecisionsError::NotInQueue),
+        Some(s) if !s.is_undecided() => Err(crate::DecisionsError::AlreadyDecided(s)),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Joins codes or ids for a text column (` `-separated; none of them holds a space).
 pub(crate) fn join_words(words: &[String]) -> String {
     words.join(" ")

@@ -8,6 +8,7 @@
 //! is blocking: [`crate::Decisions`] runs them on tokio's blocking pool.
 
 use crate::error::DecisionsError;
+use crate::record::undecided;
 use crate::record::{
     join_words, split_words, BuyerFields, Candidate, CandidateQuery, Counts, Decide, Decision,
     Delivery, DeliveryLog, OutboxEvent, Outcome, OutcomeRecorded, Pruned, Review, ReviewQuery,
@@ -585,15 +586,6 @@ fn order_in(conn: &Connection, order_id: &str) -> Result<Option<Review>, Decisio
     stmt.query_row([order_id], review_from_row)
         .optional()
         .map_err(Into::into)
-}
-
-/// Refuses a decision on an order outside the queue or decided already.
-pub(crate) fn undecided(r: &Review) -> Result<(), DecisionsError> {
-    match r.status {
-        None => Err(DecisionsError::NotInQueue),
-        Some(s) if !s.is_undecided() => Err(DecisionsError::AlreadyDecided(s)),
-        Some(_) => Ok(()),
-    }
 }
 
 fn review_from_row(r: &Row<'_>) -> rusqlite::Result<Review> {

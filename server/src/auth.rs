@@ -20,15 +20,19 @@ use subtle::ConstantTimeEq;
 pub enum Scope {
     /// Screening and normalizing.
     Screen,
+    /// A platform's back office: screening, and reporting orders' outcomes
+    /// (`POST /v1/orders/{order_id}/outcome`).
+    Outcome,
     /// Everything, lists and the CS page included.
     Admin,
 }
 
 impl Scope {
-    /// `screen` or `admin`.
+    /// `screen`, `outcome` or `admin`.
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Screen => "screen",
+            Scope::Outcome => "outcome",
             Scope::Admin => "admin",
         }
     }
@@ -36,6 +40,7 @@ impl Scope {
     fn parse(s: &str) -> Option<Scope> {
         match s {
             "screen" => Some(Scope::Screen),
+            "outcome" => Some(Scope::Outcome),
             "admin" => Some(Scope::Admin),
             _ => None,
         }
@@ -133,7 +138,7 @@ impl Tokens {
             let scope = fields
                 .next()
                 .and_then(Scope::parse)
-                .ok_or_else(|| err("the scope must be `screen` or `admin`"))?;
+                .ok_or_else(|| err("the scope must be `screen`, `outcome` or `admin`"))?;
             let secret = fields
                 .next()
                 .ok_or_else(|| err("a token is missing after the scope"))?;

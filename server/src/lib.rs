@@ -27,15 +27,18 @@
 pub mod admin;
 pub mod auth;
 pub mod body;
+pub mod decisions;
 pub mod edits;
 pub mod error;
 pub mod follow;
 pub mod list_search;
+pub mod listing;
 pub mod lists;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pending;
+pub mod recorder;
 pub mod reload;
 pub mod replica;
 pub mod router;
@@ -97,6 +100,7 @@ fn run_inner(args: &ServeArgs) -> Result<(), ServeError> {
         tracing::info!(listen = %bound, "banchi serve listening");
         let state = state::AppState::new(settings, tokens);
         state.start_shared_velocity()?;
+        state.start_decisions()?;
         if let Some(path) = &state.settings.velocity_state {
             let window_minutes = state
                 .settings

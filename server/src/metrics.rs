@@ -66,6 +66,24 @@ pub struct Metrics {
     velocity_unavailable: Counter,
     /// 1 while the shared velocity window (Redis) is connected.
     velocity_connected: Gauge,
+    /// Decisions written to the decision store, dropped (queue full) or lost (store error).
+    decisions: Family<DecisionLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabels {
+    result: &'static str,
+}
+
+/// `banchi_decisions_total{result}`, shared with the recorder's task.
+#[derive(Clone, Debug)]
+pub struct DecisionCounts(Family<DecisionLabels, Counter>);
+
+impl DecisionCounts {
+    /// Counts `n` decisions `recorded`, `dropped` (queue full) or `failed` (store error).
+    pub fn add(&self, result: &'static str, n: u64) {
+        self.0.get_or_create(&DecisionLabels { result }).inc_by(n);
+    }
 }
 
 impl Default for Metrics {
@@ -136,7 +154,14 @@ impl Metrics {
             "1 while the shared velocity window (Redis) is connected; 0 while not, or without --velocity redis",
             velocity_connected.clone(),
         );
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        registry.register(
+            "decisions",
+            "Screened orders given to the decision store: result=recorded, dropped (its queue was full) or failed (the store refused the batch)",
+            decisions.clone(),
+        );
         Metrics {
+            decisions,
             registry,
             requests,
             latency,
@@ -149,6 +174,11 @@ impl Metrics {
             velocity_unavailable,
             velocity_connected,
         }
+    }
+
+    /// The counter of decisions by what became of them, for the recorder's task.
+    pub fn decision_counts(&self) -> DecisionCounts {
+        DecisionCounts(self.decisions.clone())
     }
 
     /// Counts orders answered without velocity (Redis unreachable).

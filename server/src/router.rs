@@ -6,7 +6,9 @@ use crate::admin;
 use crate::error::ApiError;
 use crate::middleware;
 use crate::openapi;
-use crate::routes::{admin_api, health, import, lists, normalize, screen, search};
+use crate::routes::{
+    admin_api, health, import, lists, normalize, outcomes, reviews, screen, search,
+};
 use crate::state::AppState;
 use axum::http::{header, HeaderValue};
 use axum::middleware::from_fn_with_state;
@@ -35,6 +37,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/lists/{list}/import", post(import::import))
         .route("/v1/lists/{list}/search", post(search::search))
+        .route("/v1/reviews", get(reviews::list))
+        .route("/v1/reviews/{order_id}", post(reviews::decide))
+        .route("/v1/orders/{order_id}/outcome", post(outcomes::outcome))
+        .route("/v1/decisions/candidates", get(reviews::candidates))
         .route_layer(from_fn_with_state(state.clone(), middleware::timeout))
         .route_layer(from_fn_with_state(state.clone(), middleware::limit))
         .route_layer(from_fn_with_state(state.clone(), middleware::authenticate));

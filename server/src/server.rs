@@ -30,6 +30,9 @@ pub enum ServeError {
     /// `--velocity redis` could not be set up (URL or key file).
     #[error(transparent)]
     SharedVelocity(#[from] crate::velocity_redis::SetupError),
+    /// The decision store or the webhooks could not be started.
+    #[error(transparent)]
+    Decisions(#[from] crate::decisions::SetupError),
     /// Binding or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -73,6 +76,7 @@ pub async fn start(settings: Settings, tokens: Tokens) -> Result<Running, ServeE
     })?;
     let state = AppState::new(settings, tokens);
     state.start_shared_velocity()?;
+    state.start_decisions()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, state.clone(), async {
         let _ = stopped.await;
@@ -146,6 +150,7 @@ pub async fn serve(
             source,
         })?;
     state.stop_shared_velocity();
+    state.stop_decisions().await;
     let load_error = failed.lock().ok().and_then(|mut slot| slot.take());
     match load_error {
         Some(e) => Err(ServeError::Load(e)),

@@ -22,7 +22,7 @@ use std::time::Duration;
 /// Flags of `banchi serve` (each overrides the same key of `[server]`).
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(
-    after_help = "Tokens: --tokens FILE (one `SCOPE TOKEN [NAME]` per line, SCOPE screen or admin) or the\nenvironment variables BANCHI_SCREEN_TOKEN / BANCHI_ADMIN_TOKEN. Without any token the server\nrefuses to start unless --insecure-no-auth is given.\n\nVelocity shared by replicas: --velocity redis --velocity-key FILE, with the Redis URL in the\nenvironment variable BANCHI_VELOCITY_URL (redis://[:PASSWORD@]HOST[:PORT][/DB]).\n\nSignals: SIGTERM/SIGINT stop after the requests in flight; SIGHUP reloads the lists.\n\nExample:\n  BANCHI_SCREEN_TOKEN=s3cret banchi serve --fraud fraud.csv --listen 127.0.0.1:8080"
+    after_help = "Tokens: --tokens FILE (one `SCOPE TOKEN [NAME]` per line, SCOPE screen, outcome or admin) or the\nenvironment variables BANCHI_SCREEN_TOKEN / BANCHI_ADMIN_TOKEN. Without any token the server\nrefuses to start unless --insecure-no-auth is given.\n\nVelocity shared by replicas: --velocity redis --velocity-key FILE, with the Redis URL in the\nenvironment variable BANCHI_VELOCITY_URL (redis://[:PASSWORD@]HOST[:PORT][/DB]).\n\nSignals: SIGTERM/SIGINT stop after the requests in flight; SIGHUP reloads the lists.\n\nExample:\n  BANCHI_SCREEN_TOKEN=s3cret banchi serve --fraud fraud.csv --listen 127.0.0.1:8080"
 )]
 pub struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:8080: loopback only).
@@ -37,7 +37,7 @@ pub struct ServeArgs {
     /// Configuration file: the library's sections plus `[server]`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Token file: one `SCOPE TOKEN [NAME]` per line (`screen` or `admin`).
+    /// Token file: one `SCOPE TOKEN [NAME]` per line (`screen`, `outcome` or `admin`).
     #[arg(long, value_name = "FILE")]
     pub tokens: Option<PathBuf>,
     /// Serve without any token (every `/v1` call is allowed). Only for a trusted loopback.

@@ -53,6 +53,8 @@ pub struct Shared {
     pub velocity: VelocityWindow,
     /// The velocity window in Redis (`--velocity redis`), set at start-up.
     shared_velocity: OnceLock<Arc<RedisVelocity>>,
+    /// The decision store and its recorder (`[decisions]`, `[[webhooks]]`), set at start-up.
+    decision_loop: OnceLock<Arc<crate::decisions::DecisionLoop>>,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// Permits for `/v1` requests in flight.
@@ -102,6 +104,7 @@ impl AppState {
             lists: ArcSwapOption::empty(),
             velocity,
             shared_velocity: OnceLock::new(),
+            decision_loop: OnceLock::new(),
             metrics: Metrics::new(),
             reload_lock: tokio::sync::Mutex::new(()),
             pending: Mutex::new(Pending::default()),
@@ -156,6 +159,39 @@ impl AppState {
     pub fn stop_shared_velocity(&self) {
         if let Some(v) = self.shared_velocity.get() {
             v.close();
+        }
+    }
+
+    /// The decision store, when `[decisions]` or `[[webhooks]]` are configured.
+    pub fn decisions(&self) -> Option<&Arc<crate::decisions::DecisionLoop>> {
+        self.decision_loop.get()
+    }
+
+    /// Opens the decision store and starts its recorder, retention task and webhook
+    /// delivery, when configured. Needs a Tokio runtime.
+    pub fn start_decisions(&self) -> Result<(), crate::decisions::SetupError> {
+        if self.decision_loop.get().is_some() {
+            return Ok(());
+        }
+        let hooks = Arc::new(
+            crate::webhooks::Hooks::load(&self.settings.webhooks)
+                .map_err(|e| crate::decisions::SetupError::Webhooks(e.to_string()))?,
+        );
+        let for_order = Arc::clone(&hooks);
+        let events: crate::recorder::EventsFor =
+            Arc::new(move |d, now| for_order.for_order(d, now));
+        if let Some(started) =
+            crate::decisions::DecisionLoop::start(&self.settings, &self.metrics, events, hooks)?
+        {
+            let _ = self.decision_loop.set(Arc::new(started));
+        }
+        Ok(())
+    }
+
+    /// Writes the decisions still queued and stops the decision loop's tasks.
+    pub async fn stop_decisions(&self) {
+        if let Some(d) = self.decision_loop.get() {
+            d.stop().await;
         }
     }
 

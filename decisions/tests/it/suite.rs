@@ -32,6 +32,14 @@ pub fn order(id: &str, at_ms: i64, action: &str, review: bool) -> Decision {
     }
 }
 
+async fn rec(
+    d: &Decisions,
+    batch: Vec<Decision>,
+    events: Vec<OutboxEvent>,
+) -> Result<(), DecisionsError> {
+    d.record(batch.into(), events.into()).await
+}
+
 fn decide(decision: ReviewDecision, by: &str, at_ms: i64) -> Decide {
     Decide {
         decision,
@@ -54,7 +62,7 @@ pub async fn queue_pages_newest_first(d: &Decisions) {
     let batch: Vec<Decision> = (1..=25)
         .map(|i| order(&format!("Q-{i:03}"), 1_000 + i, "review", i % 5 != 0))
         .collect();
-    d.record(batch, vec![]).await.unwrap();
+    rec(d, batch, vec![]).await.unwrap();
     // Not in the queue: allowed orders; in it: 20 of 25.
     let first = d.reviews(q(8)).await.unwrap();
     assert_eq!(first.len(), 8);
@@ -121,7 +129,7 @@ pub async fn queue_pages_newest_first(d: &Decisions) {
         .unwrap();
     let mut again = order("Q-024", 6_000, "allow", false);
     again.score = 3;
-    d.record(vec![again], vec![]).await.unwrap();
+    rec(d, vec![again], vec![]).await.unwrap();
     let o = d.order("Q-024".into()).await.unwrap().unwrap();
     assert_eq!((o.score, o.at_ms), (3, 6_000));
     assert_eq!(o.status, Some(ReviewStatus::Held));
@@ -130,7 +138,8 @@ pub async fn queue_pages_newest_first(d: &Decisions) {
 
 /// Decisions: who and when, final ones final, held ones decidable.
 pub async fn decisions_are_recorded_once(d: &Decisions) {
-    d.record(
+    rec(
+        d,
         vec![
             order("D-1", 10, "review", true),
             order("D-2", 11, "allow", false),
@@ -190,7 +199,7 @@ pub async fn decisions_are_recorded_once(d: &Decisions) {
 
 /// Outcomes: once per order and outcome; listing claimed by one caller.
 pub async fn outcomes_are_idempotent(d: &Decisions) {
-    d.record(vec![order("O-1", 50, "allow", false)], vec![])
+    rec(d, vec![order("O-1", 50, "allow", false)], vec![])
         .await
         .unwrap();
     let mut firsts = 0;
@@ -243,7 +252,8 @@ pub async fn candidates_by_point(d: &Decisions) {
         }
         o
     };
-    d.record(
+    rec(
+        d,
         vec![
             at("C-1", "K1", 100, false),
             at("C-2", "K1", 110, false),
@@ -304,7 +314,8 @@ pub async fn candidates_by_point(d: &Decisions) {
 
 /// Retention: decisions, their outcomes and old events go; newer ones stay.
 pub async fn pruning_deletes_what_expired(d: &Decisions) {
-    d.record(
+    rec(
+        d,
         vec![
             order("P-old", 1_000, "review", true),
             order("P-new", 9_000, "review", true),

@@ -17,6 +17,7 @@
 //! `Referrer-Policy: no-referrer` and `X-Frame-Options: DENY`.
 
 pub mod page;
+pub mod reviews;
 pub mod session;
 
 use crate::auth::{Identity, Scope};
@@ -67,6 +68,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/api/preview", post(preview))
         .route("/admin/static/admin.css", get(css))
         .route("/admin/static/admin.js", get(js))
+        .merge(reviews::routes())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

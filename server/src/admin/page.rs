@@ -76,6 +76,11 @@ pub struct Dashboard {
 
 const TITLE: &str = "banchi 不正配送先チェック / CS console";
 
+/// The `<head>` every page of the console shares (with the session's CSRF token).
+pub fn head_for(csrf: Option<&str>) -> Markup {
+    head(csrf)
+}
+
 fn head(csrf: Option<&str>) -> Markup {
     html! {
         head {
@@ -335,6 +340,7 @@ pub fn dashboard(d: &Dashboard) -> Markup {
             body {
                 header {
                     h1 { (TITLE) }
+                    nav { a #reviews-link href="/admin/reviews" { "レビュー待ち " span.en { "Review queue" } } }
                     form.logout method="post" action="/admin/logout" {
                         (csrf_field(csrf))
                         span.who { (d.who) }

@@ -5,5 +5,7 @@ pub mod health;
 pub mod import;
 pub mod lists;
 pub mod normalize;
+pub mod outcomes;
+pub mod reviews;
 pub mod screen;
 pub mod search;

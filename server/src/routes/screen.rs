@@ -181,7 +181,8 @@ impl Action {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    /// `allow`, `review` or `block`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Action::Allow => "allow",
             Action::Review => "review",
@@ -308,6 +309,9 @@ pub struct ScreenResponse {
 struct Screened {
     order_id: Option<String>,
     name: Option<String>,
+    /// Kept for the decision store (only when configured to keep buyer fields).
+    phone: Option<String>,
+    email: Option<String>,
     screening: Screening,
     score: Score,
     /// Conditions without points (`velocity_unavailable`).
@@ -330,6 +334,8 @@ fn screen_order(lists: &LoadedLists, state: &AppState, req: ScreenRequest) -> Sc
     Screened {
         order_id: req.order_id,
         name: req.name,
+        phone: req.phone,
+        email: req.email,
         screening,
         score,
         signals: Vec::new(),
@@ -444,11 +450,14 @@ fn count_velocity_blocking(state: &AppState, mut screened: Vec<&mut Screened>) {
     apply_shared(state, &mut screened, &orders, counts);
 }
 
-/// Writes the answer of an order already counted for velocity (any order, any thread).
+/// Writes the answer of an order already counted for velocity (any order, any thread), and
+/// hands it to the decision store when one is configured.
 fn answer(lists: &LoadedLists, state: &AppState, s: Screened) -> ScreenResponse {
     let Screened {
         order_id,
-        name: _,
+        name,
+        phone,
+        email,
         screening,
         score,
         signals,
@@ -467,7 +476,7 @@ fn answer(lists: &LoadedLists, state: &AppState, s: Screened) -> ScreenResponse 
     if let Some(g) = screening.forwarder.grade {
         m.grade("forwarders", g.as_str());
     }
-    ScreenResponse {
+    let answer = ScreenResponse {
         order_id,
         score: score.score,
         level: score.level.as_str(),
@@ -481,7 +490,12 @@ fn answer(lists: &LoadedLists, state: &AppState, s: Screened) -> ScreenResponse 
         signals,
         lists_version: lists.version.clone(),
         took_us: started.elapsed().as_micros() as u64,
+    };
+    if let Some(decisions) = state.decisions() {
+        let buyer = banchi_decisions::record::BuyerFields { name, phone, email };
+        decisions.offer(&answer, screening.input, buyer);
     }
+    answer
 }
 
 /// Screens one order.

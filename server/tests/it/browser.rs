@@ -137,8 +137,8 @@ async fn search(c: &Client, q: &str) {
     wait_text(c, "#search-result", "found").await;
 }
 
-#[test]
-fn the_cs_page_adds_and_disables_an_entry_in_a_real_browser() {
+/// chromium and chromedriver, or `None` (with a note) when the test may be skipped.
+fn browser() -> Option<(PathBuf, PathBuf)> {
     let chromium = find_program("BANCHI_CHROMIUM", &["/usr/bin/chromium"]);
     let chromedriver = find_program(
         "BANCHI_CHROMEDRIVER",
@@ -158,6 +158,32 @@ fn the_cs_page_adds_and_disables_an_entry_in_a_real_browser() {
                 "chromium or chromedriver not installed (apt-get install chromium chromium-driver)"
             )
         );
+        return None;
+    };
+    Some((chromium, chromedriver))
+}
+
+/// Logs in on `/admin` with the admin token.
+async fn log_in(c: &Client, base: &str) {
+    c.goto(&format!("{base}/admin")).await.unwrap();
+    c.find(Locator::Css("#token"))
+        .await
+        .unwrap()
+        .send_keys(ADMIN_TOKEN)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(c, "header", "alice").await;
+}
+
+#[test]
+fn the_cs_page_adds_and_disables_an_entry_in_a_real_browser() {
+    let Some((chromium, chromedriver)) = browser() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -184,20 +210,7 @@ fn the_cs_page_adds_and_disables_an_entry_in_a_real_browser() {
         let c = open_browser(&driver, &chromium, profile.path()).await;
 
         // Log in with the admin token.
-        c.goto(&format!("{base}/admin")).await.unwrap();
-        c.find(Locator::Css("#token"))
-            .await
-            .unwrap()
-            .send_keys(ADMIN_TOKEN)
-            .await
-            .unwrap();
-        c.find(Locator::Css("#login"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        wait_text(&c, "header", "alice").await;
+        log_in(&c, &base).await;
 
         // Add: the live preview shows how the address parses (the page's own script ran
         // under its CSP), then the form adds it.
@@ -296,4 +309,117 @@ fn the_cs_page_adds_and_disables_an_entry_in_a_real_browser() {
 
     // Disabled on the page: the API no longer grades it.
     assert_eq!(screen_grade(), serde_json::Value::Null);
+}
+
+#[test]
+fn a_review_order_is_confirmed_fraud_on_the_page_in_a_real_browser() {
+    let Some((chromium, chromedriver)) = browser() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fraud.csv"), FRAUD_CSV).unwrap();
+    let mut settings = banchi_server::settings::Settings::for_tests();
+    settings.fraud = Some(dir.path().join("fraud.csv"));
+    settings.decisions.enabled = true;
+    settings.decisions.flush_ms = 10;
+    let server = TestServer::start(settings);
+    let base = format!("http://{}", server.addr);
+    // Same block as F1, another room: caution, answered `review`; the order's address also
+    // carries a payload, shown as text in the queue.
+    let order = |id: &str, address: &str| {
+        post_json(
+            server.addr,
+            "/v1/screen",
+            &json!({"order_id": id, "address": address}),
+        )
+        .json()
+    };
+    let payload = order(
+        "WEB-0",
+        &format!("東京都中央区銀座4-6-16 架空ハイツ701号室{MEMO_PAYLOAD}"),
+    );
+    assert_eq!(payload["action"], "review", "{payload}");
+    let first = order("WEB-1", "東京都中央区銀座4-6-16 架空ハイツ502号室");
+    assert_eq!(first["action"], "review", "{first}");
+    let driver = Driver::spawn(&chromedriver);
+    let profile = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = open_browser(&driver, &chromium, profile.path()).await;
+        log_in(&c, &base).await;
+        c.find(Locator::Css("#reviews-link"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        // The recorder writes within its flush interval: reload until the order is there.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let row = loop {
+            if let Ok(row) = c
+                .find(Locator::Css("article.review[data-order=\"WEB-1\"]"))
+                .await
+            {
+                break row;
+            }
+            assert!(Instant::now() < deadline, "WEB-1 never reached the queue");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            c.goto(&format!("{base}/admin/reviews")).await.unwrap();
+        };
+        let shown = c
+            .find(Locator::Css(
+                "article.review[data-order=\"WEB-0\"] p.address",
+            ))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            shown.contains("<script>"),
+            "the payload is shown as text: {shown}"
+        );
+        no_payload_ran(&c).await;
+        // 不正確定 with a reason.
+        let form = row
+            .find(Locator::Css("form:has(button.confirm-fraud)"))
+            .await
+            .unwrap();
+        form.find(Locator::Css(
+            "select[name=\"reason\"] option[value=\"chargeback\"]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+        form.find(Locator::Css("input[name=\"memo\"]"))
+            .await
+            .unwrap()
+            .send_keys("カード会社から不正利用の連絡")
+            .await
+            .unwrap();
+        form.find(Locator::Css("button.confirm-fraud"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_text(&c, "#notice", "confirm_fraud").await;
+        wait_text(&c, "#notice", "active").await;
+        no_payload_ran(&c).await;
+        c.close().await.unwrap();
+    });
+    // The same delivery point in another notation is now danger.
+    let again = order(
+        "WEB-2",
+        "東京都中央区銀座四丁目６番１６号　架空ハイツ　５０２号室",
+    );
+    assert_eq!(again["fraud"]["grade"], "danger", "{again}");
+    let decided = get_with(server.addr, "/v1/reviews?status=decided", ADMIN_TOKEN).json();
+    assert_eq!(decided["reviews"][0]["order_id"], "WEB-1");
+    assert_eq!(decided["reviews"][0]["decided_by"], "alice");
 }

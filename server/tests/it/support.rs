@@ -94,6 +94,19 @@ impl TestServer {
     pub fn state(&self) -> &banchi_server::state::AppState {
         &self.running.as_ref().unwrap().state
     }
+
+    /// The server's runtime (to await its state's methods).
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.runtime
+    }
+
+    /// Stops as a crash would: no graceful stop, every task dropped with the runtime (what
+    /// was only in memory is lost; the state is leaked, as a dead process's would be).
+    pub fn crash(mut self) {
+        if let Some(running) = self.running.take() {
+            std::mem::forget(running);
+        }
+    }
 }
 
 impl Drop for TestServer {
