@@ -248,5 +248,8 @@ async fn the_server_role_needs_only_its_grants() {
     d.delivered(due[0].id, 200, 5_001).await.unwrap();
     assert_eq!(d.counts().await.unwrap().decisions, 1);
     let pruned = d.prune(10_000).await.unwrap();
-    assert_eq!((pruned.decisions, pruned.outcomes, pruned.events), (1, 1, 1));
+    assert_eq!(
+        (pruned.decisions, pruned.outcomes, pruned.events),
+        (1, 1, 1)
+    );
 }
