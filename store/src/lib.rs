@@ -17,6 +17,10 @@
 //! - **Snapshots** (`banchi_snapshots`): per list an index file's bytes and the sequence
 //!   number it covers, rebuilt by one replica at a time under an advisory lock
 //!   ([`snapshot`]); a starting replica loads it and lays the changes after it over it.
+//! - **Decisions** (`banchi_decisions`, `banchi_outcomes`, `banchi_webhook_outbox`): the
+//!   tables of `banchi-decisions`' PostgreSQL backend (the review queue, outcomes, the webhook
+//!   outbox every replica shares), created by migration 3; that crate queries them over
+//!   [`Store::client`].
 //!
 //! Modules: [`url`] (where the database is; never logged), [`connect`] (pool, TLS),
 //! [`migrate`] (versioned schema), [`rows`] (reading entries), [`edit`] (add, disable,
@@ -136,8 +140,9 @@ impl Store {
         &self.url
     }
 
-    /// A pooled connection; an unreachable database is [`StoreError::Connect`].
-    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+    /// A pooled connection; an unreachable database is [`StoreError::Connect`]. Public for
+    /// the crates keeping their own tables in this database (`banchi-decisions`).
+    pub async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.pool.get().await.map_err(|e| match e {
             deadpool_postgres::PoolError::Backend(e) if e.as_db_error().is_none() => {
                 StoreError::Connect {

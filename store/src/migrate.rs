@@ -20,15 +20,29 @@ pub struct Migration {
     sql: &'static str,
 }
 
-/// Every migration, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "lists, entries, change log, snapshots",
-    sql: include_str!("../migrations/0001_lists.sql"),
-}];
+/// Every migration, oldest first (versions count up from 1 without a gap: see the test).
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "lists, entries, change log, snapshots",
+        sql: include_str!("../migrations/0001_lists.sql"),
+    },
+    // MERGE: placeholder for `0002_four_eyes.sql` (another branch). When that branch is
+    // merged, this entry is replaced by its real one; nothing else changes.
+    Migration {
+        version: 2,
+        name: "placeholder (no-op)",
+        sql: "-- placeholder for schema version 2: no change",
+    },
+    Migration {
+        version: 3,
+        name: "decisions, outcomes, webhook outbox",
+        sql: include_str!("../migrations/0003_decisions.sql"),
+    },
+];
 
 /// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Key of the advisory lock migrations hold.
 const MIGRATE_LOCK: i64 = 0x6261_6e63_6869_0001;

@@ -401,39 +401,61 @@ pub async fn outbox_delivers_at_least_once(d: &Decisions) {
     assert_eq!(counts.undelivered, 0);
 }
 
-/// Runs every check on a fresh store made by `fresh`.
+/// Runs every check on a fresh store: `backend_suite!(fresh)` with `fresh()` making one and
+/// what to keep alive while it is used, or `backend_suite!(skippable fresh)` with
+/// `fresh(test)` answering `None` when the test is skipped (no PostgreSQL installed).
 #[macro_export]
 macro_rules! backend_suite {
-    ($fresh:expr) => {
+    (skippable $fresh:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn queue_pages_newest_first() {
-            let (d, _keep) = $fresh().await;
+            let Some((d, _keep)) = $fresh("queue_pages_newest_first").await else {
+                return;
+            };
             $crate::suite::queue_pages_newest_first(&d).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn decisions_are_recorded_once() {
-            let (d, _keep) = $fresh().await;
+            let Some((d, _keep)) = $fresh("decisions_are_recorded_once").await else {
+                return;
+            };
             $crate::suite::decisions_are_recorded_once(&d).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn outcomes_are_idempotent() {
-            let (d, _keep) = $fresh().await;
+            let Some((d, _keep)) = $fresh("outcomes_are_idempotent").await else {
+                return;
+            };
             $crate::suite::outcomes_are_idempotent(&d).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn candidates_by_point() {
-            let (d, _keep) = $fresh().await;
+            let Some((d, _keep)) = $fresh("candidates_by_point").await else {
+                return;
+            };
             $crate::suite::candidates_by_point(&d).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn pruning_deletes_what_expired() {
-            let (d, _keep) = $fresh().await;
+            let Some((d, _keep)) = $fresh("pruning_deletes_what_expired").await else {
+                return;
+            };
             $crate::suite::pruning_deletes_what_expired(&d).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn outbox_delivers_at_least_once() {
-            let (d, _keep) = $fresh().await;
+            let Some((d, _keep)) = $fresh("outbox_delivers_at_least_once").await else {
+                return;
+            };
             $crate::suite::outbox_delivers_at_least_once(&d).await;
         }
+    };
+    ($fresh:expr) => {
+        async fn fresh_or_skip(
+            _test: &'static str,
+        ) -> Option<(banchi_decisions::Decisions, impl Sized)> {
+            Some($fresh().await)
+        }
+        $crate::backend_suite!(skippable fresh_or_skip);
     };
 }
