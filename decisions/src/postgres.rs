@@ -34,7 +34,7 @@ use crate::record::{
     join_words, BuyerFields, Candidate, CandidateQuery, Counts, Decide, Decision, Delivery,
     DeliveryLog, OutboxEvent, Outcome, OutcomeRecorded, Pruned, Review, ReviewQuery, ReviewStatus,
 };
-use crate::sqlite::undecided;
+use crate::record::undecided;
 use std::collections::BTreeMap;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;

@@ -271,7 +271,7 @@ pub struct Review {
 /// Which orders of the queue to read: newest first, a page at a time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReviewQuery {
-    /// Only these statuses (empty: open and held).
+    /// Only these statuses (empty: open).
     pub statuses: Vec<ReviewStatus>,
     /// Only orders with this grade (fraud or forwarder).
     pub grade: Option<String>,

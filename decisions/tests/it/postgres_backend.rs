@@ -136,7 +136,7 @@ async fn the_review_page_is_fast_on_a_long_queue() {
                 crate::suite::order(&format!("L-{n:07}"), 1_000_000 + n, "review", true)
             })
             .collect();
-        d.record(batch, vec![]).await.unwrap();
+        d.record(batch.into(), Vec::new().into()).await.unwrap();
     }
     let recorded = started.elapsed();
     // Half of them decided: approved.
@@ -222,8 +222,8 @@ async fn the_server_role_needs_only_its_grants() {
     let url: DatabaseUrl = pg.url_as("banchi_server").parse().unwrap();
     let d = Decisions::postgres(Store::new(url).unwrap());
     d.record(
-        vec![crate::suite::order("G-1", 1_000, "review", true)],
-        vec![event(1)],
+        vec![crate::suite::order("G-1", 1_000, "review", true)].into(),
+        vec![event(1)].into(),
     )
     .await
     .unwrap();
