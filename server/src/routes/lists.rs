@@ -219,7 +219,7 @@ pub async fn entry(
 }
 
 /// `POST /v1/lists/{list}/entries`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddEntry {
     /// The address; it must resolve to at least a block.
@@ -259,13 +259,31 @@ pub async fn add(
     JsonBody(req): JsonBody<AddEntry>,
 ) -> Result<Json<Edited>, ApiError> {
     who.require(Scope::Admin)?;
-    let (which, source) = editable(&state, &list)?;
+    let which = Which::from_name(&list)
+        .ok_or_else(|| ApiError::NotFound("the list is `fraud` or `forwarders`".into()))?;
+    add_entry(&state, which, req, who.name.clone()).await.map(Json)
+}
+
+/// Adds an entry through the list rules (four eyes included) and puts it in force.
+///
+/// What `POST /v1/lists/{list}/entries` does, for any caller that registers an entry on
+/// someone's behalf (`by`: the name recorded in the entry's history): the address must reach
+/// a block, the id must be free; the entry is written durably (the list's journal, or the
+/// store's transaction) and in force before this returns — so the next request grades with
+/// it. Errors as the endpoint answers them (404 no such list file, 409 an index file, 422 an
+/// address that reaches no block or an id taken, 503 the store unreachable).
+pub(crate) async fn add_entry(
+    state: &AppState,
+    which: Which,
+    req: AddEntry,
+    by: String,
+) -> Result<Edited, ApiError> {
+    let (which, source) = editable(state, which.name())?;
     let parser = *state.lists()?.screener.parser();
     let key = parser
         .parse(&req.address)
         .map(|a| a.key)
         .map_err(|e| list_error(e.into()))?;
-    let by = who.name.clone();
     let path = match source {
         Source::File(path) => path,
         Source::Store(replica) => {
@@ -282,24 +300,25 @@ pub async fn add(
                 .add(list_name(which), &parser, &new, SystemTime::now())
                 .await
                 .map_err(store_error)?;
-            let lists_version = crate::follow::in_force(&state, &replica, &change).await?;
-            tracing::info!(list = %list, id = %change.id, by = %who.name, seq = change.seq, "list entry added");
-            return Ok(Json(Edited {
+            let lists_version = crate::follow::in_force(state, &replica, &change).await?;
+            tracing::info!(list = which.name(), id = %change.id, by = %by, seq = change.seq, "list entry added");
+            return Ok(Edited {
                 id: change.id,
                 key: Some(key),
                 status: "active".into(),
                 lists_version,
-            }));
+            });
         }
     };
     let edit_state = state.clone();
+    let who = by.clone();
     let (id, lists_version) = blocking(move || {
         edits::edit(&edit_state, which, &path, |editor, parser| {
             let new = NewEntry {
                 id: req.id.as_deref(),
                 address: &req.address,
                 reason: req.reason,
-                by: &by,
+                by: &who,
                 memo: req.memo.as_deref(),
             };
             let id = editor
@@ -309,14 +328,14 @@ pub async fn add(
         })
     })
     .await?;
-    let lists_version = edits::finish(&state, lists_version).await?;
-    tracing::info!(list = %list, id = %id, by = %who.name, "list entry added");
-    Ok(Json(Edited {
+    let lists_version = edits::finish(state, lists_version).await?;
+    tracing::info!(list = which.name(), id = %id, by = %by, "list entry added");
+    Ok(Edited {
         id,
         key: Some(key),
         status: "active".into(),
         lists_version,
-    }))
+    })
 }
 
 /// `PATCH /v1/lists/{list}/entries/{id}`.
