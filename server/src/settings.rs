@@ -2,8 +2,9 @@
 //! configuration file over defaults.
 //!
 //! The rest of the file (weights, thresholds, matching, velocity) is the library's
-//! [`banchi::Config`], read from the same file; the library ignores `[server]`, this module
-//! reads only `[server]` (unknown keys refused, like the library's sections).
+//! [`banchi::Config`], read from the same file; the library ignores the server's sections
+//! ([`banchi::config::SERVER_SECTIONS`]), this module reads `[server]` and `[four_eyes]`
+//! (unknown keys refused, like the library's sections).
 //!
 //! ```toml
 //! [server]
@@ -11,6 +12,10 @@
 //! fraud = "/var/lib/banchi/fraud.csv"
 //! tokens = "/etc/banchi/tokens"
 //! max_in_flight = 512
+//!
+//! [four_eyes]
+//! lists = ["fraud"]          # edits of these lists wait for a second person's approval
+//! pending_grade = "none"     # or "caution": a pending add grades caution at most
 //! ```
 
 use banchi::Config;
@@ -140,11 +145,68 @@ pub struct ServerSection {
     pub store: Option<StoreKind>,
 }
 
+/// How an entry added under four eyes grades while it waits for approval.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PendingGrade {
+    /// Not at all (the default): a pending add is not in force.
+    #[default]
+    None,
+    /// `caution` at most: a pending add's `danger` or `caution` match shows as `caution`
+    /// (near matches keep their lower grade), so an order to it is looked at before the
+    /// entry is approved.
+    Caution,
+}
+
+/// The `[four_eyes]` section: which lists need a second person for an edit. An add, disable
+/// or enable of an entry of such a list, through the API or the CS page, is *pending* until
+/// an admin with another name approves it (`POST /v1/lists/{list}/entries/{id}/approve`);
+/// until then it is not in force. Off by default (no list named).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FourEyes {
+    /// The lists under four eyes: `fraud`, `forwarders`.
+    pub lists: Vec<String>,
+    /// How a pending add grades.
+    pub pending_grade: PendingGrade,
+}
+
+impl FourEyes {
+    /// True when edits of the list named `list` (`fraud`, `forwarders`) need a second
+    /// person's approval.
+    pub fn covers(&self, list: &str) -> bool {
+        self.lists.iter().any(|l| l == list)
+    }
+
+    /// Refuses a list name that is not `fraud` or `forwarders` (a typo would silently leave
+    /// a list without four eyes).
+    fn check(&self) -> Result<(), String> {
+        match self
+            .lists
+            .iter()
+            .find(|l| !matches!(l.as_str(), "fraud" | "forwarders"))
+        {
+            Some(l) => Err(format!(
+                "unknown list `{l}` in lists (use \"fraud\", \"forwarders\")"
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The file's top level, of which only `[server]` is read here.
 #[derive(Debug, Default, Deserialize)]
 struct FileWithServer {
     #[serde(default)]
     server: ServerSection,
+}
+
+/// The file's top level, of which only `[four_eyes]` is read here (apart from `[server]`,
+/// so that an error names its section).
+#[derive(Debug, Default, Deserialize)]
+struct FileWithFourEyes {
+    #[serde(default)]
+    four_eyes: FourEyes,
 }
 
 /// Effective settings.
@@ -195,6 +257,8 @@ pub struct Settings {
     /// The list store, with `--store postgres` (its URL read from the environment by
     /// [`Settings::resolve`]).
     pub store: Option<banchi_store::Store>,
+    /// Which lists' edits wait for a second person's approval (`[four_eyes]`; default none).
+    pub four_eyes: FourEyes,
 }
 
 /// Default listen address: loopback only.
@@ -206,8 +270,8 @@ pub enum SettingsError {
     /// The configuration file could not be read or has an error in a library section.
     #[error(transparent)]
     Config(#[from] banchi::error::ConfigError),
-    /// The `[server]` section has an error.
-    #[error("{path}: [server]: {message}")]
+    /// The `[server]` or `[four_eyes]` section has an error (`message` names the section).
+    #[error("{path}: {message}")]
     Server {
         /// The file.
         path: PathBuf,
@@ -231,17 +295,30 @@ impl Settings {
                         source,
                     }
                 })?;
+                let section_error = |section: &str, message: &str| SettingsError::Server {
+                    path: path.clone(),
+                    message: format!("[{section}]: {message}"),
+                };
                 let file: FileWithServer =
-                    toml::from_str(&text).map_err(|e| SettingsError::Server {
-                        path: path.clone(),
-                        message: e.message().to_owned(),
-                    })?;
+                    toml::from_str(&text).map_err(|e| section_error("server", e.message()))?;
+                let four_eyes = toml::from_str::<FileWithFourEyes>(&text)
+                    .map_err(|e| section_error("four_eyes", e.message()))?
+                    .four_eyes;
+                four_eyes
+                    .check()
+                    .map_err(|m| section_error("four_eyes", &m))?;
                 let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                (config, file.server, base)
+                (config, (file.server, four_eyes), base)
             }
-            None => (Config::default(), ServerSection::default(), PathBuf::new()),
+            None => (
+                Config::default(),
+                (ServerSection::default(), FourEyes::default()),
+                PathBuf::new(),
+            ),
         };
+        let (section, four_eyes) = section;
         let mut settings = Self::merge(args, section, config, &base)?;
+        settings.four_eyes = four_eyes;
         if settings.store_kind == StoreKind::Postgres {
             let store = banchi_store::DatabaseUrl::from_env()
                 .and_then(banchi_store::Store::new)
@@ -300,6 +377,7 @@ impl Settings {
             config,
             store_kind: args.store.or(section.store).unwrap_or_default(),
             store: None,
+            four_eyes: FourEyes::default(),
         };
         if settings.store_kind == StoreKind::Postgres
             && (settings.fraud.is_some() || settings.forwarders.is_some())
@@ -431,6 +509,26 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("exclude each other"), "{e}");
         assert!(toml::from_str::<FileWithServer>("[server]\nvelocity = \"disk\"\n").is_err());
+    }
+
+    #[test]
+    fn four_eyes_is_off_by_default_and_refuses_unknown_keys_and_lists() {
+        let none: FileWithFourEyes = toml::from_str("[server]\n").unwrap();
+        assert_eq!(none.four_eyes, FourEyes::default());
+        assert!(!none.four_eyes.covers("fraud"));
+        let on: FileWithFourEyes =
+            toml::from_str("[four_eyes]\nlists = [\"fraud\"]\npending_grade = \"caution\"\n")
+                .unwrap();
+        assert!(on.four_eyes.covers("fraud") && !on.four_eyes.covers("forwarders"));
+        assert_eq!(on.four_eyes.pending_grade, PendingGrade::Caution);
+        assert!(on.four_eyes.check().is_ok());
+        assert!(toml::from_str::<FileWithFourEyes>("[four_eyes]\nlist = [\"fraud\"]\n").is_err());
+        assert!(
+            toml::from_str::<FileWithFourEyes>("[four_eyes]\npending_grade = \"danger\"\n")
+                .is_err()
+        );
+        let typo: FileWithFourEyes = toml::from_str("[four_eyes]\nlists = [\"frad\"]\n").unwrap();
+        assert!(typo.four_eyes.check().is_err());
     }
 
     #[test]

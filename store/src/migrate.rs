@@ -21,14 +21,21 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "lists, entries, change log, snapshots",
-    sql: include_str!("../migrations/0001_lists.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "lists, entries, change log, snapshots",
+        sql: include_str!("../migrations/0001_lists.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "four eyes: the pending change of an entry",
+        sql: include_str!("../migrations/0002_four_eyes.sql"),
+    },
+];
 
 /// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Key of the advisory lock migrations hold.
 const MIGRATE_LOCK: i64 = 0x6261_6e63_6869_0001;

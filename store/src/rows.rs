@@ -144,7 +144,8 @@ impl Store {
     }
 
     /// Up to `limit` entries of `list` after entry `after` (from the first when `None`) in
-    /// list order, those with `status` only when given; and whether more follow. `None`
+    /// list order, those with `status` only when given (`pending`: those with a change
+    /// waiting for approval, four eyes); and whether more follow. `None`
     /// when `after` names no entry.
     pub async fn page(
         &self,
@@ -176,7 +177,8 @@ impl Store {
         let rows = client
             .query(
                 "SELECT cells FROM banchi_entries
-                  WHERE list = $1 AND position > $2 AND ($3::text IS NULL OR status = $3)
+                  WHERE list = $1 AND position > $2
+                    AND ($3::text IS NULL OR (CASE WHEN $3 = 'pending' THEN pending <> '' ELSE status = $3 END))
                   ORDER BY position LIMIT $4",
                 &[&list.as_str(), &from, &status, &take],
             )
