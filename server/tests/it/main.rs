@@ -11,6 +11,7 @@ mod support;
 mod admin;
 mod api;
 mod browser;
+mod four_eyes;
 mod list_import;
 mod list_watch;
 mod replicas;
