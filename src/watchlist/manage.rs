@@ -538,6 +538,31 @@ pub fn managed_header(mut header: Vec<String>) -> Vec<String> {
     header
 }
 
+/// The pending adds (status `pending`: four eyes, waiting for approval) of the list CSV in
+/// `bytes` (read with its journal applied), cells in the order of the header returned. No
+/// index holds them; a service that grades them (`pending_grade = "caution"`) reads them
+/// with this — one pass over the rows, no address parsed.
+pub fn pending_adds(bytes: &[u8]) -> Result<(Vec<String>, Vec<Vec<String>>), WatchlistError> {
+    let mut csv = super::load::ListCsv::open(bytes, true)?;
+    let header = csv.header.clone();
+    let Some(status) = csv.column("status") else {
+        return Ok((header, Vec::new()));
+    };
+    let mut rows = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    while csv.read(&mut record)? {
+        if super::load::text_cell(&record, Some(status)).is_some_and(|s| s.trim() == "pending") {
+            let mut row: Vec<String> = record
+                .iter()
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect();
+            row.resize(header.len(), String::new());
+            rows.push(row);
+        }
+    }
+    Ok((header, rows))
+}
+
 /// The entry held in `row`.
 pub fn view(header: &[String], row: &[String]) -> EntryView {
     let status = cell(header, row, "status").trim();
@@ -1183,6 +1208,19 @@ mod tests {
             l.review(&id, Verdict::Approve, "carol", None, t),
             Err(ListError::NotPending(_))
         ));
+    }
+
+    #[test]
+    fn pending_adds_are_read_from_the_csv() {
+        let (_dir, mut l) = four_eyes_list();
+        let t = SystemTime::UNIX_EPOCH;
+        l.add(&Parser::new(), &ginza("alice"), t).unwrap();
+        let id = l.add_pending(&Parser::new(), &ginza("alice"), t).unwrap();
+        let (header, rows) = pending_adds(&l.to_csv().unwrap()).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(view(&header, &rows[0]).id, id);
+        let (_, none) = pending_adds(b"id,address\n1,x\n").unwrap();
+        assert!(none.is_empty());
     }
 
     #[test]

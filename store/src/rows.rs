@@ -132,6 +132,27 @@ impl Store {
             .get(0))
     }
 
+    /// The pending adds of `list` (status `pending`: four eyes, waiting for approval) with
+    /// the list's header; `None` when the store does not hold the list. No snapshot indexes
+    /// them: a replica grading them `caution` (`pending_grade = "caution"`) reads them here.
+    pub async fn pending_adds(
+        &self,
+        list: ListName,
+    ) -> Result<Option<(Vec<String>, Vec<Vec<String>>)>, StoreError> {
+        let client = self.client().await?;
+        let Some(meta) = meta(&**client, list, false).await? else {
+            return Ok(None);
+        };
+        let rows = client
+            .query(
+                "SELECT cells FROM banchi_entries WHERE list = $1 AND status = 'pending' ORDER BY position",
+                &[&list.as_str()],
+            )
+            .await?;
+        let rows = rows.iter().map(|r| r.get::<_, Vec<String>>(0)).collect();
+        Ok(Some((meta.header, rows)))
+    }
+
     /// The entry `id` of `list` as shown (history included).
     pub async fn entry(&self, list: ListName, id: &str) -> Result<Option<EntryView>, StoreError> {
         let client = self.client().await?;

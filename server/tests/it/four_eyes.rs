@@ -361,3 +361,48 @@ fn four_eyes_in_the_store() {
     let pending = pg.psql("SELECT count(*) FROM banchi_entries WHERE pending <> ''");
     assert_eq!(pending.trim(), "1", "{pending}");
 }
+
+/// With `pending_grade = "caution"`, a pending add grades `caution` at most — right after
+/// the add, after the background rebuild, after a restart, and on a store replica started
+/// later — and `danger` once approved.
+fn pending_grades_caution(server: &TestServer, restarted: impl Fn() -> TestServer) {
+    let flat = "東京都千代田区丸の内1-9-1 架空ビル777号室";
+    assert_eq!(grade(server, flat), "none");
+    let r = add(server, ADMIN_TOKEN, flat);
+    assert_eq!(r.json()["status"], "pending", "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(grade(server, flat), "caution", "pending: caution at most");
+    // The background rebuild (200 ms after an edit; a store snapshot after 2 s of quiet)
+    // leaves the pending add graded.
+    std::thread::sleep(std::time::Duration::from_millis(3000));
+    assert_eq!(grade(server, flat), "caution", "after the rebuild");
+    let again = restarted();
+    assert_eq!(grade(&again, flat), "caution", "after a restart");
+    assert_eq!(review(&again, BOB_TOKEN, &id, "approve").status, 200);
+    assert_eq!(grade(&again, flat), "danger");
+}
+
+#[test]
+fn pending_adds_grade_caution_when_configured_on_a_list_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = file_server(dir.path(), PendingGrade::Caution);
+    pending_grades_caution(&server, || file_server(dir.path(), PendingGrade::Caution));
+}
+
+#[test]
+fn pending_adds_grade_caution_when_configured_in_the_store() {
+    let Some(pg) = database("four_eyes_caution") else {
+        return;
+    };
+    let replica = || {
+        let mut s = Settings::for_tests();
+        s.store_kind = StoreKind::Postgres;
+        s.store = Some(Store::new(pg.url().parse().unwrap()).unwrap());
+        TestServer::start_with_tokens(
+            four_eyes(s, PendingGrade::Caution),
+            &format!("admin {BOB_TOKEN} bob\n"),
+        )
+    };
+    let a = replica();
+    pending_grades_caution(&a, replica);
+}
