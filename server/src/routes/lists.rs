@@ -461,14 +461,13 @@ impl axum::extract::FromRequest<AppState> for OptionalReview {
     type Rejection = ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, ApiError> {
-        let typed = req.headers().contains_key(axum::http::header::CONTENT_TYPE);
         let json = crate::body::is_media_type(req.headers(), "application/json");
         let bytes =
             crate::body::read_limited(req.into_body(), state.settings.max_body_bytes).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalReview(Review::default()));
         }
-        if typed && !json || !typed {
+        if !json {
             return Err(ApiError::UnsupportedMediaType(
                 "send the body as Content-Type: application/json".into(),
             ));

@@ -147,7 +147,7 @@ fn the_four_eyes_cycle(server: &TestServer) -> String {
         "none",
         "a pending add is not in force"
     );
-    assert_eq!(pending_ids(server), [id.clone()]);
+    assert_eq!(pending_ids(server), std::slice::from_ref(&id));
     let e = entry(server, &id);
     assert_eq!(
         (&e["status"], &e["pending"]),
