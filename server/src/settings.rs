@@ -532,6 +532,31 @@ mod tests {
     }
 
     #[test]
+    fn four_eyes_is_read_from_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("banchi.toml");
+        std::fs::write(
+            &path,
+            "[four_eyes]\nlists = [\"fraud\"]\npending_grade = \"caution\"\n[weights]\npo_box = 40\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path.clone()),
+            ..ServeArgs::default()
+        };
+        let s = Settings::resolve(&args).unwrap();
+        assert!(s.four_eyes.covers("fraud"));
+        assert_eq!(s.four_eyes.pending_grade, PendingGrade::Caution);
+        assert_eq!(s.config.weights.po_box, 40);
+        std::fs::write(&path, "[four_eyes]\nlists = [\"frod\"]\n").unwrap();
+        let e = Settings::resolve(&args).unwrap_err();
+        assert!(e.to_string().contains("[four_eyes]"), "{e}");
+        std::fs::write(&path, "[four_eyes]\nlist = [\"fraud\"]\n").unwrap();
+        let e = Settings::resolve(&args).unwrap_err();
+        assert!(e.to_string().contains("[four_eyes]"), "{e}");
+    }
+
+    #[test]
     fn unknown_server_keys_and_bad_thresholds_are_refused() {
         assert!(toml::from_str::<FileWithServer>("[server]\nlisten_on = 1\n").is_err());
         let bad = ServerSection {
