@@ -21,6 +21,12 @@ use std::path::Path;
 /// The section of the configuration file that belongs to the server, not to this crate.
 pub const SERVER_SECTION: &str = "server";
 
+/// Every section of the configuration file that belongs to the server (crate
+/// `banchi-server`), not to this crate: skipped by [`Config::from_toml_str`], read by `banchi
+/// serve` from the same file (`[server]`, `[four_eyes]`: list edits approved by a second
+/// person, `[decisions]`, `[webhooks]`).
+pub const SERVER_SECTIONS: &[&str] = &[SERVER_SECTION, "four_eyes", "decisions", "webhooks"];
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -253,12 +259,15 @@ impl Default for VelocitySettings {
 
 impl Config {
     /// Parses a TOML document; missing keys keep their defaults, unknown keys are refused.
-    /// A `[server]` section is left to `banchi serve` (crate `banchi-server`), which reads
-    /// the same file: it is skipped here.
+    /// The server's sections ([`SERVER_SECTIONS`]: `[server]`, `[four_eyes]` …) are left to
+    /// `banchi serve` (crate `banchi-server`), which reads the same file: they are skipped
+    /// here.
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
         let mut table: toml::Table =
             toml::from_str(text).map_err(|e| ConfigError::Toml(e.message().to_owned()))?;
-        table.remove(SERVER_SECTION);
+        for section in SERVER_SECTIONS {
+            table.remove(*section);
+        }
         let cfg: Config = table
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Toml(e.message().to_owned()))?;
@@ -347,6 +356,12 @@ mod tests {
         .unwrap();
         assert_eq!(cfg.weights.po_box, 40);
         assert!(!cfg.to_toml_string().contains("listen"));
+        let cfg = Config::from_toml_str(
+            "[four_eyes]\nlists = [\"fraud\"]\npending_grade = \"caution\"\n[weights]\npo_box = 41\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.weights.po_box, 41);
+        assert!(!cfg.to_toml_string().contains("four_eyes"));
     }
 
     #[test]

@@ -169,6 +169,17 @@ pub enum ListError {
         /// Its status.
         status: &'static str,
     },
+    /// A change of the entry waits for a second person's approval (four eyes): approve or
+    /// reject it before changing the entry again.
+    #[error("entry `{0}` has a change waiting for approval; approve or reject it first")]
+    PendingChange(String),
+    /// The entry has no change waiting for approval.
+    #[error("entry `{0}` has no change waiting for approval")]
+    NotPending(String),
+    /// The person reviewing a pending change is the one who made it (four eyes: another
+    /// person must approve or reject it).
+    #[error("entry `{0}`'s pending change was made by the same person; another must review it")]
+    OwnChange(String),
 }
 
 /// Why a list row was not indexed (a watchlist's load report, [`crate::watchlist::LoadReport`],

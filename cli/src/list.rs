@@ -9,7 +9,7 @@
 
 use super::index::KindArg;
 use anyhow::{Context, Result};
-use banchi::watchlist::manage::{EntryView, NewEntry};
+use banchi::watchlist::manage::{EntryView, NewEntry, Verdict};
 use banchi::watchlist::{ListFile, ReasonCode, StatusEdit, Watchlist};
 use banchi::Parser;
 use std::path::{Path, PathBuf};
@@ -90,6 +90,24 @@ Examples:
 
 Exit status: 0, or 2 when the id is unknown or the file cannot be written.")]
     Enable(StatusArgs),
+    /// Approve an entry's pending change (four eyes: made through `banchi serve` on a list
+    /// under `[four_eyes]`); it takes effect. Never by the person who made it.
+    #[command(after_help = "\
+Examples:
+  banchi list approve fraud.csv 17 --by kato --memo 'chargeback confirmed'
+
+Exit status: 0, or 2 when the id is unknown, nothing is pending, --by made the change, or
+the file cannot be written.")]
+    Approve(StatusArgs),
+    /// Reject an entry's pending change: the entry stays as it was (a rejected add is kept,
+    /// disabled). Never by the person who made it.
+    #[command(after_help = "\
+Examples:
+  banchi list reject fraud.csv 17 --by kato --memo 'not ours'
+
+Exit status: 0, or 2 when the id is unknown, nothing is pending, --by made the change, or
+the file cannot be written.")]
+    Reject(StatusArgs),
     /// Print the entries (or one), with their history.
     #[command(after_help = "\
 Examples:
@@ -110,14 +128,14 @@ Exit status: 0, or 2 when the id is unknown or the file cannot be read.")]
     },
 }
 
-/// Arguments of `banchi list disable` and `banchi list enable`.
+/// Arguments of `banchi list disable`, `enable`, `approve` and `reject`.
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
     /// The list file.
     list: PathBuf,
     /// The entry's id.
     id: String,
-    /// Who disables or enables it.
+    /// Who disables, enables, approves or rejects it.
     #[arg(long, value_name = "WHO")]
     by: String,
     /// Why.
@@ -233,6 +251,8 @@ pub fn run(args: Args) -> Result<u8> {
         }
         ListCommand::Disable(a) => set_status(&a, now, true)?,
         ListCommand::Enable(a) => set_status(&a, now, false)?,
+        ListCommand::Approve(a) => review(&a, now, Verdict::Approve)?,
+        ListCommand::Reject(a) => review(&a, now, Verdict::Reject)?,
         ListCommand::Show { list, id, json } => {
             let entries = match super::store::named_list(&list)? {
                 Some(name) => super::store::entries(name, id.as_deref())?,
@@ -282,11 +302,36 @@ fn set_status(a: &StatusArgs, now: SystemTime, disable: bool) -> Result<()> {
     })
 }
 
+/// Runs `banchi list approve` or `banchi list reject` (four eyes).
+fn review(a: &StatusArgs, now: SystemTime, verdict: Verdict) -> Result<()> {
+    let done = match verdict {
+        Verdict::Approve => "approved the change of",
+        Verdict::Reject => "rejected the change of",
+    };
+    if let Some(name) = super::store::named_list(&a.list)? {
+        super::store::review(name, &a.id, verdict, &a.by, a.memo.as_deref(), now)?;
+        store_index(name, &a.index)?;
+        eprintln!(
+            "banchi: {done} entry {} in the {} list of the store",
+            a.id,
+            name.as_str()
+        );
+        return Ok(());
+    }
+    change(&a.list, &a.index, done, "in", |file| {
+        file.review(&a.id, verdict, &a.by, a.memo.as_deref(), now)?;
+        Ok(a.id.clone())
+    })
+}
+
 fn readable(e: &EntryView) -> String {
     let mut s = format!(
         "{}  [{}]  {}  reason={}  registered {} by {}",
         e.id, e.status, e.address, e.reason, e.registered_at, e.registered_by
     );
+    if let Some(p) = e.pending {
+        s.push_str(&format!("  pending={} (waiting for approval)", p.as_str()));
+    }
     if !e.memo.is_empty() {
         s.push_str(&format!("  memo: {}", e.memo));
     }

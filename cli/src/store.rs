@@ -291,6 +291,23 @@ pub fn set_status(
     })
 }
 
+/// `banchi list approve|reject postgres:LIST ID --by WHO`: reviews the entry's pending
+/// change (four eyes; never by whoever made it).
+pub fn review(
+    list: ListName,
+    id: &str,
+    verdict: banchi::watchlist::manage::Verdict,
+    by: &str,
+    memo: Option<&str>,
+    now: std::time::SystemTime,
+) -> Result<()> {
+    runtime()?.block_on(async {
+        let store = store(true).await?;
+        store.review(list, id, verdict, by, memo, now).await?;
+        Ok(())
+    })
+}
+
 /// `banchi list show postgres:LIST [ID]`: the entries in list order (or the one).
 pub fn entries(
     list: ListName,

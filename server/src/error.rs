@@ -117,9 +117,13 @@ impl ApiError {
 pub fn list_error(e: ListError) -> ApiError {
     match e {
         ListError::UnknownId(_) => ApiError::NotFound("no entry with this id".into()),
-        ListError::DuplicateId(_) | ListError::AlreadyInState { .. } => {
-            ApiError::Conflict(e.to_string())
-        }
+        ListError::DuplicateId(_)
+        | ListError::AlreadyInState { .. }
+        | ListError::PendingChange(_)
+        | ListError::NotPending(_) => ApiError::Conflict(e.to_string()),
+        ListError::OwnChange(_) => ApiError::Forbidden(
+            "four eyes: a change is approved or rejected by another person than the one who made it",
+        ),
         ListError::NotABlock(_)
         | ListError::Unparseable(_)
         | ListError::Empty(_)

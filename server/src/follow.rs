@@ -171,7 +171,14 @@ async fn load_lists(state: &AppState, replica: &Replica) -> Result<(LoadedLists,
         Some(f) => f,
         None => empty_fraud(&parser)?,
     });
-    let base = LoadedLists::from_lists(fraud, forwarders, &state.settings.config)?;
+    let mut base = LoadedLists::from_lists(fraud, forwarders, &state.settings.config)?;
+    if state.pending_caution() {
+        for list in ListName::ALL {
+            if let Some((header, rows)) = store.pending_adds(list).await? {
+                base.pending_adds.push((which(list), header, rows));
+            }
+        }
+    }
     // Changes after the older base, each list's after its own.
     let from = base_seq[0].min(base_seq[1]);
     let mut changes = Vec::new();

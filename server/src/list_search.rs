@@ -194,7 +194,7 @@ pub fn search_chunks<E: From<SearchError>>(
         cursor = Some(last.id.clone());
         let chunk: Vec<EntryView> = chunk
             .into_iter()
-            .filter(|e| status.is_none_or(|s| e.status == s))
+            .filter(|e| status.is_none_or(|s| e.has_status(s)))
             .collect();
         let matched: Vec<_> = chunk
             .par_iter()
@@ -240,6 +240,7 @@ mod tests {
             registered_at: "2026-12-03T00:00:00Z".into(),
             memo: String::new(),
             history: Vec::new(),
+            pending: None,
         }
     }
 

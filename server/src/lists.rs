@@ -75,6 +75,10 @@ pub struct LoadedLists {
     fraud_crc: Option<u32>,
     /// CRC-32 of the forwarder list file (or of the bundled list).
     forwarder_crc: u32,
+    /// The pending adds (four eyes) the list CSVs hold, read by [`LoadedLists::load_with`]
+    /// for `pending_grade = "caution"`: (list, header, rows), seeded into the overlay when
+    /// these lists are installed (no index holds them).
+    pub(crate) pending_adds: Vec<(Which, Vec<String>, Vec<Vec<String>>)>,
 }
 
 /// One of the two lists.
@@ -169,21 +173,37 @@ impl LoadedLists {
     /// Reads and indexes the lists (seconds for a million-row CSV, a fraction of a second
     /// for an index file): run it off the async threads.
     pub fn load(sources: &ListSources, config: &Config) -> Result<LoadedLists, LoadError> {
+        Self::load_with(sources, config, false)
+    }
+
+    /// [`LoadedLists::load`]; with `pending_adds`, also reads each list CSV's pending adds
+    /// (four eyes, graded `caution` at most: one more pass over the rows in memory).
+    pub fn load_with(
+        sources: &ListSources,
+        config: &Config,
+        pending_adds: bool,
+    ) -> Result<LoadedLists, LoadError> {
         let parser = Parser::new();
         let mut fraud = None;
         let mut index = [false, false];
+        let mut seeds = Vec::new();
         if let Some(path) = &sources.fraud {
-            let (list, crc, is_index) = open(path, ListKind::Fraud, &parser)?;
+            let (list, crc, is_index, pending) =
+                open(path, ListKind::Fraud, &parser, pending_adds)?;
             index[0] = is_index;
             fraud = Some((list, crc));
+            seeds.extend(pending.map(|(h, r)| (Which::Fraud, h, r)));
         }
         let mut forwarders = None;
         if let Some(path) = &sources.forwarders {
-            let (list, crc, is_index) = open(path, ListKind::Forwarder, &parser)?;
+            let (list, crc, is_index, pending) =
+                open(path, ListKind::Forwarder, &parser, pending_adds)?;
             index[1] = is_index;
             forwarders = Some((list, crc));
+            seeds.extend(pending.map(|(h, r)| (Which::Forwarders, h, r)));
         }
         let mut lists = Self::from_lists(fraud, forwarders, config)?;
+        lists.pending_adds = seeds;
         for info in &mut lists.info {
             info.index = index[usize::from(info.list == Which::Forwarders.name())];
         }
@@ -229,6 +249,7 @@ impl LoadedLists {
             info,
             fraud_crc,
             forwarder_crc: crc,
+            pending_adds: Vec::new(),
         })
     }
 
@@ -267,6 +288,7 @@ impl LoadedLists {
             info,
             fraud_crc: self.fraud_crc,
             forwarder_crc: self.forwarder_crc,
+            pending_adds: Vec::new(),
         }
     }
 
@@ -315,6 +337,7 @@ impl LoadedLists {
             info,
             fraud_crc,
             forwarder_crc,
+            pending_adds: Vec::new(),
         }
     }
 
@@ -335,15 +358,25 @@ impl LoadedLists {
     }
 }
 
+/// A list CSV's pending adds: its header and those rows.
+type PendingAdds = (Vec<String>, Vec<Vec<String>>);
+
 /// Opens one list file, with its version: the CRC-32 of an index file's bytes, or the
-/// content digest of a CSV read with its edit journal applied.
-fn open(path: &Path, kind: ListKind, parser: &Parser) -> Result<(Watchlist, u32, bool), LoadError> {
+/// content digest of a CSV read with its edit journal applied; and, with `pending_adds`, a
+/// CSV's pending adds (four eyes).
+fn open(
+    path: &Path,
+    kind: ListKind,
+    parser: &Parser,
+    pending_adds: bool,
+) -> Result<(Watchlist, u32, bool, Option<PendingAdds>), LoadError> {
     let list_err = |source| LoadError::List {
         kind: kind.as_str(),
         path: path.to_owned(),
         source,
     };
     let index = banchi::watchlist::file::looks_like_index(path).map_err(list_err)?;
+    let mut pending = None;
     let (list, crc) = if index {
         let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
             path: path.to_owned(),
@@ -365,6 +398,9 @@ fn open(path: &Path, kind: ListKind, parser: &Parser) -> Result<(Watchlist, u32,
         let version = read.version().map_err(list_err)?.unwrap_or_default();
         let list =
             Watchlist::from_csv_reader(read.bytes.as_slice(), kind, parser).map_err(list_err)?;
+        if pending_adds {
+            pending = Some(banchi::watchlist::manage::pending_adds(&read.bytes).map_err(list_err)?);
+        }
         (list, version)
     };
     if list.kind() != kind {
@@ -374,7 +410,7 @@ fn open(path: &Path, kind: ListKind, parser: &Parser) -> Result<(Watchlist, u32,
             want: kind.as_str(),
         });
     }
-    Ok((list, crc, index))
+    Ok((list, crc, index, pending))
 }
 
 #[cfg(test)]

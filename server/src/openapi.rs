@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         crate::routes::lists::entry,
         crate::routes::lists::add,
         crate::routes::lists::set_status,
+        crate::routes::lists::approve,
+        crate::routes::lists::reject,
         crate::routes::import::import,
         crate::routes::search::search,
         crate::routes::health::about,

@@ -29,6 +29,22 @@ struct PendingList {
     rows: BTreeMap<String, (u64, Vec<String>)>,
 }
 
+impl PendingList {
+    /// Forgets the rows numbered `seq` or below (the base lists hold them now) — with
+    /// `keep_pending`, except pending adds (status `pending`, four eyes), which no index
+    /// holds: they stay in the overlay until their status changes.
+    fn forget_through(&mut self, seq: u64, keep_pending: bool) {
+        let status = self.header.iter().position(|h| h == "status");
+        self.rows.retain(|_, (n, cells)| {
+            *n > seq
+                || keep_pending
+                    && status
+                        .and_then(|i| cells.get(i))
+                        .is_some_and(|s| s.trim() == "pending")
+        });
+    }
+}
+
 impl Pending {
     /// Number of the last edit recorded.
     pub fn seq(&self) -> u64 {
@@ -87,15 +103,17 @@ impl Pending {
     }
 
     /// Forgets `which`'s edits numbered up to `seq` (a snapshot of that list covers them).
+    /// Pending adds (four eyes) stay: no snapshot holds them, and every change of one comes
+    /// through the change log (a newer row replaces it).
     pub fn forget_list_through(&mut self, which: Which, seq: u64) {
-        self.list_mut(which).rows.retain(|_, (n, _)| *n > seq);
+        self.list_mut(which).forget_through(seq, true);
     }
 
     /// Forgets the edits numbered up to `seq` (a rebuild that read the files after them has
     /// them in its base lists).
     pub fn forget_through(&mut self, seq: u64) {
         for list in [&mut self.fraud, &mut self.forwarders] {
-            list.rows.retain(|_, (n, _)| *n > seq);
+            list.forget_through(seq, false);
         }
     }
 
@@ -104,13 +122,54 @@ impl Pending {
         &self,
         which: Which,
         parser: &Parser,
+        pending_caution: bool,
     ) -> Result<Option<Arc<Overlay>>, WatchlistError> {
         let list = self.list(which);
         if list.rows.is_empty() {
             return Ok(None);
         }
         let rows = list.rows.values().map(|(_, cells)| cells.as_slice());
-        Overlay::from_rows(which.kind(), &list.header, rows, parser).map(|o| Some(Arc::new(o)))
+        Overlay::from_rows_with(which.kind(), &list.header, rows, parser, pending_caution)
+            .map(|o| Some(Arc::new(o)))
+    }
+
+    /// Records `rows` (cells in the order of `header`), the pending adds the base lists of
+    /// `which` hold (four eyes, `pending_grade = "caution"`: no index holds them, so they are
+    /// graded from the overlay), unless a row of the id is recorded already (an edit newer
+    /// than the base). Numbered 0: a rebuild from the files forgets them and seeds its own
+    /// ([`Pending::forget_through`]); a store snapshot keeps them until a change replaces
+    /// them ([`Pending::forget_list_through`]). Cells are matched to the recorded rows'
+    /// columns by name.
+    pub fn seed(&mut self, which: Which, header: &[String], rows: &[Vec<String>]) {
+        let list = self.list_mut(which);
+        if list.header.is_empty() {
+            list.header = header.to_vec();
+        }
+        let id_col = header.iter().position(|h| h == "id");
+        for row in rows {
+            let Some(id) = id_col
+                .and_then(|i| row.get(i))
+                .map(|id| id.trim().to_owned())
+            else {
+                continue;
+            };
+            if list.rows.contains_key(&id) {
+                continue;
+            }
+            let cells = list
+                .header
+                .iter()
+                .map(|name| {
+                    header
+                        .iter()
+                        .position(|h| h == name)
+                        .and_then(|i| row.get(i))
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect();
+            list.rows.insert(id, (0, cells));
+        }
     }
 }
 
@@ -155,9 +214,12 @@ mod tests {
         assert!(p.fraud.rows.contains_key("F2"), "ids are trimmed");
 
         let parser = Parser::new();
-        let overlay = p.overlay(Which::Fraud, &parser).unwrap().unwrap();
+        let overlay = p.overlay(Which::Fraud, &parser, false).unwrap().unwrap();
         assert_eq!((overlay.len(), overlay.active()), (2, 2));
-        assert!(p.overlay(Which::Forwarders, &parser).unwrap().is_none());
+        assert!(p
+            .overlay(Which::Forwarders, &parser, false)
+            .unwrap()
+            .is_none());
 
         p.forget_through(1);
         assert_eq!(p.fraud.rows.keys().collect::<Vec<_>>(), ["F2"]);

@@ -43,7 +43,11 @@ impl AppState {
         let state = self.clone();
         let loaded = tokio::task::spawn_blocking(move || {
             state.fold_journals();
-            LoadedLists::load(&state.sources, &state.settings.config)
+            LoadedLists::load_with(
+                &state.sources,
+                &state.settings.config,
+                state.pending_caution(),
+            )
         })
         .await
         .map_err(|e| LoadError::Io {

@@ -35,6 +35,11 @@ pub fn router(state: AppState) -> Router {
             "/v1/lists/{list}/entries/{id}",
             get(lists::entry).patch(lists::set_status),
         )
+        .route(
+            "/v1/lists/{list}/entries/{id}/approve",
+            post(lists::approve),
+        )
+        .route("/v1/lists/{list}/entries/{id}/reject", post(lists::reject))
         .route("/v1/lists/{list}/import", post(import::import))
         .route("/v1/lists/{list}/search", post(search::search))
         .route("/v1/reviews", get(reviews::list))

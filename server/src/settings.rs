@@ -2,8 +2,9 @@
 //! configuration file over defaults.
 //!
 //! The rest of the file (weights, thresholds, matching, velocity) is the library's
-//! [`banchi::Config`], read from the same file; the library ignores `[server]`, this module
-//! reads only `[server]` (unknown keys refused, like the library's sections).
+//! [`banchi::Config`], read from the same file; the library ignores the server's sections
+//! ([`banchi::config::SERVER_SECTIONS`]), this module reads `[server]` and `[four_eyes]`
+//! (unknown keys refused, like the library's sections).
 //!
 //! ```toml
 //! [server]
@@ -11,6 +12,10 @@
 //! fraud = "/var/lib/banchi/fraud.csv"
 //! tokens = "/etc/banchi/tokens"
 //! max_in_flight = 512
+//!
+//! [four_eyes]
+//! lists = ["fraud"]          # edits of these lists wait for a second person's approval
+//! pending_grade = "none"     # or "caution": a pending add grades caution at most
 //! ```
 
 use banchi::Config;
@@ -190,6 +195,55 @@ impl Default for DecisionsSection {
     }
 }
 
+/// How an entry added under four eyes grades while it waits for approval.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PendingGrade {
+    /// Not at all (the default): a pending add is not in force.
+    #[default]
+    None,
+    /// `caution` at most: a pending add's `danger` or `caution` match shows as `caution`
+    /// (near matches keep their lower grade), so an order to it is looked at before the
+    /// entry is approved.
+    Caution,
+}
+
+/// The `[four_eyes]` section: which lists need a second person for an edit. An add, disable
+/// or enable of an entry of such a list, through the API or the CS page, is *pending* until
+/// an admin with another name approves it (`POST /v1/lists/{list}/entries/{id}/approve`);
+/// until then it is not in force. Off by default (no list named).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FourEyes {
+    /// The lists under four eyes: `fraud`, `forwarders`.
+    pub lists: Vec<String>,
+    /// How a pending add grades.
+    pub pending_grade: PendingGrade,
+}
+
+impl FourEyes {
+    /// True when edits of the list named `list` (`fraud`, `forwarders`) need a second
+    /// person's approval.
+    pub fn covers(&self, list: &str) -> bool {
+        self.lists.iter().any(|l| l == list)
+    }
+
+    /// Refuses a list name that is not `fraud` or `forwarders` (a typo would silently leave
+    /// a list without four eyes).
+    fn check(&self) -> Result<(), String> {
+        match self
+            .lists
+            .iter()
+            .find(|l| !matches!(l.as_str(), "fraud" | "forwarders"))
+        {
+            Some(l) => Err(format!(
+                "unknown list `{l}` in lists (use \"fraud\", \"forwarders\")"
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 /// One `[[webhooks]]` entry: where alert events go and which ones.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -217,6 +271,14 @@ struct FileWithServer {
     decisions: DecisionsSection,
     #[serde(default)]
     webhooks: Vec<WebhookSection>,
+}
+
+/// The file's top level, of which only `[four_eyes]` is read here (apart from `[server]`,
+/// so that an error names its section).
+#[derive(Debug, Default, Deserialize)]
+struct FileWithFourEyes {
+    #[serde(default)]
+    four_eyes: FourEyes,
 }
 
 /// Effective settings.
@@ -271,6 +333,8 @@ pub struct Settings {
     pub decisions: DecisionsSection,
     /// `[[webhooks]]` (`secret_file` resolved against the configuration file).
     pub webhooks: Vec<WebhookSection>,
+    /// Which lists' edits wait for a second person's approval (`[four_eyes]`; default none).
+    pub four_eyes: FourEyes,
 }
 
 /// Default listen address: loopback only.
@@ -282,8 +346,8 @@ pub enum SettingsError {
     /// The configuration file could not be read or has an error in a library section.
     #[error(transparent)]
     Config(#[from] banchi::error::ConfigError),
-    /// The `[server]` section has an error.
-    #[error("{path}: [server]: {message}")]
+    /// The `[server]` or `[four_eyes]` section has an error (`message` names the section).
+    #[error("{path}: {message}")]
     Server {
         /// The file.
         path: PathBuf,
@@ -307,21 +371,34 @@ impl Settings {
                         source,
                     }
                 })?;
+                let section_error = |section: &str, message: &str| SettingsError::Server {
+                    path: path.clone(),
+                    message: format!("[{section}]: {message}"),
+                };
                 let file: FileWithServer =
-                    toml::from_str(&text).map_err(|e| SettingsError::Server {
-                        path: path.clone(),
-                        message: e.message().to_owned(),
-                    })?;
+                    toml::from_str(&text).map_err(|e| section_error("server", e.message()))?;
+                let four_eyes = toml::from_str::<FileWithFourEyes>(&text)
+                    .map_err(|e| section_error("four_eyes", e.message()))?
+                    .four_eyes;
+                four_eyes
+                    .check()
+                    .map_err(|m| section_error("four_eyes", &m))?;
                 let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                (config, file, base)
+                (config, (file, four_eyes), base)
             }
-            None => (Config::default(), FileWithServer::default(), PathBuf::new()),
+            None => (
+                Config::default(),
+                (FileWithServer::default(), FourEyes::default()),
+                PathBuf::new(),
+            ),
         };
+        let (section, four_eyes) = section;
         let mut settings = Self::merge(args, section.server, config, &base)?.with_sections(
             section.decisions,
             section.webhooks,
             &base,
         )?;
+        settings.four_eyes = four_eyes;
         if settings.store_kind == StoreKind::Postgres {
             let store = banchi_store::DatabaseUrl::from_env()
                 .and_then(banchi_store::Store::new)
@@ -382,6 +459,7 @@ impl Settings {
             store: None,
             decisions: DecisionsSection::default(),
             webhooks: Vec::new(),
+            four_eyes: FourEyes::default(),
         };
         if settings.store_kind == StoreKind::Postgres
             && (settings.fraud.is_some() || settings.forwarders.is_some())
@@ -567,6 +645,51 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("exclude each other"), "{e}");
         assert!(toml::from_str::<FileWithServer>("[server]\nvelocity = \"disk\"\n").is_err());
+    }
+
+    #[test]
+    fn four_eyes_is_off_by_default_and_refuses_unknown_keys_and_lists() {
+        let none: FileWithFourEyes = toml::from_str("[server]\n").unwrap();
+        assert_eq!(none.four_eyes, FourEyes::default());
+        assert!(!none.four_eyes.covers("fraud"));
+        let on: FileWithFourEyes =
+            toml::from_str("[four_eyes]\nlists = [\"fraud\"]\npending_grade = \"caution\"\n")
+                .unwrap();
+        assert!(on.four_eyes.covers("fraud") && !on.four_eyes.covers("forwarders"));
+        assert_eq!(on.four_eyes.pending_grade, PendingGrade::Caution);
+        assert!(on.four_eyes.check().is_ok());
+        assert!(toml::from_str::<FileWithFourEyes>("[four_eyes]\nlist = [\"fraud\"]\n").is_err());
+        assert!(
+            toml::from_str::<FileWithFourEyes>("[four_eyes]\npending_grade = \"danger\"\n")
+                .is_err()
+        );
+        let typo: FileWithFourEyes = toml::from_str("[four_eyes]\nlists = [\"frad\"]\n").unwrap();
+        assert!(typo.four_eyes.check().is_err());
+    }
+
+    #[test]
+    fn four_eyes_is_read_from_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("banchi.toml");
+        std::fs::write(
+            &path,
+            "[four_eyes]\nlists = [\"fraud\"]\npending_grade = \"caution\"\n[weights]\npo_box = 40\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path.clone()),
+            ..ServeArgs::default()
+        };
+        let s = Settings::resolve(&args).unwrap();
+        assert!(s.four_eyes.covers("fraud"));
+        assert_eq!(s.four_eyes.pending_grade, PendingGrade::Caution);
+        assert_eq!(s.config.weights.po_box, 40);
+        std::fs::write(&path, "[four_eyes]\nlists = [\"frod\"]\n").unwrap();
+        let e = Settings::resolve(&args).unwrap_err();
+        assert!(e.to_string().contains("[four_eyes]"), "{e}");
+        std::fs::write(&path, "[four_eyes]\nlist = [\"fraud\"]\n").unwrap();
+        let e = Settings::resolve(&args).unwrap_err();
+        assert!(e.to_string().contains("[four_eyes]"), "{e}");
     }
 
     #[test]

@@ -303,11 +303,16 @@ impl AppState {
         let mut pending = self.pending();
         pending.forget_through(snapshot);
         let mut lists = base;
+        // Pending adds the files hold (four eyes, `pending_grade = "caution"`): graded from
+        // the overlay, as of the files just read.
+        for (which, header, rows) in std::mem::take(&mut lists.pending_adds) {
+            pending.seed(which, &header, &rows);
+        }
         for which in [Which::Fraud, Which::Forwarders] {
             if !pending.has(which) {
                 continue;
             }
-            match pending.overlay(which, lists.screener.parser()) {
+            match pending.overlay(which, lists.screener.parser(), self.pending_caution()) {
                 Ok(overlay) => {
                     // A guard for this statement only: holding the lists they replace
                     // would make this thread the one that frees them.
@@ -355,7 +360,7 @@ impl AppState {
             pending.record(which, header, id, row);
         }
         let overlay = pending
-            .overlay(which, current.screener.parser())
+            .overlay(which, current.screener.parser(), self.pending_caution())
             .map_err(|e| {
                 tracing::error!(error = %e, list = which.name(), "building the overlay of an edit failed");
                 ApiError::Internal
@@ -388,7 +393,7 @@ impl AppState {
             };
             let lists = next.as_ref().unwrap_or(&current);
             let overlay = pending
-                .overlay(which, lists.screener.parser())
+                .overlay(which, lists.screener.parser(), self.pending_caution())
                 .map_err(|e| {
                     tracing::error!(error = %e, list = which.name(), "building the overlay of store changes failed");
                     ApiError::Internal
@@ -416,10 +421,20 @@ impl AppState {
             pending.record_change(seq, which, header, id, cells);
             touched[which.slot()] = Some(version);
         }
+        // Pending adds the store holds (four eyes, `pending_grade = "caution"`), unless a
+        // change above is newer: graded from the overlay, which keeps them.
+        let mut base = base;
+        for (which, header, rows) in std::mem::take(&mut base.pending_adds) {
+            pending.seed(which, &header, &rows);
+            if touched[which.slot()].is_none() && pending.has(which) {
+                touched[which.slot()] = base.crc(which);
+            }
+        }
         let mut lists = base;
         for which in [Which::Fraud, Which::Forwarders] {
             if let Some(version) = touched[which.slot()] {
-                let overlay = pending.overlay(which, lists.screener.parser())?;
+                let overlay =
+                    pending.overlay(which, lists.screener.parser(), self.pending_caution())?;
                 lists = lists.with_edits(which, overlay, Some(version));
             }
         }
@@ -433,7 +448,7 @@ impl AppState {
         pending.forget_list_through(which, seq);
         let mut lists = lists;
         if pending.has(which) {
-            match pending.overlay(which, lists.screener.parser()) {
+            match pending.overlay(which, lists.screener.parser(), self.pending_caution()) {
                 Ok(overlay) => {
                     let version = lists.crc(which);
                     lists = lists.with_edits(which, overlay, version);
@@ -445,6 +460,12 @@ impl AppState {
             }
         }
         self.install(lists);
+    }
+
+    /// True when pending adds (four eyes) grade `caution` at most (`pending_grade =
+    /// "caution"`) rather than not at all: the overlay then grades them, and keeps them.
+    pub(crate) fn pending_caution(&self) -> bool {
+        self.settings.four_eyes.pending_grade == crate::settings::PendingGrade::Caution
     }
 
     pub fn next_request_id(&self) -> String {

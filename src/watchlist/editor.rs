@@ -326,13 +326,38 @@ impl ListEditor {
         new: &NewEntry<'_>,
         now: SystemTime,
     ) -> Result<String, ListError> {
+        self.add_with(parser, new, now, false)
+    }
+
+    /// [`ListFile::add_pending`], appended to the journal: the entry waits for another
+    /// person's approval (four eyes) and never matches until then. Returns the new id.
+    pub fn add_pending(
+        &mut self,
+        parser: &Parser,
+        new: &NewEntry<'_>,
+        now: SystemTime,
+    ) -> Result<String, ListError> {
+        self.add_with(parser, new, now, true)
+    }
+
+    fn add_with(
+        &mut self,
+        parser: &Parser,
+        new: &NewEntry<'_>,
+        now: SystemTime,
+        pending: bool,
+    ) -> Result<String, ListError> {
         manage::check_new(parser, new)?;
         let id = manage::entry_id(
             new.id,
             || self.max_numeric_id,
             |id| Ok(self.row(id)?.is_some()),
         )?;
-        let row = manage::new_row(&self.header, new, &id, now);
+        let row = if pending {
+            manage::pending_new_row(&self.header, new, &id, now)
+        } else {
+            manage::new_row(&self.header, new, &id, now)
+        };
         self.append(None, &row)?;
         Ok(id)
     }

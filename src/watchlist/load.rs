@@ -10,7 +10,8 @@
 //!   is its line number.
 //! * `reason` — optional, returned on a match.
 //! * `service` — the forwarding-service name; required for [`ListKind::Forwarder`] lists.
-//! * `status` — optional; `disabled` keeps the row out of the index (counted as disabled).
+//! * `status` — optional; `disabled` keeps the row out of the index (counted as disabled), and
+//!   so does `pending` (an add waiting for a second person's approval, [`super::manage`]).
 //! * `history` — list-management history (see [`super::manage`]); not indexed.
 //! * anything else — metadata, returned with every match on the row.
 //!
@@ -73,7 +74,9 @@ impl Columns {
                 header: header_text(),
             });
         }
-        let known = ["address", "id", "reason", "service", "status", "history"];
+        let known = [
+            "address", "id", "reason", "service", "status", "history", "pending",
+        ];
         let metadata = names
             .iter()
             .enumerate()
@@ -253,7 +256,10 @@ pub(crate) fn read_csv(
         }
         let line = record.position().map_or(lines.line, |p| lines.at(p.byte()));
         let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::trim);
-        let disabled = cell(cols.status).is_some_and(|s| s.eq_ignore_ascii_case("disabled"));
+        // A pending add (four eyes, [`super::manage`]) waits for approval: not indexed.
+        let disabled = cell(cols.status).is_some_and(|s| {
+            s.eq_ignore_ascii_case("disabled") || s.eq_ignore_ascii_case("pending")
+        });
         let id = match cell(cols.id) {
             Some(id) => id.to_owned(),
             None => line.to_string(),

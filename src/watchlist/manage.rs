@@ -8,11 +8,25 @@
 //! | `id` | unique id (`1`, `2`, … unless given) |
 //! | `address` | the address as registered (not rewritten) |
 //! | `reason` | `chargeback`, `credit_master`, `resale`, `unpaid`, `forwarding` or `other` |
-//! | `status` | `active` or `disabled` (disabled rows stay in the file and never match) |
+//! | `status` | `active`, `disabled` (disabled rows stay in the file and never match) or `pending` (an add waiting for a second person's approval: never matches) |
 //! | `registered_by` | who added the entry |
 //! | `registered_at` | when, UTC, RFC 3339 (`2026-11-22T03:35:20Z`) |
 //! | `memo` | free text given when adding |
-//! | `history` | JSON array of events `{"at","action","by","memo"}`, `action` one of `add`, `disable`, `enable` |
+//! | `history` | JSON array of events `{"at","action","by","memo"}`, `action` one of `add`, `disable`, `enable`, `approve`, `reject` |
+//! | `pending` | the change waiting for approval (`add`, `disable` or `enable`), empty when none |
+//!
+//! **Four eyes.** On a list where one person's change must be approved by another, an add,
+//! disable or enable is written *pending* ([`pending_new_row`], [`pending_status_change`]):
+//! its event goes into the history and its action into `pending`, but it does not take
+//! effect — a pending add has status `pending` (the loader never indexes it), a pending
+//! disable leaves the entry `active` (it still matches), a pending enable leaves it
+//! `disabled`. Another person — a different name than the history gives for the change —
+//! approves it ([`review`], [`Verdict::Approve`]: the change takes effect) or rejects it
+//! ([`Verdict::Reject`]: the entry stays as it was; a rejected add is `disabled`, kept with
+//! its history, since nothing is ever deleted). Both names stay in the history. While a
+//! change is pending the entry takes no other change ([`ListError::PendingChange`]).
+//! The column is added on a list's first write, like the other management columns; a list
+//! without it has no pending change.
 //!
 //! An existing plain list (just `id,address,…`) can be managed too: missing management
 //! columns are appended on the first write, other columns are kept as they are. Every write
@@ -94,6 +108,10 @@ pub enum Action {
     Disable,
     /// Matching again.
     Enable,
+    /// A pending change approved by a second person (four eyes): it took effect.
+    Approve,
+    /// A pending change rejected by a second person: the entry stayed as it was.
+    Reject,
 }
 
 impl Action {
@@ -103,6 +121,8 @@ impl Action {
             Action::Add => "add",
             Action::Disable => "disable",
             Action::Enable => "enable",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
         }
     }
 }
@@ -122,7 +142,7 @@ pub struct Event {
 }
 
 /// Management columns, in the order a new file has them.
-const MANAGED: [&str; 8] = [
+const MANAGED: [&str; 9] = [
     "id",
     "address",
     "reason",
@@ -131,7 +151,12 @@ const MANAGED: [&str; 8] = [
     "registered_at",
     "memo",
     "history",
+    PENDING,
 ];
+
+/// The column naming an entry's change waiting for approval (four eyes; see the module
+/// documentation).
+pub const PENDING: &str = "pending";
 
 /// One entry of a managed list, as shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -142,7 +167,7 @@ pub struct EntryView {
     pub address: String,
     /// Reason code (or free text in a list not made by `list add`).
     pub reason: String,
-    /// `active` or `disabled`.
+    /// `active`, `disabled` or `pending` (an add waiting for approval).
     pub status: String,
     /// Who registered it.
     pub registered_by: String,
@@ -152,6 +177,23 @@ pub struct EntryView {
     pub memo: String,
     /// Events, oldest first.
     pub history: Vec<Event>,
+    /// The change waiting for a second person's approval (four eyes), if any: `add`,
+    /// `disable` or `enable`. Absent from the JSON when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Action>,
+}
+
+impl EntryView {
+    /// True when the entry is in `status` as a page or a search filters by it: `active`,
+    /// `disabled`, or `pending` — any change waiting for approval (a pending add, and an
+    /// active entry with a pending disable or a disabled one with a pending enable).
+    pub fn has_status(&self, status: &str) -> bool {
+        if status == "pending" {
+            self.pending.is_some()
+        } else {
+            self.status == status
+        }
+    }
 }
 
 /// What to register.
@@ -334,10 +376,35 @@ impl ListFile {
         new: &NewEntry<'_>,
         now: SystemTime,
     ) -> Result<String, ListError> {
+        self.add_with(parser, new, now, false)
+    }
+
+    /// [`ListFile::add`] under four eyes: the entry is registered pending
+    /// ([`pending_new_row`]) and never matches until another person approves it.
+    pub fn add_pending(
+        &mut self,
+        parser: &Parser,
+        new: &NewEntry<'_>,
+        now: SystemTime,
+    ) -> Result<String, ListError> {
+        self.add_with(parser, new, now, true)
+    }
+
+    fn add_with(
+        &mut self,
+        parser: &Parser,
+        new: &NewEntry<'_>,
+        now: SystemTime,
+        pending: bool,
+    ) -> Result<String, ListError> {
         check_new(parser, new)?;
         let id = self.entry_id(new.id)?;
         self.ensure_columns();
-        let row = new_row(&self.header, new, &id, now);
+        let row = if pending {
+            pending_new_row(&self.header, new, &id, now)
+        } else {
+            new_row(&self.header, new, &id, now)
+        };
         self.rows.push(row);
         Ok(id)
     }
@@ -471,6 +538,31 @@ pub fn managed_header(mut header: Vec<String>) -> Vec<String> {
     header
 }
 
+/// The pending adds (status `pending`: four eyes, waiting for approval) of the list CSV in
+/// `bytes` (read with its journal applied), cells in the order of the header returned. No
+/// index holds them; a service that grades them (`pending_grade = "caution"`) reads them
+/// with this — one pass over the rows, no address parsed.
+pub fn pending_adds(bytes: &[u8]) -> Result<(Vec<String>, Vec<Vec<String>>), WatchlistError> {
+    let mut csv = super::load::ListCsv::open(bytes, true)?;
+    let header = csv.header.clone();
+    let Some(status) = csv.column("status") else {
+        return Ok((header, Vec::new()));
+    };
+    let mut rows = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    while csv.read(&mut record)? {
+        if super::load::text_cell(&record, Some(status)).is_some_and(|s| s.trim() == "pending") {
+            let mut row: Vec<String> = record
+                .iter()
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect();
+            row.resize(header.len(), String::new());
+            rows.push(row);
+        }
+    }
+    Ok((header, rows))
+}
+
 /// The entry held in `row`.
 pub fn view(header: &[String], row: &[String]) -> EntryView {
     let status = cell(header, row, "status").trim();
@@ -480,9 +572,12 @@ pub fn view(header: &[String], row: &[String]) -> EntryView {
         reason: cell(header, row, "reason").to_owned(),
         status: if status.eq_ignore_ascii_case("disabled") {
             "disabled".into()
+        } else if status.eq_ignore_ascii_case("pending") {
+            "pending".into()
         } else {
             "active".into()
         },
+        pending: pending_of(header, row),
         registered_by: cell(header, row, "registered_by").to_owned(),
         registered_at: cell(header, row, "registered_at").to_owned(),
         memo: cell(header, row, "memo").to_owned(),
@@ -593,6 +688,42 @@ pub trait StatusEdit: sealed::StatusRows {
     ) -> Result<(), ListError> {
         set_status(self, id, by, memo, now, Action::Enable)
     }
+
+    /// Asks for a disable (`disable`) or an enable of entry `id` under four eyes: the change
+    /// is recorded as pending ([`pending_status_change`]) and takes effect only once another
+    /// person approves it ([`StatusEdit::review`]).
+    fn request_status(
+        &mut self,
+        id: &str,
+        disable: bool,
+        by: &str,
+        memo: Option<&str>,
+        now: SystemTime,
+    ) -> Result<(), ListError> {
+        let action = if disable {
+            Action::Disable
+        } else {
+            Action::Enable
+        };
+        change_row(self, id, |header, row| {
+            pending_status_change(header, row, by, memo, now, action)
+        })
+    }
+
+    /// Approves or rejects entry `id`'s pending change as `by`, who must not be the person
+    /// who made it ([`review`]).
+    fn review(
+        &mut self,
+        id: &str,
+        verdict: Verdict,
+        by: &str,
+        memo: Option<&str>,
+        now: SystemTime,
+    ) -> Result<(), ListError> {
+        change_row(self, id, |header, row| {
+            review(header, row, verdict, by, memo, now)
+        })
+    }
 }
 
 pub(crate) mod sealed {
@@ -626,13 +757,25 @@ fn set_status<L: sealed::StatusRows + ?Sized>(
     now: SystemTime,
     action: Action,
 ) -> Result<(), ListError> {
+    change_row(list, id, |header, row| {
+        status_change(header, row, by, memo, now, action)
+    })
+}
+
+/// Changes entry `id` of `list` by `rule` (the new cells of a row, given the header and the
+/// row; the rules of this module), keeping the changed row.
+fn change_row<L: sealed::StatusRows + ?Sized>(
+    list: &mut L,
+    id: &str,
+    rule: impl Fn(&[String], &[String]) -> Result<Vec<String>, ListError>,
+) -> Result<(), ListError> {
     let row = list
         .status_row(id)?
         .ok_or_else(|| ListError::UnknownId(id.to_owned()))?;
     // Checked before any column is added: a refused change leaves the list as it was.
-    let mut changed = status_change(list.status_header(), &row, by, memo, now, action)?;
+    let mut changed = rule(list.status_header(), &row)?;
     if list.add_status_columns() {
-        changed = status_change(list.status_header(), &row, by, memo, now, action)?;
+        changed = rule(list.status_header(), &row)?;
     }
     list.keep_change(id, &row, changed)
 }
@@ -677,22 +820,55 @@ pub fn status_change(
     now: SystemTime,
     action: Action,
 ) -> Result<Vec<String>, ListError> {
+    let (current, target) = checked_status_change(header, row, by, action)?;
+    let history = with_event(current.history, now, action, by, memo);
+    Ok(set_cells(
+        header,
+        row,
+        [("status", target.to_owned()), ("history", history)],
+    ))
+}
+
+/// What [`status_change`] and [`pending_status_change`] both check: someone to record, no
+/// change pending already, and an entry not in the target state already. Returns the entry
+/// and the status `action` leads to.
+fn checked_status_change(
+    header: &[String],
+    row: &[String],
+    by: &str,
+    action: Action,
+) -> Result<(EntryView, &'static str), ListError> {
     if by.trim().is_empty() {
         return Err(ListError::Empty("by"));
     }
     let current = view(header, row);
+    if current.pending.is_some() {
+        return Err(ListError::PendingChange(current.id));
+    }
     let target = if action == Action::Disable {
         "disabled"
     } else {
         "active"
     };
+    // A rejected add is `disabled`; a pending add is pending (above): only these two.
     if current.status == target {
         return Err(ListError::AlreadyInState {
             id: current.id,
             status: target,
         });
     }
-    let mut history = current.history;
+    Ok((current, target))
+}
+
+/// `history` with the event `action` by `by` (memo trimmed, dropped when empty) added, as
+/// the JSON the `history` cell holds.
+fn with_event(
+    mut history: Vec<Event>,
+    now: SystemTime,
+    action: Action,
+    by: &str,
+    memo: Option<&str>,
+) -> String {
     history.push(Event {
         at: rfc3339_utc(now),
         action,
@@ -702,10 +878,19 @@ pub fn status_change(
             .filter(|m| !m.is_empty())
             .map(str::to_owned),
     });
-    let history = serde_json::to_string(&history).unwrap_or_else(|_| "[]".into());
+    serde_json::to_string(&history).unwrap_or_else(|_| "[]".into())
+}
+
+/// `row` padded to `header`'s width with the named cells set (a name `header` lacks is
+/// skipped).
+fn set_cells<const N: usize>(
+    header: &[String],
+    row: &[String],
+    cells: [(&str, String); N],
+) -> Vec<String> {
     let mut changed = row.to_vec();
     changed.resize(header.len(), String::new());
-    for (name, value) in [("status", target.to_owned()), ("history", history)] {
+    for (name, value) in cells {
         if let Some(slot) = header
             .iter()
             .position(|h| h == name)
@@ -714,7 +899,136 @@ pub fn status_change(
             *slot = value;
         }
     }
-    Ok(changed)
+    changed
+}
+
+/// The change waiting for approval in `row` (its `pending` cell), if any.
+pub fn pending_of(header: &[String], row: &[String]) -> Option<Action> {
+    match cell(header, row, PENDING).trim() {
+        "add" => Some(Action::Add),
+        "disable" => Some(Action::Disable),
+        "enable" => Some(Action::Enable),
+        _ => None,
+    }
+}
+
+/// The row of a new entry `id` registered under four eyes: [`new_row`]'s cells with status
+/// `pending` (never indexed) and `add` waiting for approval ([`review`]).
+pub fn pending_new_row(
+    header: &[String],
+    new: &NewEntry<'_>,
+    id: &str,
+    now: SystemTime,
+) -> Vec<String> {
+    let row = new_row(header, new, id, now);
+    set_cells(
+        header,
+        &row,
+        [
+            ("status", "pending".to_owned()),
+            (PENDING, Action::Add.as_str().to_owned()),
+        ],
+    )
+}
+
+/// `row` with a disable or an enable by `by` asked for under four eyes: the event is in the
+/// history and the action waits in `pending`, the status is unchanged (a pending disable
+/// still matches, a pending enable still does not) until another person approves it
+/// ([`review`]). The same refusals as [`status_change`].
+pub fn pending_status_change(
+    header: &[String],
+    row: &[String],
+    by: &str,
+    memo: Option<&str>,
+    now: SystemTime,
+    action: Action,
+) -> Result<Vec<String>, ListError> {
+    let (current, _) = checked_status_change(header, row, by, action)?;
+    let history = with_event(current.history, now, action, by, memo);
+    Ok(set_cells(
+        header,
+        row,
+        [("history", history), (PENDING, action.as_str().to_owned())],
+    ))
+}
+
+/// A second person's decision on a pending change (four eyes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The change takes effect.
+    Approve,
+    /// The change is dropped: the entry stays as it was (a rejected add: `disabled`).
+    Reject,
+}
+
+/// True when `a` and `b` name the same person: equal once trimmed, ASCII letters compared
+/// without case (`Alice` approving `alice`'s change is refused).
+pub fn same_person(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+/// Who made the change waiting in `entry` (`pending`): the last history event of that
+/// action, else — an add — who registered the entry. `None` when neither tells.
+pub fn requested_by(entry: &EntryView, pending: Action) -> Option<&str> {
+    entry
+        .history
+        .iter()
+        .rev()
+        .find(|e| e.action == pending)
+        .map(|e| e.by.as_str())
+        .or_else(|| (pending == Action::Add).then_some(entry.registered_by.as_str()))
+        .filter(|by| !by.trim().is_empty())
+}
+
+/// `row`'s pending change approved or rejected by `by` (with the `approve` / `reject` event
+/// in its history, `pending` emptied). Refused when nothing is pending
+/// ([`ListError::NotPending`]), when `by` is empty, and when `by` is the person who made
+/// the change ([`ListError::OwnChange`], by [`same_person`]) — or when the history does not
+/// say who did: four eyes need two known names.
+///
+/// Approved: an add becomes `active`, a disable `disabled`, an enable `active`. Rejected: a
+/// pending add becomes `disabled` (the entry is kept, with its history); a pending disable
+/// or enable leaves the status as it is.
+pub fn review(
+    header: &[String],
+    row: &[String],
+    verdict: Verdict,
+    by: &str,
+    memo: Option<&str>,
+    now: SystemTime,
+) -> Result<Vec<String>, ListError> {
+    if by.trim().is_empty() {
+        return Err(ListError::Empty("by"));
+    }
+    let current = view(header, row);
+    let Some(pending) = current.pending else {
+        return Err(ListError::NotPending(current.id));
+    };
+    match requested_by(&current, pending) {
+        Some(requester) if !same_person(requester, by) => {}
+        _ => return Err(ListError::OwnChange(current.id)),
+    }
+    let status = match (verdict, pending) {
+        (Verdict::Approve, Action::Disable) | (Verdict::Reject, Action::Add) => "disabled",
+        (Verdict::Approve, _) => "active",
+        (Verdict::Reject, _) => current.status.as_str(),
+    }
+    .to_owned();
+    let action = match verdict {
+        Verdict::Approve => Action::Approve,
+        Verdict::Reject => Action::Reject,
+    };
+    let history = with_event(current.history, now, action, by, memo);
+    Ok(set_cells(
+        header,
+        row,
+        [
+            ("status", status),
+            ("history", history),
+            (PENDING, String::new()),
+        ],
+    ))
 }
 
 /// `2026-11-22T03:35:20Z` for a time (UTC, whole seconds; times before 1970 print as 1970).
@@ -817,6 +1131,181 @@ mod tests {
         assert_eq!(l3.get("7").unwrap().history.len(), 2);
         assert_eq!(l3.get("7").unwrap().status, "active");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Rows indexed when `list` is loaded as a fraud list (what screening would match).
+    fn indexed(list: &ListFile) -> u64 {
+        let bytes = list.to_csv().unwrap();
+        let w = super::super::Watchlist::from_csv_reader(
+            bytes.as_slice(),
+            super::super::ListKind::Fraud,
+            &Parser::new(),
+        )
+        .unwrap();
+        w.report().indexed
+    }
+
+    fn four_eyes_list() -> (tempfile::TempDir, ListFile) {
+        let dir = tempfile::tempdir().unwrap();
+        let list = ListFile::open(&dir.path().join("fraud.csv")).unwrap();
+        (dir, list)
+    }
+
+    const GINZA: &str = "東京都中央区銀座4-6-16 架空ハイツ301号室";
+
+    fn ginza(by: &str) -> NewEntry<'_> {
+        NewEntry {
+            id: None,
+            address: GINZA,
+            reason: ReasonCode::Chargeback,
+            by,
+            memo: Some("case 1"),
+        }
+    }
+
+    #[test]
+    fn a_pending_add_waits_for_another_person() {
+        let (_dir, mut l) = four_eyes_list();
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_318_520);
+        let id = l.add_pending(&Parser::new(), &ginza("alice"), t).unwrap();
+        let e = l.get(&id).unwrap();
+        assert_eq!(
+            (e.status.as_str(), e.pending),
+            ("pending", Some(Action::Add))
+        );
+        assert_eq!(indexed(&l), 0, "a pending add never matches");
+        // No other change while it waits; the same person (any case, spaces) cannot review.
+        assert!(matches!(
+            l.disable(&id, "bob", None, t),
+            Err(ListError::PendingChange(_))
+        ));
+        for me in ["alice", " Alice "] {
+            assert!(matches!(
+                l.review(&id, Verdict::Approve, me, None, t),
+                Err(ListError::OwnChange(_))
+            ));
+            assert!(matches!(
+                l.review(&id, Verdict::Reject, me, None, t),
+                Err(ListError::OwnChange(_))
+            ));
+        }
+        assert!(matches!(
+            l.review(&id, Verdict::Approve, " ", None, t),
+            Err(ListError::Empty(_))
+        ));
+        l.review(&id, Verdict::Approve, "bob", Some("checked"), t)
+            .unwrap();
+        let e = l.get(&id).unwrap();
+        assert_eq!((e.status.as_str(), e.pending), ("active", None));
+        let who: Vec<_> = e
+            .history
+            .iter()
+            .map(|h| (h.action, h.by.as_str()))
+            .collect();
+        assert_eq!(who, [(Action::Add, "alice"), (Action::Approve, "bob")]);
+        assert_eq!(indexed(&l), 1);
+        assert!(matches!(
+            l.review(&id, Verdict::Approve, "carol", None, t),
+            Err(ListError::NotPending(_))
+        ));
+    }
+
+    #[test]
+    fn pending_adds_are_read_from_the_csv() {
+        let (_dir, mut l) = four_eyes_list();
+        let t = SystemTime::UNIX_EPOCH;
+        l.add(&Parser::new(), &ginza("alice"), t).unwrap();
+        let id = l.add_pending(&Parser::new(), &ginza("alice"), t).unwrap();
+        let (header, rows) = pending_adds(&l.to_csv().unwrap()).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(view(&header, &rows[0]).id, id);
+        let (_, none) = pending_adds(b"id,address\n1,x\n").unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn a_rejected_add_is_kept_disabled_with_both_names() {
+        let (_dir, mut l) = four_eyes_list();
+        let t = SystemTime::UNIX_EPOCH;
+        let id = l.add_pending(&Parser::new(), &ginza("alice"), t).unwrap();
+        l.review(&id, Verdict::Reject, "bob", Some("not ours"), t)
+            .unwrap();
+        let e = l.get(&id).unwrap();
+        assert_eq!((e.status.as_str(), e.pending), ("disabled", None));
+        assert_eq!(e.history.len(), 2);
+        assert_eq!(e.history[1].action, Action::Reject);
+        assert_eq!(e.history[1].memo.as_deref(), Some("not ours"));
+        assert_eq!(indexed(&l), 0);
+    }
+
+    #[test]
+    fn pending_disable_and_enable_take_effect_only_when_approved() {
+        let (_dir, mut l) = four_eyes_list();
+        let t = SystemTime::UNIX_EPOCH;
+        let id = l.add(&Parser::new(), &ginza("alice"), t).unwrap();
+        l.request_status(&id, true, "alice", Some("refunded"), t)
+            .unwrap();
+        let e = l.get(&id).unwrap();
+        assert_eq!(
+            (e.status.as_str(), e.pending),
+            ("active", Some(Action::Disable))
+        );
+        assert_eq!(indexed(&l), 1, "a pending disable still matches");
+        assert!(matches!(
+            l.request_status(&id, false, "bob", None, t),
+            Err(ListError::PendingChange(_))
+        ));
+        // Rejected: still active; asked again and approved: disabled.
+        l.review(&id, Verdict::Reject, "bob", None, t).unwrap();
+        assert_eq!(l.get(&id).unwrap().status, "active");
+        assert_eq!(indexed(&l), 1);
+        l.request_status(&id, true, "alice", None, t).unwrap();
+        l.review(&id, Verdict::Approve, "bob", None, t).unwrap();
+        assert_eq!(l.get(&id).unwrap().status, "disabled");
+        assert_eq!(indexed(&l), 0);
+        // A pending enable leaves it disabled until approved, by someone else than bob.
+        assert!(matches!(
+            l.request_status(&id, true, "bob", None, t),
+            Err(ListError::AlreadyInState { .. })
+        ));
+        l.request_status(&id, false, "bob", None, t).unwrap();
+        assert_eq!(indexed(&l), 0, "a pending enable does not match yet");
+        assert!(matches!(
+            l.review(&id, Verdict::Approve, "BOB", None, t),
+            Err(ListError::OwnChange(_))
+        ));
+        l.review(&id, Verdict::Approve, "alice", None, t).unwrap();
+        assert_eq!(indexed(&l), 1);
+        let actions: Vec<_> = l
+            .get(&id)
+            .unwrap()
+            .history
+            .iter()
+            .map(|h| h.action.as_str())
+            .collect();
+        assert_eq!(
+            actions,
+            ["add", "disable", "reject", "disable", "approve", "enable", "approve"]
+        );
+    }
+
+    #[test]
+    fn a_list_without_the_pending_column_loads_and_gains_it_on_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.csv");
+        std::fs::write(
+            &path,
+            "id,address,reason,status,registered_by,registered_at,memo,history
+             1,東京都中央区銀座4-6-16,chargeback,active,alice,2026-01-01T00:00:00Z,,[]
+",
+        )
+        .unwrap();
+        let mut l = ListFile::open(&path).unwrap();
+        assert_eq!(l.get("1").unwrap().pending, None);
+        l.request_status("1", true, "alice", None, SystemTime::UNIX_EPOCH)
+            .unwrap();
+        assert_eq!(l.header().last().map(String::as_str), Some(PENDING));
+        assert_eq!(l.get("1").unwrap().pending, Some(Action::Disable));
     }
 
     #[test]

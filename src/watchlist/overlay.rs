@@ -11,7 +11,12 @@
 //! * the edited rows that are active match as any record does.
 //!
 //! The result is the one a rebuilt index would give: the same matches, worst first, the same
-//! grade and cap. The overlay is immutable; a service builds a new one per edit and swaps it
+//! grade and cap.
+//!
+//! Built with `pending_caution` ([`Overlay::from_rows_with`]), the overlay also grades its
+//! *pending adds* — rows with status `pending`, waiting for a second person's approval (four
+//! eyes, [`super::manage`]), which no index holds — at most `caution`: a service that wants
+//! an order to a pending entry looked at keeps every pending add in its overlay. The overlay is immutable; a service builds a new one per edit and swaps it
 //! in with the index it belongs to, so a lookup sees one consistent state.
 
 use super::grade::{Grade, ListResult, MatchOptions, Signal};
@@ -28,6 +33,9 @@ pub struct Overlay {
     edited: Watchlist,
     /// Ids of the edited entries, trimmed: their records in the index no longer count.
     superseded: HashSet<String>,
+    /// The pending adds among the edited rows, as active rows, graded at most `caution`
+    /// (`None`: not asked for, or none).
+    capped: Option<Watchlist>,
 }
 
 impl Overlay {
@@ -39,29 +47,62 @@ impl Overlay {
         rows: impl IntoIterator<Item = &'r [String]>,
         parser: &Parser,
     ) -> Result<Overlay, WatchlistError> {
+        Self::from_rows_with(kind, header, rows, parser, false)
+    }
+
+    /// [`Overlay::from_rows`]; with `pending_caution`, the pending adds among `rows` (status
+    /// `pending`) grade at most `caution` instead of not at all.
+    pub fn from_rows_with<'r>(
+        kind: ListKind,
+        header: &[String],
+        rows: impl IntoIterator<Item = &'r [String]>,
+        parser: &Parser,
+        pending_caution: bool,
+    ) -> Result<Overlay, WatchlistError> {
         let id_column = header.iter().position(|h| h.trim() == "id");
+        let status_column = header.iter().position(|h| h.trim() == "status");
         let mut superseded = HashSet::new();
+        let mut pending = Vec::new();
         let mut csv_bytes = Vec::new();
         {
             let mut w = csv::Writer::from_writer(&mut csv_bytes);
-            let io = |e: csv::Error| WatchlistError::Io {
-                path: "<overlay>".into(),
-                source: std::io::Error::other(e.to_string()),
-            };
-            w.write_record(header).map_err(io)?;
+            w.write_record(header).map_err(csv_io)?;
             for row in rows {
                 if let Some(id) = id_column.and_then(|i| row.get(i)) {
                     superseded.insert(id.trim().to_owned());
                 }
-                w.write_record(row).map_err(io)?;
+                let status = status_column.and_then(|i| row.get(i));
+                if pending_caution && status.is_some_and(|s| s.trim() == "pending") {
+                    let mut active = row.to_vec();
+                    if let Some(cell) = status_column.and_then(|i| active.get_mut(i)) {
+                        *cell = "active".into();
+                    }
+                    pending.push(active);
+                }
+                w.write_record(row).map_err(csv_io)?;
             }
-            w.flush().map_err(|source| WatchlistError::Io {
-                path: "<overlay>".into(),
-                source,
-            })?;
+            w.flush().map_err(flush_io)?;
         }
         let edited = Watchlist::from_csv_reader(csv_bytes.as_slice(), kind, parser)?;
-        Ok(Overlay { edited, superseded })
+        let capped = if pending.is_empty() {
+            None
+        } else {
+            let mut bytes = Vec::new();
+            {
+                let mut w = csv::Writer::from_writer(&mut bytes);
+                w.write_record(header).map_err(csv_io)?;
+                for row in &pending {
+                    w.write_record(row).map_err(csv_io)?;
+                }
+                w.flush().map_err(flush_io)?;
+            }
+            Some(Watchlist::from_csv_reader(bytes.as_slice(), kind, parser)?)
+        };
+        Ok(Overlay {
+            edited,
+            superseded,
+            capped,
+        })
     }
 
     /// Edited entries (active or not).
@@ -112,6 +153,16 @@ impl Overlay {
             .retain(|m| !self.superseded.contains(m.id.trim()));
         let mine = run(&self.edited);
         res.matches.extend(mine.matches);
+        if let Some(capped) = &self.capped {
+            // Pending adds: listed and graded, `caution` at most.
+            res.matches
+                .extend(run(capped).matches.into_iter().map(|mut m| {
+                    if m.grade.severity() > Grade::Caution.severity() {
+                        m.grade = Grade::Caution;
+                    }
+                    m
+                }));
+        }
         for s in mine.signals {
             if !res.signals.contains(&s) {
                 res.signals.push(s);
@@ -146,6 +197,20 @@ impl Overlay {
             res.truncated || mine.truncated || cut
         };
         res
+    }
+}
+
+fn csv_io(e: csv::Error) -> WatchlistError {
+    WatchlistError::Io {
+        path: "<overlay>".into(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
+fn flush_io(source: std::io::Error) -> WatchlistError {
+    WatchlistError::Io {
+        path: "<overlay>".into(),
+        source,
     }
 }
 
@@ -223,6 +288,45 @@ mod tests {
         assert_eq!(
             overlay.screen(None, &umeda, &opts).grade,
             Some(Grade::Danger)
+        );
+    }
+
+    #[test]
+    fn a_pending_add_grades_nothing_or_caution_at_most() {
+        let parser = Parser::new();
+        let base = base(&parser);
+        let opts = MatchOptions::default();
+        let edits = [row(
+            "F3",
+            "大阪府大阪市北区梅田3-1-1 架空タワー1205",
+            "pending",
+        )];
+        let rows = || edits.iter().map(Vec::as_slice);
+        let umeda = parser
+            .parse("大阪府大阪市北区梅田三丁目1番1号 1205")
+            .unwrap();
+        let none = Overlay::from_rows(ListKind::Fraud, &header(), rows(), &parser).unwrap();
+        assert_eq!(none.screen(Some(&base), &umeda, &opts).grade, None);
+        let capped =
+            Overlay::from_rows_with(ListKind::Fraud, &header(), rows(), &parser, true).unwrap();
+        let hit = capped.screen(Some(&base), &umeda, &opts);
+        assert_eq!(hit.grade, Some(Grade::Caution), "same flat: danger capped");
+        assert_eq!(ids(&hit), ["F3"]);
+        assert!(hit.matches.iter().all(|m| m.grade == Grade::Caution));
+        // Grade-only lookups agree.
+        let grade_only = MatchOptions {
+            max_matches: 0,
+            ..opts
+        };
+        assert_eq!(
+            capped.screen(Some(&base), &umeda, &grade_only).grade,
+            Some(Grade::Caution)
+        );
+        // A lower grade stays lower: near the block is a warning.
+        let near = parser.parse("大阪府大阪市北区梅田三丁目2番1号").unwrap();
+        assert_eq!(
+            capped.screen(Some(&base), &near, &opts).grade,
+            Some(Grade::Warning)
         );
     }
 

@@ -2,7 +2,8 @@
 //! row, its image in the change log and the list's new digest, then `NOTIFY`s on commit.
 //!
 //! The row rules are the library's ([`banchi::watchlist::manage`]: `check_new`,
-//! `entry_id`, `new_row`, `status_change`), so the store refuses and writes exactly what
+//! `entry_id`, `new_row`, `status_change`, and for four eyes `pending_new_row`,
+//! `pending_status_change`, `review`), so the store refuses and writes exactly what
 //! `banchi list` and the file-backed server do. Every writer first locks the one row of
 //! `banchi_sequence` and takes the next number there: writers commit one after another, in
 //! sequence order (an edit takes milliseconds; lists are edited by people).
@@ -13,7 +14,8 @@ use crate::rows::{cells, meta, ListMeta};
 use crate::{digest_to_sql, ListName, Store};
 use banchi::watchlist::journal::Digest;
 use banchi::watchlist::manage::{
-    check_new, entry_id, managed_header, new_row, status_change, view, Action, NewEntry,
+    check_new, entry_id, managed_header, new_row, pending_new_row, pending_status_change, review,
+    status_change, view, Action, NewEntry, Verdict,
 };
 use banchi::Parser;
 use std::time::SystemTime;
@@ -96,9 +98,9 @@ impl<'c> Writer<'c> {
                 self.tx
                     .execute(
                         "UPDATE banchi_entries SET cells = $3, address = $4, reason = $5, memo = $6,
-                                service = $7, status = $8, who = $9, at = $10
+                                service = $7, status = $8, who = $9, at = $10, pending = $11
                           WHERE list = $1 AND id = $2",
-                        &[&list, &id, &row, &d.address, &d.reason, &d.memo, &d.service, &d.status, &d.who, &d.at],
+                        &[&list, &id, &row, &d.address, &d.reason, &d.memo, &d.service, &d.status, &d.who, &d.at, &d.pending],
                     )
                     .await?;
             }
@@ -111,9 +113,9 @@ impl<'c> Writer<'c> {
                 self.tx
                     .execute(
                         "INSERT INTO banchi_entries
-                           (list, id, position, address, key, reason, memo, service, status, who, at, cells)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                        &[&list, &id, &position, &d.address, &key, &d.reason, &d.memo, &d.service, &d.status, &d.who, &d.at, &row],
+                           (list, id, position, address, key, reason, memo, service, status, who, at, cells, pending)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                        &[&list, &id, &position, &d.address, &key, &d.reason, &d.memo, &d.service, &d.status, &d.who, &d.at, &row, &d.pending],
                     )
                     .await?;
             }
@@ -178,6 +180,8 @@ pub(crate) struct Derived {
     pub(crate) status: String,
     pub(crate) who: String,
     pub(crate) at: String,
+    /// The change waiting for approval (four eyes), empty when none.
+    pub(crate) pending: String,
 }
 
 impl Derived {
@@ -197,6 +201,7 @@ impl Derived {
             status: v.status,
             who: v.registered_by,
             at: v.registered_at,
+            pending: v.pending.map_or("", Action::as_str).to_owned(),
         }
     }
 }
@@ -210,6 +215,30 @@ impl Store {
         parser: &Parser,
         new: &NewEntry<'_>,
         now: SystemTime,
+    ) -> Result<Change, StoreError> {
+        self.add_with(list, parser, new, now, false).await
+    }
+
+    /// [`Store::add`] under four eyes: the entry is registered pending (the library's
+    /// `pending_new_row`) and never matches until another person approves it
+    /// ([`Store::review`]).
+    pub async fn add_pending(
+        &self,
+        list: ListName,
+        parser: &Parser,
+        new: &NewEntry<'_>,
+        now: SystemTime,
+    ) -> Result<Change, StoreError> {
+        self.add_with(list, parser, new, now, true).await
+    }
+
+    async fn add_with(
+        &self,
+        list: ListName,
+        parser: &Parser,
+        new: &NewEntry<'_>,
+        now: SystemTime,
+        pending: bool,
     ) -> Result<Change, StoreError> {
         check_new(parser, new)?;
         let key = parser.parse(new.address).ok().map(|a| a.key);
@@ -228,7 +257,11 @@ impl Store {
             |id| Ok(requested == Some(id) && requested_taken),
         )?;
         w.ensure_columns();
-        let row = new_row(&w.meta.header, new, &id, now);
+        let row = if pending {
+            pending_new_row(&w.meta.header, new, &id, now)
+        } else {
+            new_row(&w.meta.header, new, &id, now)
+        };
         let change = w.write(&id, None, row, key.as_deref(), new.by).await?;
         w.commit().await?;
         Ok(change)
@@ -250,6 +283,61 @@ impl Store {
         } else {
             Action::Enable
         };
+        self.change_row(list, id, by, |header, row| {
+            status_change(header, row, by, memo, now, action)
+        })
+        .await
+    }
+
+    /// Asks for a disable (`disable`) or an enable of entry `id` of `list` under four eyes:
+    /// recorded as pending (the library's `pending_status_change`: the status stays as it
+    /// is) until another person approves it ([`Store::review`]); returns the change.
+    pub async fn request_status(
+        &self,
+        list: ListName,
+        id: &str,
+        by: &str,
+        memo: Option<&str>,
+        disable: bool,
+        now: SystemTime,
+    ) -> Result<Change, StoreError> {
+        let action = if disable {
+            Action::Disable
+        } else {
+            Action::Enable
+        };
+        self.change_row(list, id, by, |header, row| {
+            pending_status_change(header, row, by, memo, now, action)
+        })
+        .await
+    }
+
+    /// Approves or rejects entry `id`'s pending change as `by` (the library's `review`: never
+    /// the person who made it); returns the change.
+    pub async fn review(
+        &self,
+        list: ListName,
+        id: &str,
+        verdict: Verdict,
+        by: &str,
+        memo: Option<&str>,
+        now: SystemTime,
+    ) -> Result<Change, StoreError> {
+        self.change_row(list, id, by, |header, row| {
+            review(header, row, verdict, by, memo, now)
+        })
+        .await
+    }
+
+    /// Changes entry `id` of `list` by `rule` (one of the library's row rules, given the
+    /// header and the row) in one transaction; returns the change.
+    async fn change_row(
+        &self,
+        list: ListName,
+        id: &str,
+        by: &str,
+        rule: impl Fn(&[String], &[String]) -> Result<Vec<String>, banchi::error::ListError>,
+    ) -> Result<Change, StoreError> {
         let id = id.trim();
         let mut client = self.client().await?;
         let mut w = Writer::begin(&mut client, list).await?;
@@ -257,9 +345,9 @@ impl Store {
             return Err(banchi::error::ListError::UnknownId(id.to_owned()).into());
         };
         // Checked before any column is added: a refused change leaves the list as it was.
-        status_change(&w.meta.header, &old, by, memo, now, action)?;
+        rule(&w.meta.header, &old)?;
         w.ensure_columns();
-        let row = status_change(&w.meta.header, &old, by, memo, now, action)?;
+        let row = rule(&w.meta.header, &old)?;
         let change = w.write(id, Some(&old), row, None, by).await?;
         w.commit().await?;
         Ok(change)

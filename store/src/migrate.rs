@@ -27,12 +27,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "lists, entries, change log, snapshots",
         sql: include_str!("../migrations/0001_lists.sql"),
     },
-    // MERGE: placeholder for `0002_four_eyes.sql` (another branch). When that branch is
-    // merged, this entry is replaced by its real one; nothing else changes.
     Migration {
         version: 2,
-        name: "placeholder (no-op)",
-        sql: "-- placeholder for schema version 2: no change",
+        name: "four eyes: the pending change of an entry",
+        sql: include_str!("../migrations/0002_four_eyes.sql"),
     },
     Migration {
         version: 3,

@@ -132,6 +132,27 @@ impl Store {
             .get(0))
     }
 
+    /// The pending adds of `list` (status `pending`: four eyes, waiting for approval) with
+    /// the list's header; `None` when the store does not hold the list. No snapshot indexes
+    /// them: a replica grading them `caution` (`pending_grade = "caution"`) reads them here.
+    pub async fn pending_adds(
+        &self,
+        list: ListName,
+    ) -> Result<Option<(Vec<String>, Vec<Vec<String>>)>, StoreError> {
+        let client = self.client().await?;
+        let Some(meta) = meta(&**client, list, false).await? else {
+            return Ok(None);
+        };
+        let rows = client
+            .query(
+                "SELECT cells FROM banchi_entries WHERE list = $1 AND status = 'pending' ORDER BY position",
+                &[&list.as_str()],
+            )
+            .await?;
+        let rows = rows.iter().map(|r| r.get::<_, Vec<String>>(0)).collect();
+        Ok(Some((meta.header, rows)))
+    }
+
     /// The entry `id` of `list` as shown (history included).
     pub async fn entry(&self, list: ListName, id: &str) -> Result<Option<EntryView>, StoreError> {
         let client = self.client().await?;
@@ -144,7 +165,8 @@ impl Store {
     }
 
     /// Up to `limit` entries of `list` after entry `after` (from the first when `None`) in
-    /// list order, those with `status` only when given; and whether more follow. `None`
+    /// list order, those with `status` only when given (`pending`: those with a change
+    /// waiting for approval, four eyes); and whether more follow. `None`
     /// when `after` names no entry.
     pub async fn page(
         &self,
@@ -176,7 +198,8 @@ impl Store {
         let rows = client
             .query(
                 "SELECT cells FROM banchi_entries
-                  WHERE list = $1 AND position > $2 AND ($3::text IS NULL OR status = $3)
+                  WHERE list = $1 AND position > $2
+                    AND ($3::text IS NULL OR (CASE WHEN $3 = 'pending' THEN pending <> '' ELSE status = $3 END))
                   ORDER BY position LIMIT $4",
                 &[&list.as_str(), &from, &status, &take],
             )

@@ -198,7 +198,7 @@ async fn copy_new_rows(
     let entries_sink = w
         .tx
         .copy_in(
-            "COPY banchi_entries (list, id, position, address, key, reason, memo, service, status, who, at, cells)
+            "COPY banchi_entries (list, id, position, address, key, reason, memo, service, status, who, at, cells, pending)
              FROM STDIN (FORMAT binary)",
         )
         .await?;
@@ -217,6 +217,7 @@ async fn copy_new_rows(
             Type::TEXT,
             Type::TEXT,
             Type::TEXT_ARRAY,
+            Type::TEXT,
         ],
     );
     pin_mut!(entries);
@@ -231,7 +232,7 @@ async fn copy_new_rows(
             .as_mut()
             .write(&[
                 &list, &id, &position, &d.address, &key, &d.reason, &d.memo, &d.service, &d.status,
-                &d.who, &d.at, &row,
+                &d.who, &d.at, &row, &d.pending,
             ])
             .await?;
         w.meta.digest.add(&row);

@@ -280,7 +280,9 @@ fn list_management_round_trip() {
     assert!(matches!(err, ListError::NotABlock(_)), "{err:?}");
     f.save().unwrap();
     let text = fs::read_to_string(&path).unwrap();
-    assert!(text.starts_with("id,address,reason,status,registered_by,registered_at,memo,history\n"));
+    assert!(text.starts_with(
+        "id,address,reason,status,registered_by,registered_at,memo,history,pending\n"
+    ));
     assert!(text.contains("2026-11-22T03:35:20Z"), "{text}");
 
     // The managed file is a list CSV: it loads and matches.

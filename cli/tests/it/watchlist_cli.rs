@@ -459,6 +459,8 @@ fn every_subcommand_help_has_examples_and_exit_status() {
         &["list", "add"],
         &["list", "disable"],
         &["list", "enable"],
+        &["list", "approve"],
+        &["list", "reject"],
         &["list", "show"],
         &["config"],
         &["config", "show"],
@@ -622,4 +624,74 @@ fn list_commands_and_index_build_read_the_edit_journal() {
     assert_eq!(entries[0]["status"], "disabled");
     assert_eq!(entries[1]["status"], "active");
     assert!(fs::read_to_string(&csv).unwrap().contains(flat));
+}
+
+#[test]
+fn list_approve_and_reject_review_a_pending_change_by_another_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fraud.csv");
+    let mut file = banchi::watchlist::ListFile::open(&path).unwrap();
+    let new = |address| banchi::watchlist::manage::NewEntry {
+        id: None,
+        address,
+        reason: banchi::watchlist::ReasonCode::Chargeback,
+        by: "alice",
+        memo: None,
+    };
+    let t = std::time::SystemTime::UNIX_EPOCH;
+    let parser = banchi::Parser::new();
+    let a = file
+        .add_pending(&parser, &new("東京都中央区銀座4-6-16 架空ハイツ301号室"), t)
+        .unwrap();
+    let b = file
+        .add_pending(&parser, &new("東京都中央区銀座4-6-16 架空ハイツ302号室"), t)
+        .unwrap();
+    file.save().unwrap();
+    let show = run_in(&["list", "show", "fraud.csv", &a], dir.path());
+    assert!(
+        text(&show.stdout).contains("pending=add"),
+        "{}",
+        text(&show.stdout)
+    );
+    // Not by the person who made the change.
+    let own = run_in(
+        &["list", "approve", "fraud.csv", &a, "--by", "alice"],
+        dir.path(),
+    );
+    assert_eq!(own.status.code(), Some(2), "{}", text(&own.stderr));
+    let ok = run_in(
+        &["list", "approve", "fraud.csv", &a, "--by", "bob"],
+        dir.path(),
+    );
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let ok = run_in(
+        &[
+            "list",
+            "reject",
+            "fraud.csv",
+            &b,
+            "--by",
+            "bob",
+            "--memo",
+            "not ours",
+        ],
+        dir.path(),
+    );
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let file = banchi::watchlist::ListFile::open(&path).unwrap();
+    let (ea, eb) = (file.get(&a).unwrap(), file.get(&b).unwrap());
+    assert_eq!((ea.status.as_str(), ea.pending), ("active", None));
+    assert_eq!((eb.status.as_str(), eb.pending), ("disabled", None));
+    assert_eq!(ea.history[1].by, "bob");
+    // The checker matches the approved entry only.
+    let out = check(
+        dir.path(),
+        &["東京都中央区銀座4-6-16 架空ハイツ302号室", "--json"],
+        "fraud.csv",
+    );
+    assert!(
+        text(&out.stdout).contains("\"caution\""),
+        "{}",
+        text(&out.stdout)
+    );
 }

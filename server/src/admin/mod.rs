@@ -1,5 +1,6 @@
 //! The CS page at `/admin`: check an address, search the lists, add an entry (with a live
-//! preview of how its address parses), disable or enable one with a memo, see its history.
+//! preview of how its address parses), disable or enable one with a memo, see its history,
+//! approve or reject another person's pending change (four eyes, [`pending`]).
 //!
 //! Server-rendered HTML ([`page`], maud: escaped as written) posted back with plain forms, so
 //! it needs no build step and works without script; `admin.js` only adds the live preview,
@@ -17,6 +18,7 @@
 //! `Referrer-Policy: no-referrer` and `X-Frame-Options: DENY`.
 
 pub mod page;
+pub mod pending;
 pub mod reviews;
 pub mod session;
 
@@ -65,6 +67,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/add", post(add))
         .route("/admin/status", post(set_status))
         .route("/admin/entry", post(show_entry))
+        .route("/admin/pending", post(show_pending))
+        .route("/admin/review", post(review_pending))
         .route("/admin/api/preview", post(preview))
         .route("/admin/static/admin.css", get(css))
         .route("/admin/static/admin.js", get(js))
@@ -152,6 +156,10 @@ fn dashboard_for(state: &AppState, user: &LoggedIn) -> Dashboard {
         who: user.session.identity.name.clone(),
         csrf: user.session.csrf.clone(),
         lists: offered_lists(state),
+        pending: Some(pending::open_form(
+            &user.session.csrf,
+            &offered_lists(state),
+        )),
         ..Dashboard::default()
     }
 }
@@ -495,7 +503,91 @@ struct EntryForm {
     id: String,
 }
 
-has_csrf!(CsrfOnly, CheckForm, SearchForm, AddForm, StatusForm, EntryForm);
+has_csrf!(
+    CsrfOnly,
+    CheckForm,
+    SearchForm,
+    AddForm,
+    StatusForm,
+    EntryForm,
+    pending::ListForm,
+    pending::ReviewForm
+);
+
+/// `POST /admin/pending`: the list's entries waiting for approval (four eyes, [`pending`]).
+async fn show_pending(
+    State(state): State<AppState>,
+    user: LoggedIn,
+    form: Result<Form<pending::ListForm>, FormRejection>,
+) -> Response {
+    let answer = async {
+        let form = accept(&user, form)?;
+        let section = pending::section(
+            &state,
+            user.identity(),
+            &user.session.csrf,
+            &form.list,
+            None,
+        )
+        .await?;
+        let d = Dashboard {
+            pending: Some(section),
+            ..dashboard_for(&state, &user)
+        };
+        Ok(html(StatusCode::OK, page::dashboard(&d)))
+    };
+    page_or_failed(&state, &user, answer.await)
+}
+
+/// `POST /admin/review`: `POST /v1/lists/{list}/entries/{id}/approve|reject` as the
+/// logged-in token; then the list's pending entries again.
+async fn review_pending(
+    State(state): State<AppState>,
+    user: LoggedIn,
+    form: Result<Form<pending::ReviewForm>, FormRejection>,
+) -> Response {
+    let answer = async {
+        let form = accept(&user, form)?;
+        let memo = form.memo.filter(|m| !m.trim().is_empty());
+        let edited = lists::review_entry(
+            &state,
+            &form.list,
+            form.id,
+            form.verdict,
+            user.identity().name,
+            memo,
+        )
+        .await?;
+        let notice = match form.verdict {
+            banchi::watchlist::manage::Verdict::Approve => {
+                format!(
+                    "承認しました ID {} Approved ({}).",
+                    edited.id, edited.status
+                )
+            }
+            banchi::watchlist::manage::Verdict::Reject => {
+                format!(
+                    "却下しました ID {} Rejected ({}).",
+                    edited.id, edited.status
+                )
+            }
+        };
+        let section = pending::section(
+            &state,
+            user.identity(),
+            &user.session.csrf,
+            &form.list,
+            Some(&notice),
+        )
+        .await?;
+        let d = Dashboard {
+            pending: Some(section),
+            ..dashboard_for(&state, &user)
+        };
+        Ok(html(StatusCode::OK, page::dashboard(&d)))
+    };
+    page_or_failed(&state, &user, answer.await)
+}
 
 /// `POST /admin/entry`: one entry with its history.
 async fn show_entry(

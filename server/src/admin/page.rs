@@ -72,6 +72,8 @@ pub struct Dashboard {
     pub searched: Option<Searched>,
     /// One entry with its history.
     pub entry: Option<(String, EntryView)>,
+    /// The "承認待ち / pending" section, made by [`super::pending`].
+    pub pending: Option<Markup>,
 }
 
 const TITLE: &str = "banchi 不正配送先チェック / CS console";
@@ -223,10 +225,13 @@ fn checked_section(c: &Checked) -> Markup {
     }
 }
 
-/// The disable/enable form of one entry.
+/// The disable/enable form of one entry (none while a change waits for approval).
 fn status_form(csrf: &str, list: &str, e: &EntryView) -> Markup {
     let disable = e.status != "disabled";
     html! {
+        @if e.pending.is_some() {
+            span.pending { "承認待ち " span.en { "pending approval" } }
+        } @else {
         form.status method="post" action="/admin/status" {
             (csrf_field(csrf))
             input type="hidden" name="list" value=(list);
@@ -238,6 +243,7 @@ fn status_form(csrf: &str, list: &str, e: &EntryView) -> Markup {
             } @else {
                 button.enable type="submit" { "有効にする " span.en { "Enable" } }
             }
+        }
         }
     }
 }
@@ -297,10 +303,10 @@ fn searched_section(csrf: &str, s: &Searched) -> Markup {
 }
 
 fn status_label(status: &str) -> &'static str {
-    if status == "disabled" {
-        "無効 disabled"
-    } else {
-        "有効 active"
+    match status {
+        "disabled" => "無効 disabled",
+        "pending" => "承認待ち pending",
+        _ => "有効 active",
     }
 }
 
@@ -372,6 +378,7 @@ pub fn dashboard(d: &Dashboard) -> Markup {
                 }
                 @if let Some(s) = &d.searched { (searched_section(csrf, s)) }
                 @if let Some((list, e)) = &d.entry { (entry_section(csrf, list, e)) }
+                @if let Some(p) = &d.pending { (p) }
                 section #add {
                     h2 { "登録 " span.en { "Add an entry" } }
                     form method="post" action="/admin/add" {
@@ -420,6 +427,7 @@ mod tests {
             registered_at: "2026-12-03T00:00:00Z".into(),
             memo: PAYLOAD.into(),
             history: Vec::new(),
+            pending: None,
         }
     }
 

@@ -7,6 +7,13 @@
 //! that starts after the answer sees it; requests in flight finish on the previous version.
 //! The lists are rebuilt from the files in the background. A list given as an index file is
 //! read-only (409).
+//!
+//! **Four eyes** (`[four_eyes] lists = […]`, [`crate::settings::FourEyes`]): on such a list
+//! an add, disable or enable is written *pending* (the library's rules,
+//! [`banchi::watchlist::manage`]) and answered `200` with `status: "pending"`; it takes
+//! effect once an admin with another name approves it (`POST …/entries/{id}/approve`), or
+//! is dropped by `…/reject`. Reviewing one's own change answers `403`, an entry with no
+//! pending change `409`, a second change while one is pending `409`.
 
 use crate::auth::{Identity, Scope};
 use crate::body::JsonBody;
@@ -18,7 +25,7 @@ use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use banchi::watchlist::manage::{EntryView, NewEntry};
+use banchi::watchlist::manage::{EntryView, NewEntry, Verdict};
 use banchi::watchlist::{ReasonCode, StatusEdit};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -89,8 +96,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
 }
 
 /// A page's `limit` (default 100), checked with its `status` filter: 422 unless the limit is
-/// 1–[`MAX_PAGE`] and the status, if any, `active` or `disabled`. What the entries page and
-/// the search ask.
+/// 1–[`MAX_PAGE`] and the status, if any, `active`, `disabled` or `pending` (a change waiting
+/// for approval, [`EntryView::has_status`]). What the entries page and the search ask.
 pub(crate) fn page_limit(limit: Option<usize>, status: Option<&str>) -> Result<usize, ApiError> {
     let limit = limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -99,9 +106,9 @@ pub(crate) fn page_limit(limit: Option<usize>, status: Option<&str>) -> Result<u
         )));
     }
     if let Some(s) = status {
-        if s != "active" && s != "disabled" {
+        if !matches!(s, "active" | "disabled" | "pending") {
             return Err(ApiError::Unprocessable(
-                "status is `active` or `disabled`".into(),
+                "status is `active`, `disabled` or `pending`".into(),
             ));
         }
     }
@@ -112,7 +119,8 @@ pub(crate) fn page_limit(limit: Option<usize>, status: Option<&str>) -> Result<u
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
-    /// `active` or `disabled` (default: both).
+    /// `active`, `disabled` or `pending` (entries with a change waiting for a second
+    /// person's approval; default: all).
     pub status: Option<String>,
     /// Entries per page, 1–1000 (default 100).
     pub limit: Option<usize>,
@@ -173,7 +181,7 @@ pub async fn entries(
         let status = page.status.as_deref();
         crate::edits::read(&shared, which, &path, |editor| {
             editor.page(page.after.as_deref(), limit, |e| {
-                status.is_none_or(|s| e.status == s)
+                status.is_none_or(|s| e.has_status(s))
             })
         })
     })
@@ -219,7 +227,7 @@ pub async fn entry(
 }
 
 /// `POST /v1/lists/{list}/entries`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddEntry {
     /// The address; it must resolve to at least a block.
@@ -240,13 +248,16 @@ pub struct Edited {
     pub id: String,
     /// The delivery-point key the entry matches on (add only).
     pub key: Option<String>,
-    /// The entry's status now.
+    /// The entry's status now: `active`, `disabled`, or `pending` (four eyes: the change
+    /// waits for a second person's approval and is not in force yet).
     pub status: String,
     /// The lists' version that holds the edit.
     pub lists_version: String,
 }
 
-/// Adds an entry (who = the token's name); answers once it is written and active.
+/// Adds an entry (who = the token's name); answers once it is written and active (on a
+/// four-eyes list: written pending, `status: "pending"`, active once another admin approves
+/// it).
 #[utoipa::path(post, path = "/v1/lists/{list}/entries", params(("list" = String, Path)),
     request_body = AddEntry,
     responses((status = 200, body = Edited), (status = 409, body = crate::error::ErrorBody),
@@ -266,9 +277,14 @@ pub async fn add(
         .map(Json)
 }
 
-/// Adds an entry through the list rules and puts it in force: what `POST
-/// /v1/lists/{list}/entries` does, for the callers that list an order's delivery point too
-/// ([`crate::listing`]).
+/// Adds an entry through the list rules (four eyes included) and puts it in force.
+///
+/// What `POST /v1/lists/{list}/entries` does, for any caller that registers an entry on
+/// someone's behalf (`by`: the name recorded in the entry's history): the address must reach
+/// a block, the id must be free; the entry is written durably (the list's journal, or the
+/// store's transaction) and in force before this returns — so the next request grades with
+/// it. Errors as the endpoint answers them (404 no such list file, 409 an index file, 422 an
+/// address that reaches no block or an id taken, 503 the store unreachable).
 pub(crate) async fn add_entry(
     state: &AppState,
     which: Which,
@@ -276,7 +292,8 @@ pub(crate) async fn add_entry(
     by: String,
 ) -> Result<Edited, ApiError> {
     let (which, source) = editable(state, which.name())?;
-    let list = which.name();
+    let pending = state.settings.four_eyes.covers(which.name());
+    let status = if pending { "pending" } else { "active" };
     let parser = *state.lists()?.screener.parser();
     let key = parser
         .parse(&req.address)
@@ -293,17 +310,20 @@ pub(crate) async fn add_entry(
                 by: &by,
                 memo: req.memo.as_deref(),
             };
-            let change = replica
-                .store()
-                .add(list_name(which), &parser, &new, SystemTime::now())
-                .await
-                .map_err(store_error)?;
+            let store = replica.store();
+            let (list, now) = (list_name(which), SystemTime::now());
+            let change = if pending {
+                store.add_pending(list, &parser, &new, now).await
+            } else {
+                store.add(list, &parser, &new, now).await
+            }
+            .map_err(store_error)?;
             let lists_version = crate::follow::in_force(state, &replica, &change).await?;
-            tracing::info!(list = %list, id = %change.id, by = %by, seq = change.seq, "list entry added");
+            tracing::info!(list = which.name(), id = %change.id, by = %by, status, seq = change.seq, "list entry added");
             return Ok(Edited {
                 id: change.id,
                 key: Some(key),
-                status: "active".into(),
+                status: status.into(),
                 lists_version,
             });
         }
@@ -319,19 +339,23 @@ pub(crate) async fn add_entry(
                 by: &who,
                 memo: req.memo.as_deref(),
             };
-            let id = editor
-                .add(parser, &new, SystemTime::now())
-                .map_err(list_error)?;
+            let now = SystemTime::now();
+            let id = if pending {
+                editor.add_pending(parser, &new, now)
+            } else {
+                editor.add(parser, &new, now)
+            }
+            .map_err(list_error)?;
             Ok((id.clone(), id))
         })
     })
     .await?;
     let lists_version = edits::finish(state, lists_version).await?;
-    tracing::info!(list = %list, id = %id, by = %by, "list entry added");
+    tracing::info!(list = which.name(), id = %id, by = %by, status, "list entry added");
     Ok(Edited {
         id,
         key: Some(key),
-        status: "active".into(),
+        status: status.into(),
         lists_version,
     })
 }
@@ -346,7 +370,8 @@ pub struct SetStatus {
     pub memo: Option<String>,
 }
 
-/// Disables or enables an entry; answers once it is written and in force.
+/// Disables or enables an entry; answers once it is written and in force (on a four-eyes
+/// list: written pending, `status: "pending"`, in force once another admin approves it).
 #[utoipa::path(patch, path = "/v1/lists/{list}/entries/{id}",
     params(("list" = String, Path), ("id" = String, Path)), request_body = SetStatus,
     responses((status = 200, body = Edited), (status = 404, body = crate::error::ErrorBody),
@@ -363,23 +388,26 @@ pub async fn set_status(
     let by = who.name.clone();
     let entry_id = id.clone();
     let disabled = req.disabled;
-    let status = if disabled { "disabled" } else { "active" };
+    let pending = state.settings.four_eyes.covers(which.name());
+    let status = match (pending, disabled) {
+        (true, _) => "pending",
+        (false, true) => "disabled",
+        (false, false) => "active",
+    };
     let path = match source {
         Source::File(path) => path,
         Source::Store(replica) => {
             writable_in_store(&replica, which).await?;
-            let change = replica
-                .store()
-                .set_status(
-                    list_name(which),
-                    &id,
-                    &by,
-                    req.memo.as_deref(),
-                    disabled,
-                    SystemTime::now(),
-                )
-                .await
-                .map_err(store_error)?;
+            let store = replica.store();
+            let (name, memo, now) = (list_name(which), req.memo.as_deref(), SystemTime::now());
+            let change = if pending {
+                store
+                    .request_status(name, &id, &by, memo, disabled, now)
+                    .await
+            } else {
+                store.set_status(name, &id, &by, memo, disabled, now).await
+            }
+            .map_err(store_error)?;
             let lists_version = crate::follow::in_force(&state, &replica, &change).await?;
             tracing::info!(list = %list, id = %id, by = %who.name, status, seq = change.seq, "list entry changed");
             return Ok(Json(Edited {
@@ -395,7 +423,9 @@ pub async fn set_status(
         edits::edit(&edit_state, which, &path, |editor, _| {
             let memo = req.memo.as_deref();
             let now = SystemTime::now();
-            if req.disabled {
+            if pending {
+                editor.request_status(&entry_id, req.disabled, &by, memo, now)
+            } else if req.disabled {
                 editor.disable(&entry_id, &by, memo, now)
             } else {
                 editor.enable(&entry_id, &by, memo, now)
@@ -413,4 +443,161 @@ pub async fn set_status(
         status: status.into(),
         lists_version,
     }))
+}
+
+/// `POST /v1/lists/{list}/entries/{id}/approve` and `…/reject`: an optional JSON body.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    /// Why (kept in the entry's history).
+    pub memo: Option<String>,
+}
+
+/// The optional body of an approve or a reject: none, or `{memo?}` as JSON (the limits and
+/// statuses of every JSON body, [`crate::body`]).
+pub struct OptionalReview(pub Review);
+
+impl axum::extract::FromRequest<AppState> for OptionalReview {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, ApiError> {
+        let json = crate::body::is_media_type(req.headers(), "application/json");
+        let bytes =
+            crate::body::read_limited(req.into_body(), state.settings.max_body_bytes).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalReview(Review::default()));
+        }
+        if !json {
+            return Err(ApiError::UnsupportedMediaType(
+                "send the body as Content-Type: application/json".into(),
+            ));
+        }
+        crate::body::parse_json(&bytes).map(OptionalReview)
+    }
+}
+
+/// Approves an entry's pending change (four eyes): it takes effect at once. The approver's
+/// name (the token's) must differ from the name of whoever made the change (403).
+#[utoipa::path(post, path = "/v1/lists/{list}/entries/{id}/approve",
+    params(("list" = String, Path), ("id" = String, Path)), request_body(content = Option<Review>, description = "Optional: a memo"),
+    responses((status = 200, body = Edited),
+              (status = 403, description = "The same name made the change", body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody),
+              (status = 409, description = "No change is pending", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn approve(
+    State(state): State<AppState>,
+    who: Identity,
+    Path((list, id)): Path<(String, String)>,
+    OptionalReview(req): OptionalReview,
+) -> Result<Json<Edited>, ApiError> {
+    who.require(Scope::Admin)?;
+    review_entry(
+        &state,
+        &list,
+        id,
+        Verdict::Approve,
+        who.name.clone(),
+        req.memo,
+    )
+    .await
+    .map(Json)
+}
+
+/// Rejects an entry's pending change (four eyes): the entry stays as it was (a rejected add
+/// is kept `disabled`, with its history). Not by whoever made the change (403).
+#[utoipa::path(post, path = "/v1/lists/{list}/entries/{id}/reject",
+    params(("list" = String, Path), ("id" = String, Path)), request_body(content = Option<Review>, description = "Optional: a memo"),
+    responses((status = 200, body = Edited),
+              (status = 403, description = "The same name made the change", body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody),
+              (status = 409, description = "No change is pending", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reject(
+    State(state): State<AppState>,
+    who: Identity,
+    Path((list, id)): Path<(String, String)>,
+    OptionalReview(req): OptionalReview,
+) -> Result<Json<Edited>, ApiError> {
+    who.require(Scope::Admin)?;
+    review_entry(
+        &state,
+        &list,
+        id,
+        Verdict::Reject,
+        who.name.clone(),
+        req.memo,
+    )
+    .await
+    .map(Json)
+}
+
+/// Approves or rejects entry `id`'s pending change on the list named `list` as `by` (the
+/// library's `review`: never by the person who made it) and puts the outcome in force
+/// before answering. What the endpoints and the CS page's buttons do.
+pub(crate) async fn review_entry(
+    state: &AppState,
+    list: &str,
+    id: String,
+    verdict: Verdict,
+    by: String,
+    memo: Option<String>,
+) -> Result<Edited, ApiError> {
+    let (which, source) = editable(state, list)?;
+    let verb = match verdict {
+        Verdict::Approve => "approved",
+        Verdict::Reject => "rejected",
+    };
+    let path = match source {
+        Source::File(path) => path,
+        Source::Store(replica) => {
+            writable_in_store(&replica, which).await?;
+            let change = replica
+                .store()
+                .review(
+                    list_name(which),
+                    &id,
+                    verdict,
+                    &by,
+                    memo.as_deref(),
+                    SystemTime::now(),
+                )
+                .await
+                .map_err(store_error)?;
+            let lists_version = crate::follow::in_force(state, &replica, &change).await?;
+            let status = banchi::watchlist::manage::view(&change.header, &change.cells).status;
+            tracing::info!(list = which.name(), id = %change.id, by = %by, seq = change.seq, "list change {verb}");
+            return Ok(Edited {
+                id: change.id,
+                key: None,
+                status,
+                lists_version,
+            });
+        }
+    };
+    let edit_state = state.clone();
+    let entry_id = id.clone();
+    let who = by.clone();
+    let (status, lists_version) = blocking(move || {
+        edits::edit(&edit_state, which, &path, |editor, _| {
+            editor
+                .review(&entry_id, verdict, &who, memo.as_deref(), SystemTime::now())
+                .map_err(list_error)?;
+            let status = editor
+                .get(&entry_id)
+                .map_err(list_error)?
+                .map(|e| e.status)
+                .ok_or(ApiError::Internal)?;
+            Ok((status, entry_id))
+        })
+    })
+    .await?;
+    let lists_version = edits::finish(state, lists_version).await?;
+    tracing::info!(list = which.name(), id = %id, by = %by, "list change {verb}");
+    Ok(Edited {
+        id,
+        key: None,
+        status,
+        lists_version,
+    })
 }

@@ -12,6 +12,7 @@ mod admin;
 mod api;
 mod browser;
 mod decisions;
+mod four_eyes;
 mod list_import;
 mod list_watch;
 mod replicas;

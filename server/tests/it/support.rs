@@ -30,10 +30,16 @@ pub struct TestServer {
 impl TestServer {
     /// Starts with these settings (listen forced to 127.0.0.1:0) and the two test tokens,
     /// and waits until ready.
-    pub fn start(mut settings: Settings) -> TestServer {
+    pub fn start(settings: Settings) -> TestServer {
+        TestServer::start_with_tokens(settings, "")
+    }
+
+    /// [`TestServer::start`] with more token lines (`SCOPE TOKEN NAME`) besides the two test
+    /// tokens (a second admin, for four eyes).
+    pub fn start_with_tokens(mut settings: Settings, more: &str) -> TestServer {
         settings.listen = "127.0.0.1:0".parse().unwrap();
         settings.insecure_no_auth = false;
-        let text = format!("screen {SCREEN_TOKEN} shop\nadmin {ADMIN_TOKEN} alice\n");
+        let text = format!("screen {SCREEN_TOKEN} shop\nadmin {ADMIN_TOKEN} alice\n{more}");
         let tokens = Tokens::parse_file(&text, Path::new("tokens")).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
