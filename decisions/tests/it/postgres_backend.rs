@@ -130,7 +130,7 @@ async fn the_review_page_is_fast_on_a_long_queue() {
     };
     let started = Instant::now();
     for chunk in 0..40 {
-        let batch = (0..5_000)
+        let batch: Vec<banchi_decisions::record::Decision> = (0..5_000)
             .map(|i| {
                 let n = chunk * 5_000 + i;
                 crate::suite::order(&format!("L-{n:07}"), 1_000_000 + n, "review", true)
