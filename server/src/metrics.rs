@@ -66,6 +66,8 @@ pub struct Metrics {
     velocity_unavailable: Counter,
     /// 1 while the shared velocity window (Redis) is connected.
     velocity_connected: Gauge,
+    /// `banchi_webhook_*`, shared with the delivery task.
+    webhooks: crate::webhooks::WebhookMetrics,
 }
 
 impl Default for Metrics {
@@ -136,7 +138,10 @@ impl Metrics {
             "1 while the shared velocity window (Redis) is connected; 0 while not, or without --velocity redis",
             velocity_connected.clone(),
         );
+        let webhooks = crate::webhooks::WebhookMetrics::default();
+        webhooks.register(&mut registry);
         Metrics {
+            webhooks,
             registry,
             requests,
             latency,
@@ -149,6 +154,11 @@ impl Metrics {
             velocity_unavailable,
             velocity_connected,
         }
+    }
+
+    /// The webhook delivery task's handle on its series.
+    pub fn webhooks(&self) -> crate::webhooks::WebhookMetrics {
+        self.webhooks.clone()
     }
 
     /// Counts orders answered without velocity (Redis unreachable).
