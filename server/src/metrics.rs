@@ -68,6 +68,8 @@ pub struct Metrics {
     velocity_connected: Gauge,
     /// Decisions written to the decision store, dropped (queue full) or lost (store error).
     decisions: Family<DecisionLabels, Counter>,
+    /// `banchi_webhook_*`, shared with the delivery task.
+    webhooks: crate::webhooks::WebhookMetrics,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -160,7 +162,10 @@ impl Metrics {
             "Screened orders given to the decision store: result=recorded, dropped (its queue was full) or failed (the store refused the batch)",
             decisions.clone(),
         );
+        let webhooks = crate::webhooks::WebhookMetrics::default();
+        webhooks.register(&mut registry);
         Metrics {
+            webhooks,
             decisions,
             registry,
             requests,
@@ -179,6 +184,11 @@ impl Metrics {
     /// The counter of decisions by what became of them, for the recorder's task.
     pub fn decision_counts(&self) -> DecisionCounts {
         DecisionCounts(self.decisions.clone())
+    }
+
+    /// The webhook delivery task's handle on its series.
+    pub fn webhooks(&self) -> crate::webhooks::WebhookMetrics {
+        self.webhooks.clone()
     }
 
     /// Counts orders answered without velocity (Redis unreachable).

@@ -18,3 +18,4 @@ mod list_watch;
 mod replicas;
 mod search;
 mod velocity_redis;
+mod webhooks;
