@@ -30,11 +30,11 @@
 //! Nothing here logs a row (addresses, buyer fields) or the database URL.
 
 use crate::error::DecisionsError;
+use crate::record::undecided;
 use crate::record::{
     join_words, BuyerFields, Candidate, CandidateQuery, Counts, Decide, Decision, Delivery,
     DeliveryLog, OutboxEvent, Outcome, OutcomeRecorded, Pruned, Review, ReviewQuery, ReviewStatus,
 };
-use crate::record::undecided;
 use std::collections::BTreeMap;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;

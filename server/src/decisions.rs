@@ -2,7 +2,8 @@
 //! retention task, and the policy of what is kept (`[decisions]`).
 //!
 //! Started with the server when `[decisions] enabled` (or when `[[webhooks]]` are
-//! configured: their outbox is the decision store). The store is `decisions.sqlite` beside
+//! configured: their outbox is the decision store), with the webhook delivery task
+//! ([`crate::webhooks::spawn_delivery`]) when there are receivers. The store is `decisions.sqlite` beside
 //! the fraud list (or `[decisions] path`), or the PostgreSQL store with `--store postgres`.
 //! Handlers reach it through [`crate::state::AppState::decisions`]; the screening handlers
 //! only call [`DecisionLoop::offer`].
@@ -56,6 +57,9 @@ pub struct DecisionLoop {
     pub hooks: Arc<Hooks>,
     /// Keep name / phone / email.
     keep: [bool; 3],
+    /// Tells the webhook delivery task to finish its attempts in flight and stop.
+    stop_delivery: Arc<Notify>,
+    /// The retention task, then the webhook delivery task when there are receivers.
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -106,6 +110,18 @@ impl DecisionLoop {
         let keep =
             ["name", "phone", "email"].map(|f| section.keep_buyer_fields.iter().any(|k| k == f));
         let prune = tokio::spawn(prune_forever(store.clone(), section.retention_days));
+        let stop_delivery = Arc::new(Notify::new());
+        let mut tasks = vec![prune];
+        if !hooks.is_empty() {
+            let stop = Arc::clone(&stop_delivery);
+            tasks.push(crate::webhooks::spawn_delivery(
+                store.clone(),
+                Arc::clone(&hooks),
+                Arc::clone(&wake),
+                metrics.webhooks(),
+                async move { stop.notified().await },
+            ));
+        }
         tracing::info!(
             backend = store.backend(),
             recording = section.enabled,
@@ -120,15 +136,9 @@ impl DecisionLoop {
             wake,
             hooks,
             keep,
-            tasks: Mutex::new(vec![prune]),
+            stop_delivery,
+            tasks: Mutex::new(tasks),
         }))
-    }
-
-    /// Keeps a task to stop with the loop (the webhook delivery).
-    pub fn keep_task(&self, task: JoinHandle<()>) {
-        if let Ok(mut tasks) = self.tasks.lock() {
-            tasks.push(task);
-        }
     }
 
     /// True when orders are recorded (`[decisions] enabled`), not only their events.
@@ -188,16 +198,22 @@ impl DecisionLoop {
         self.recorder.offer(decision);
     }
 
-    /// Writes what is queued and stops the tasks (a graceful stop).
+    /// Writes what is queued, lets the webhook attempts in flight finish (an attempt's
+    /// timeout at most) and stops the tasks (a graceful stop).
     pub async fn stop(&self) {
         self.recorder.close().await;
+        self.stop_delivery.notify_one();
         let tasks = self
             .tasks
             .lock()
             .map(|mut t| std::mem::take(&mut *t))
             .unwrap_or_default();
-        for t in tasks {
-            t.abort();
+        let mut tasks = tasks.into_iter();
+        if let Some(prune) = tasks.next() {
+            prune.abort();
+        }
+        for delivery in tasks {
+            let _ = delivery.await;
         }
     }
 

@@ -470,39 +470,6 @@ fn candidates_section(csrf: &str, cs: &[Candidate]) -> Markup {
     }
 }
 
-fn deliveries_section(rows: &[DeliveryLog]) -> Markup {
-    html! {
-        section #deliveries {
-            h2 { "Webhook 配信ログ " span.en { "Webhook deliveries" } }
-            @if rows.is_empty() {
-                p.hint { "配信はまだありません。 " span.en { "No events yet." } }
-            } @else {
-                table {
-                    thead { tr { th { "event" } th { "type" } th { "URL" } th { "queued" } th { "attempts" } th { "result" } } }
-                    tbody {
-                        @for d in rows {
-                            tr {
-                                td { (d.event_id) }
-                                td { (d.event) }
-                                td { (d.url) }
-                                td { (rfc3339(d.created_at_ms)) }
-                                td { (d.attempts) }
-                                td {
-                                    @if let Some(t) = d.delivered_at_ms { "delivered " (rfc3339(t)) }
-                                    @else if let Some(t) = d.failed_at_ms { "gave up " (rfc3339(t)) }
-                                    @else { "retry " (d.next_at_ms.map(rfc3339).unwrap_or_default()) }
-                                    @if let Some(s) = d.last_status { " (" (s) ")" }
-                                    @if let Some(e) = &d.last_error { " " (e) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 fn render(q: &Queue) -> Markup {
     let csrf = q.csrf.as_str();
     html! {
@@ -537,7 +504,7 @@ fn render(q: &Queue) -> Markup {
                     }
                 }
                 (candidates_section(csrf, &q.candidates))
-                (deliveries_section(&q.deliveries))
+                (crate::webhooks::page::delivery_log(&q.deliveries))
             }
         }
     }

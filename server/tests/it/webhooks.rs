@@ -132,6 +132,16 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
 
 /// A receiver on 127.0.0.1:0 (stopped when the sender is dropped).
 async fn receiver(fail_first: u32, hang: bool) -> (SocketAddr, Arc<Receiver>, oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    receiver_on(listener, fail_first, hang)
+}
+
+/// A receiver on `listener`.
+fn receiver_on(
+    listener: tokio::net::TcpListener,
+    fail_first: u32,
+    hang: bool,
+) -> (SocketAddr, Arc<Receiver>, oneshot::Sender<()>) {
     let r = Arc::new(Receiver {
         secret: SECRET.as_bytes().to_vec(),
         fail_first,
@@ -141,7 +151,6 @@ async fn receiver(fail_first: u32, hang: bool) -> (SocketAddr, Arc<Receiver>, on
     let app = axum::Router::new()
         .route("/hook", axum::routing::post(receive))
         .with_state(Arc::clone(&r));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -487,4 +496,85 @@ fn metrics_text(m: &WebhookMetrics) -> String {
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
     text
+}
+
+/// Through the server: an order screened `review` over HTTP and its chargeback outcome each
+/// reach the receiver, signed; events queued while the receiver is down survive a crash of
+/// the server and are delivered by the next one on the same store.
+#[test]
+fn screened_orders_and_outcomes_reach_the_receiver_across_a_crash() {
+    use crate::support::{post_json, request, TestServer, ADMIN_TOKEN, FRAUD_CSV};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fraud.csv"), FRAUD_CSV).unwrap();
+    let receiver_rt = tokio::runtime::Runtime::new().unwrap();
+    // A port with nobody on it yet: the first server's attempts are refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let settings = || {
+        let mut s = banchi_server::settings::Settings::for_tests();
+        s.fraud = Some(dir.path().join("fraud.csv"));
+        s.decisions.enabled = true;
+        s.decisions.flush_ms = 10;
+        s.webhooks = vec![WebhookSection {
+            url: format!("http://{port}/hook"),
+            events: vec!["review".into(), "outcome".into()],
+            secret_file: secret_file(dir.path()),
+            include_address: false,
+        }];
+        s
+    };
+    let first = TestServer::start(settings());
+    let answer = post_json(
+        first.addr,
+        "/v1/screen",
+        &serde_json::json!({"order_id": "H-1", "address": "東京都中央区銀座4-6-16 架空ハイツ502号室"}),
+    )
+    .json();
+    assert_eq!(answer["action"], "review", "{answer}");
+    let store_path = dir.path().join("decisions.sqlite");
+    let store = banchi_decisions::sqlite::SqliteDecisions::open(&store_path).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store
+        .deliveries(10)
+        .unwrap()
+        .iter()
+        .all(|d| d.attempts == 0)
+    {
+        assert!(Instant::now() < deadline, "no attempt was made");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.crash();
+
+    let (_, rcv, _stop) = receiver_rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(port).await.unwrap();
+        receiver_on(listener, 0, false)
+    });
+    let second = TestServer::start(settings());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while rcv.delivered().len() < 1 {
+        assert!(Instant::now() < deadline, "the queued event never arrived");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let outcome = request(
+        second.addr,
+        "POST",
+        "/v1/orders/H-1/outcome",
+        Some(ADMIN_TOKEN),
+        Some("application/json"),
+        br#"{"outcome":"chargeback"}"#,
+    );
+    assert_eq!(outcome.status, 200, "{}", outcome.text());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while rcv.delivered().len() < 2 {
+        assert!(Instant::now() < deadline, "the outcome event never arrived");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(second);
+    assert_eq!(rcv.bad(), Vec::<String>::new(), "every signature checks");
+    assert!(
+        rcv.delivered().values().all(|n| *n == 1),
+        "once per event id"
+    );
 }
