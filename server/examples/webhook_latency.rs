@@ -158,7 +158,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         for e in &events {
             queued.insert(e.event_id.clone(), t);
         }
-        store.record(vec![order], events).await?;
+        store.record(vec![order].into(), events.into()).await?;
         wake.notify_one();
     }
     let queue_secs = start.elapsed().as_secs_f64();
