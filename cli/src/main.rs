@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 mod check;
 mod config;
+mod decisions;
 mod index;
 mod lines;
 mod list;
@@ -60,6 +61,8 @@ enum Command {
     Velocity(velocity::Args),
     /// The lists in PostgreSQL for several replicas: migrate, status, import, export, snapshot.
     Store(store::Args),
+    /// What `banchi serve` recorded (`[decisions]`): block candidates.
+    Decisions(decisions::Args),
     /// Serve the screening API over HTTP (`banchi serve --help` for its flags).
     Serve(banchi_server::ServeArgs),
 }
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Config(args) => config::run(args),
         Command::Velocity(args) => velocity::run(args),
         Command::Store(args) => store::run(args),
+        Command::Decisions(args) => decisions::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

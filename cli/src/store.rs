@@ -93,7 +93,7 @@ impl From<ListArg> for ListName {
 }
 
 /// A runtime for the store's client (the CLI is otherwise synchronous).
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -101,7 +101,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// The store at the environment's URL, its schema checked (`migrate`: not checked).
-async fn store(check: bool) -> Result<Store> {
+pub(crate) async fn store(check: bool) -> Result<Store> {
     let url = DatabaseUrl::from_env()?;
     if check {
         Ok(Store::open(url).await?)

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::lists::Which;
 use crate::routes::lists::{add_entry, AddEntry};
 use crate::state::AppState;
-use banchi::watchlist::{Basis, Grade, ReasonCode};
+use banchi::watchlist::ReasonCode;
 use banchi_decisions::record::Review;
 use banchi_decisions::DecisionsError;
 
@@ -75,20 +75,7 @@ pub fn decision_loop(state: &AppState) -> Result<&std::sync::Arc<DecisionLoop>, 
 pub(crate) fn listed_already(state: &AppState, address: &str) -> Result<Option<String>, ApiError> {
     let lists = state.lists()?;
     let screening = lists.screener.check(address);
-    if screening.fraud.grade != Some(Grade::Danger) {
-        return Ok(None);
-    }
-    Ok(screening
-        .fraud
-        .matches
-        .into_iter()
-        .find(|m| {
-            matches!(
-                m.matched,
-                Basis::SameRoom | Basis::SameFlat | Basis::SameFloor | Basis::SameHouse
-            )
-        })
-        .map(|m| m.id))
+    Ok(screening.fraud.same_unit().map(|m| m.id.clone()))
 }
 
 /// Lists `order`'s delivery point on the fraud list, once (see the module documentation).

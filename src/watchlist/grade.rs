@@ -224,6 +224,18 @@ pub struct ListResult {
 }
 
 impl ListResult {
+    /// The first record at the same unit (same room, flat, floor or house): the delivery
+    /// point itself is listed, not only its block. What "is this point on the list already"
+    /// asks before listing it again.
+    pub fn same_unit(&self) -> Option<&Match> {
+        self.matches.iter().find(|m| {
+            matches!(
+                m.matched,
+                Basis::SameRoom | Basis::SameFlat | Basis::SameFloor | Basis::SameHouse
+            )
+        })
+    }
+
     fn raise(&mut self, g: Grade) {
         raise(&mut self.grade, g);
     }
