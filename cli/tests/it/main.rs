@@ -10,6 +10,7 @@ mod server_support;
 mod support;
 
 mod cli_normalize;
+mod decisions_cli;
 mod layering;
 mod postal_cli;
 mod screen_cli;

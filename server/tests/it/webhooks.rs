@@ -553,7 +553,7 @@ fn screened_orders_and_outcomes_reach_the_receiver_across_a_crash() {
     });
     let second = TestServer::start(settings());
     let deadline = Instant::now() + Duration::from_secs(20);
-    while rcv.delivered().len() < 1 {
+    while rcv.delivered().is_empty() {
         assert!(Instant::now() < deadline, "the queued event never arrived");
         std::thread::sleep(Duration::from_millis(50));
     }
