@@ -3,9 +3,9 @@
 //! A handler hands each answered order to [`Recorder::offer`], which only puts it on a
 //! bounded queue (`try_send`: screening never waits; a full queue drops the record and counts
 //! it, `banchi_decisions_total{result="dropped"}`). One task takes the queue in batches — the
-//! first record, then whatever arrives within `flush_ms`, at most [`MAX_BATCH`] — and writes
-//! each batch, with the webhook events its orders raise, in one transaction of the decision
-//! store; then it wakes the webhook delivery task.
+//! first record, then whatever arrived within `flush_ms` — and writes each batch (in
+//! transactions of at most [`MAX_BATCH`]), with the webhook events its orders raise; then it
+//! wakes the webhook delivery task.
 //!
 //! **What a crash can lose**: the records still queued or in the batch being written — at
 //! most `flush_ms` worth of orders (plus whatever queued behind a slow write). A graceful
@@ -100,6 +100,9 @@ async fn write_batches(
 ) {
     let mut stopping = false;
     while !stopping {
+        // Wait for the first record, then let the batch gather for `flush` and take what
+        // came: one wake-up and one timer per batch, not per order (a wake-up per order
+        // costs the request threads more than the write).
         let first = tokio::select! {
             got = rx.recv() => match got {
                 Some(d) => d,
@@ -113,30 +116,32 @@ async fn write_batches(
                 }
             }
         };
-        let mut batch = Vec::with_capacity(64);
-        batch.push(first);
         if !stopping {
-            let deadline = tokio::time::Instant::now() + flush;
-            while batch.len() < MAX_BATCH {
-                tokio::select! {
-                    got = rx.recv() => match got {
-                        Some(d) => batch.push(d),
-                        None => break,
-                    },
-                    () = tokio::time::sleep_until(deadline) => break,
-                    () = stop.notified() => { stopping = true; break; }
-                }
+            tokio::select! {
+                () = tokio::time::sleep(flush) => {}
+                () = stop.notified() => stopping = true,
             }
         }
-        if stopping {
-            while let Ok(d) = rx.try_recv() {
-                batch.push(d);
-            }
+        let mut batch = Vec::with_capacity(rx.len() + 1);
+        batch.push(first);
+        while let Ok(d) = rx.try_recv() {
+            batch.push(d);
         }
-        for chunk in batch.chunks(MAX_BATCH) {
-            write(&store, chunk.to_vec(), &events, &wake, &metrics).await;
+        for chunk in chunks(batch) {
+            write(&store, chunk, &events, &wake, &metrics).await;
         }
     }
+}
+
+/// `batch` in pieces of at most [`MAX_BATCH`] (one transaction each).
+fn chunks(mut batch: Vec<Decision>) -> Vec<Vec<Decision>> {
+    let mut out = Vec::with_capacity(batch.len() / MAX_BATCH + 1);
+    while batch.len() > MAX_BATCH {
+        let rest = batch.split_off(MAX_BATCH);
+        out.push(std::mem::replace(&mut batch, rest));
+    }
+    out.push(batch);
+    out
 }
 
 /// Writes one batch (orders without an id raise events but are not recorded).

@@ -66,9 +66,9 @@ serve() { # $1: config file
 }
 stop() { kill -TERM $pid; wait $pid || true; }
 trap 'kill -TERM ${pid:-0} 2>/dev/null || true; pg_stop' EXIT
-run_wrk() {
+run_wrk() { # a new order id on every request, as shops send them
   BODIES="$dir/bodies.ndjson" TOKEN=$token wrk -t2 -c64 -d"${secs}s" \
-    -s tools/bench_serve/screen.lua "http://127.0.0.1:$port/v1/screen" |
+    -s tools/bench_decisions/screen_unique.lua "http://127.0.0.1:$port/v1/screen" |
     awk '/^Requests\/sec:/ {print int($2)}'
 }
 off=(); on=()
