@@ -6,14 +6,13 @@
 //! ([`crate::webhooks::spawn_delivery`]) when there are receivers. The store is `decisions.sqlite` beside
 //! the fraud list (or `[decisions] path`), or the PostgreSQL store with `--store postgres`.
 //! Handlers reach it through [`crate::state::AppState::decisions`]; the screening handlers
-//! only call [`DecisionLoop::offer`].
+//! only call [`DecisionLoop::offer`] (`routes::screen` makes the `Decision` of an answer).
 
 use crate::metrics::Metrics;
 use crate::recorder::{EventsFor, Recorder};
-use crate::routes::screen::ScreenResponse;
 use crate::settings::{DecisionsSection, Settings};
 use crate::webhooks::Hooks;
-use banchi_decisions::record::{BuyerFields, Decision, Pruned};
+use banchi_decisions::record::{Decision, Pruned};
 use banchi_decisions::{Decisions, DecisionsError};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -151,50 +150,14 @@ impl DecisionLoop {
         self.section.review_actions.iter().any(|a| a == action)
     }
 
-    /// Hands an answered order to the recorder (never waits). `input` is the address as
-    /// given; the buyer fields are kept only as configured. Orders without an `order_id` are
-    /// not recorded, but still raise their webhook events.
-    pub fn offer(&self, answer: &ScreenResponse, input: String, buyer: BuyerFields) {
-        let order_id = answer.order_id.clone().unwrap_or_default();
-        let record = self.record && !order_id.is_empty();
-        let review = record && self.reviews(answer.action.as_str());
-        let ids = |list: &str, out: &crate::routes::screen::ListOut| {
-            out.matches
-                .iter()
-                .map(|m| format!("{list}:{}", m.id))
-                .collect::<Vec<_>>()
-        };
-        let mut entry_ids = ids("fraud", &answer.fraud);
-        entry_ids.extend(ids("forwarders", &answer.forwarder));
-        let [name, phone, email] = self.keep;
-        let decision = Decision {
-            order_id,
-            at_ms: banchi_decisions::now_ms(),
-            address: if record { input } else { String::new() },
-            key: answer.address.as_ref().map(|a| a.key.clone()),
-            score: answer.score,
-            action: answer.action.as_str().to_owned(),
-            fraud_grade: answer.fraud.grade.map(str::to_owned),
-            forwarder_grade: answer.forwarder.grade.map(str::to_owned),
-            reasons: answer
-                .reasons
-                .iter()
-                .map(|r| r.code.as_str().to_owned())
-                .collect(),
-            entry_ids,
-            lists_version: answer.lists_version.clone(),
-            buyer: BuyerFields {
-                name: buyer.name.filter(|_| name && record),
-                phone: buyer.phone.filter(|_| phone && record),
-                email: buyer.email.filter(|_| email && record),
-            },
-            review,
-            detail: if review {
-                serde_json::to_string(answer).ok()
-            } else {
-                None
-            },
-        };
+    /// Which buyer fields are kept: name, phone, e-mail.
+    pub fn keeps(&self) -> [bool; 3] {
+        self.keep
+    }
+
+    /// Hands a screened order to the recorder (never waits). Orders without an `order_id`
+    /// are not recorded, but still raise their webhook events.
+    pub fn offer(&self, decision: Decision) {
         self.recorder.offer(decision);
     }
 

@@ -518,16 +518,6 @@ impl Settings {
             if !(hook.url.starts_with("http://") || hook.url.starts_with("https://")) {
                 return invalid("[[webhooks]] url must start with http:// or https://".into());
             }
-            if let Some(e) = hook
-                .events
-                .iter()
-                .find(|e| !crate::webhooks::EVENTS.contains(&e.as_str()))
-            {
-                return invalid(format!(
-                    "[[webhooks]] events: `{e}` is not one of {}",
-                    crate::webhooks::EVENTS.join(", ")
-                ));
-            }
             hook.secret_file = rel(std::mem::take(&mut hook.secret_file));
         }
         self.decisions = decisions;

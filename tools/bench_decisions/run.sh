@@ -8,18 +8,19 @@
 #
 #   tools/bench_decisions/run.sh     # env: BENCH_DIR (/tmp/banchi-decisions-bench), PORT
 #                                    # (18090), SECONDS_EACH (10), ROUNDS (3), STORE (sqlite)
-# Uses the ci-profile build (`cargo build --profile ci --workspace --examples`); needs wrk,
+# Uses the ci-profile build (PROFILE=release for the shipped one); needs wrk,
 # curl, python3 (and initdb/pg_ctl of PostgreSQL 15 for STORE=postgres). Nothing downloaded.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-target=${CARGO_TARGET_DIR:-target}/ci
+profile=${PROFILE:-ci}
+target=${CARGO_TARGET_DIR:-target}/$profile
 dir=${BENCH_DIR:-/tmp/banchi-decisions-bench}
 port=${PORT:-18090}
 secs=${SECONDS_EACH:-10}
 rounds=${ROUNDS:-3}
 store=${STORE:-sqlite}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
-cargo build --profile ci --workspace --examples -q
+cargo build --profile "$profile" --workspace --examples -q
 mkdir -p "$dir"
 if [ ! -f "$dir/orders.csv" ]; then
   "$target/examples/gen_orders" --orders 20000 --fraud 100000 --dir "$dir"

@@ -11,6 +11,7 @@
 //! batch counts as the same orders sent one by one.
 
 use crate::body::{is_media_type, json_error, parse_json, parse_json_str, read_limited, JsonBody};
+use crate::decisions::DecisionLoop;
 use crate::error::{ApiError, ItemError};
 use crate::lists::LoadedLists;
 use crate::middleware::{InFlight, OrderId};
@@ -24,6 +25,7 @@ use axum::Json;
 use banchi::score::{Reason, Score};
 use banchi::watchlist::{Basis, Grade, ListResult};
 use banchi::{Address, Buyer, Level, Screening};
+use banchi_decisions::record::{BuyerFields, Decision};
 use rayon::prelude::*;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
@@ -492,10 +494,61 @@ fn answer(lists: &LoadedLists, state: &AppState, s: Screened) -> ScreenResponse 
         took_us: started.elapsed().as_micros() as u64,
     };
     if let Some(decisions) = state.decisions() {
-        let buyer = banchi_decisions::record::BuyerFields { name, phone, email };
-        decisions.offer(&answer, screening.input, buyer);
+        let buyer = BuyerFields { name, phone, email };
+        decisions.offer(decision_of(decisions, &answer, screening.input, buyer));
     }
     answer
+}
+
+/// The record of an answered order: the address as given (`input`), the buyer fields only as
+/// configured, the answer's JSON only for an order that goes to review; only the webhook
+/// events' fields for an order without an `order_id` (or with recording off).
+fn decision_of(
+    decisions: &DecisionLoop,
+    answer: &ScreenResponse,
+    input: String,
+    buyer: BuyerFields,
+) -> Decision {
+    let order_id = answer.order_id.clone().unwrap_or_default();
+    let record = decisions.records() && !order_id.is_empty();
+    let review = record && decisions.reviews(answer.action.as_str());
+    let ids = |list: &str, out: &ListOut| {
+        out.matches
+            .iter()
+            .map(|m| format!("{list}:{}", m.id))
+            .collect::<Vec<_>>()
+    };
+    let mut entry_ids = ids("fraud", &answer.fraud);
+    entry_ids.extend(ids("forwarders", &answer.forwarder));
+    let [name, phone, email] = decisions.keeps();
+    Decision {
+        order_id,
+        at_ms: banchi_decisions::now_ms(),
+        address: if record { input } else { String::new() },
+        key: answer.address.as_ref().map(|a| a.key.clone()),
+        score: answer.score,
+        action: answer.action.as_str().to_owned(),
+        fraud_grade: answer.fraud.grade.map(str::to_owned),
+        forwarder_grade: answer.forwarder.grade.map(str::to_owned),
+        reasons: answer
+            .reasons
+            .iter()
+            .map(|r| r.code.as_str().to_owned())
+            .collect(),
+        entry_ids,
+        lists_version: answer.lists_version.clone(),
+        buyer: BuyerFields {
+            name: buyer.name.filter(|_| name && record),
+            phone: buyer.phone.filter(|_| phone && record),
+            email: buyer.email.filter(|_| email && record),
+        },
+        review,
+        detail: if review {
+            serde_json::to_string(answer).ok()
+        } else {
+            None
+        },
+    }
 }
 
 /// Screens one order.
