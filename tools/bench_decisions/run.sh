@@ -44,11 +44,15 @@ pg_args=()
 pg_stop() { :; }
 if [ "$store" = postgres ]; then
   pgbin=$(ls -d /usr/lib/postgresql/*/bin | tail -1)
-  rm -rf "$dir/pg"; "$pgbin/initdb" -D "$dir/pg" -U banchi --auth=trust -E UTF8 >/dev/null
+  # PostgreSQL refuses to run as root: as root, its files and socket belong to `postgres`.
+  as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  rm -rf "$dir/pg" "$dir/pgsock"; mkdir -p "$dir/pg" "$dir/pgsock"
+  [ "$(id -u)" = 0 ] && chown postgres "$dir/pg" "$dir/pgsock"
+  as_pg "$pgbin/initdb" -D "$dir/pg" -U banchi --auth=trust -E UTF8 >/dev/null
   pgport=$((port + 1))
-  "$pgbin/pg_ctl" -D "$dir/pg" -o "-p $pgport -k $dir -c listen_addresses=''" -l "$dir/pg.log" -w start >/dev/null
-  pg_stop() { "$pgbin/pg_ctl" -D "$dir/pg" -m fast stop >/dev/null || true; }
-  export BANCHI_DATABASE_URL="postgresql://banchi@localhost:$pgport/postgres?host=$dir&sslmode=disable"
+  as_pg "$pgbin/pg_ctl" -D "$dir/pg" -o "-p $pgport -k $dir/pgsock -c listen_addresses=''" -l "$dir/pgsock/pg.log" -w start >/dev/null
+  pg_stop() { as_pg "$pgbin/pg_ctl" -D "$dir/pg" -m fast stop >/dev/null || true; }
+  export BANCHI_DATABASE_URL="postgresql://banchi@localhost:$pgport/postgres?host=$dir/pgsock&sslmode=disable"
   "$target/banchi" store migrate >/dev/null
   "$target/banchi" store import "$dir/fraud.csv" --list fraud >/dev/null
   pg_args=(--store postgres)
