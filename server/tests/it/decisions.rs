@@ -420,7 +420,7 @@ fn a_graceful_stop_writes_every_queued_decision_and_a_crash_loses_at_most_the_la
     for i in 0..30 {
         screen(s.addr, &format!("X-{i}"), "東京都千代田区丸の内1-9-1");
     }
-    std::thread::sleep(Duration::from_millis(400));
+    std::thread::sleep(Duration::from_millis(1_500));
     for i in 30..40 {
         screen(s.addr, &format!("X-{i}"), "東京都千代田区丸の内1-9-1");
     }
