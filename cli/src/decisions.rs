@@ -112,10 +112,7 @@ fn candidates(a: CandidatesArgs) -> Result<u8> {
         if screener.check(&c.address).fraud.same_unit().is_some() {
             continue;
         }
-        let last = banchi::watchlist::manage::rfc3339_utc(
-            std::time::UNIX_EPOCH
-                + std::time::Duration::from_millis(u64::try_from(c.last_outcome_ms).unwrap_or(0)),
-        );
+        let last = banchi_server::routes::reviews::rfc3339(c.last_outcome_ms);
         write!(
             out,
             "{}\t{}\t{}\t{}\t{}",

@@ -8,7 +8,7 @@
 //! API record the same things. Every stored text (addresses, memos, reasons) is written by
 //! maud, escaped: an address that holds markup is shown as text.
 
-use super::{accept, failed, html, page, HasCsrf, LoggedIn};
+use super::{accept, html, page, page_or_failed, HasCsrf, LoggedIn};
 use crate::error::ApiError;
 use crate::listing::decision_loop;
 use crate::lists::Which;
@@ -67,10 +67,8 @@ async fn queue(
     query: Result<Query<ReviewsQuery>, QueryRejection>,
 ) -> Response {
     let filters = query.map(|Query(q)| q).unwrap_or_default();
-    match queue_page(&state, &user, filters, None).await {
-        Ok(r) => r,
-        Err(e) => failed(&state, &user, &e),
-    }
+    let answer = queue_page(&state, &user, filters, None).await;
+    page_or_failed(&state, &user, answer)
 }
 
 async fn queue_page(
@@ -187,10 +185,7 @@ async fn decide(
         )
         .await
     };
-    match answer.await {
-        Ok(r) => r,
-        Err(e) => failed(&state, &user, &e),
-    }
+    page_or_failed(&state, &user, answer.await)
 }
 
 /// `POST /admin/candidates/add`: lists a candidate's delivery point (through four eyes when
@@ -225,10 +220,7 @@ async fn add_candidate(
         )
         .await
     };
-    match answer.await {
-        Ok(r) => r,
-        Err(e) => failed(&state, &user, &e),
-    }
+    page_or_failed(&state, &user, answer.await)
 }
 
 fn decision_ja(d: ReviewDecision) -> &'static str {

@@ -112,8 +112,8 @@ impl ReviewsQuery {
     }
 }
 
-/// RFC 3339 (UTC) of a time in milliseconds.
-pub(crate) fn rfc3339(ms: i64) -> String {
+/// RFC 3339 (UTC) of a time in Unix milliseconds (the decision store's times).
+pub fn rfc3339(ms: i64) -> String {
     let t = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
     banchi::watchlist::manage::rfc3339_utc(t)
 }
