@@ -219,6 +219,17 @@ fn postgres_killed_under_load_fails_no_screen_refuses_edits_and_loses_no_commit(
     let b = Arc::new(replica(&pg));
     let before = add(&a, UMEDA);
     assert_eq!(before.status, 200);
+    // B learns of the edit from PostgreSQL (LISTEN, or its poll): the load starts, and the
+    // database dies, only once both replicas hold it — the test is about the outage, not
+    // about how soon B catches up (a test of its own above).
+    for replica in [&a, &b] {
+        assert!(
+            within(Duration::from_secs(10), || grade(replica, UMEDA).0
+                == "danger")
+            .is_some(),
+            "both replicas hold the entry before the outage"
+        );
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let failed = Arc::new(AtomicUsize::new(0));
     let mut load = Vec::new();
