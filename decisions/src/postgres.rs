@@ -384,8 +384,9 @@ impl PgDecisions {
                      SELECT d.key,
                             count(DISTINCT d.order_id) AS n,
                             max(o.at) AS last,
-                            (SELECT a.address FROM banchi_decisions a WHERE a.key = d.key
-                                ORDER BY a.at DESC LIMIT 1) AS address,
+                            (SELECT a.address FROM banchi_outcomes ao
+                                JOIN banchi_decisions a ON a.order_id = ao.order_id
+                                WHERE a.key = d.key ORDER BY a.at DESC LIMIT 1) AS address,
                             (array_agg(DISTINCT d.order_id ORDER BY d.order_id))[1:20] AS orders,
                             EXISTS (SELECT 1 FROM banchi_decisions v
                                 WHERE v.key = d.key AND 'velocity' = ANY (v.reasons)

@@ -23,8 +23,14 @@ use std::sync::{Mutex, MutexGuard};
 const SCHEMA_VERSION: i64 = 1;
 
 const SCHEMA: &str = "
+-- One row per order id. A rowid table, rows appended in the order they were first recorded:
+-- the recorder's inserts go to the end of the table and of nearly every index; only the
+-- order-id index takes them all over (shops' ids need not sort by time). No index on `at`:
+-- the review queue has its own (below), retention walks the table by rowid instead, and the
+-- common insert is one index cheaper (measured: `cargo bench -p banchi-decisions`).
 CREATE TABLE IF NOT EXISTS decisions (
-    order_id        TEXT PRIMARY KEY,
+    id              INTEGER PRIMARY KEY,
+    order_id        TEXT NOT NULL UNIQUE,
     at              INTEGER NOT NULL,
     address         TEXT NOT NULL,
     key             TEXT,
@@ -45,10 +51,9 @@ CREATE TABLE IF NOT EXISTS decisions (
     decision_reason TEXT,
     decision_memo   TEXT,
     listed_entry    TEXT
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS decisions_queue ON decisions (review, at DESC, order_id DESC)
     WHERE review IS NOT NULL;
-CREATE INDEX IF NOT EXISTS decisions_at ON decisions (at);
 -- Only the orders scored with `velocity` (few): block candidates look them up by point. The
 -- other lookups by point start from the outcomes (few) and reach decisions by order id, so
 -- the common insert pays for no index by key.
@@ -130,6 +135,10 @@ fn connect(path: &Path) -> Result<Connection, DecisionsError> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // 16 KB pages (a new file only; WAL fixes the size once written): fewer page splits and
+    // a shallower order-id index for the recorder's inserts — ~10 % less time per order than
+    // 4 KB in `decisions/benches/record.rs`.
+    conn.pragma_update(None, "page_size", 16_384)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(conn)
@@ -184,7 +193,11 @@ impl SqliteDecisions {
                      detail = coalesce(excluded.detail, decisions.detail),
                      review = coalesce(decisions.review, excluded.review)",
             )?;
-            for d in batch {
+            // In order-id order (stable: an id repeated in the batch keeps its last screening):
+            // consecutive inserts land on neighbouring pages of the order-id index.
+            let mut sorted: Vec<&Decision> = batch.iter().collect();
+            sorted.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+            for d in sorted {
                 insert.execute(params![
                     d.order_id,
                     d.at_ms,
@@ -395,24 +408,40 @@ impl SqliteDecisions {
 
     /// Deletes decisions and outcomes of orders screened before `before_ms`, outcomes
     /// before it, and webhook events queued before it — a chunk per transaction.
+    ///
+    /// The decisions are walked by rowid (the order they were first recorded in), a chunk of
+    /// expired rows at a time from where the last chunk ended: one pass over the table in
+    /// all, with no index on `at` for the recorder to keep up.
     pub fn prune(&self, before_ms: i64) -> Result<Pruned, DecisionsError> {
         let mut pruned = Pruned::default();
+        let mut from = 0_i64;
         loop {
             let mut conn = lock(&self.writer);
             let tx = conn.transaction()?;
-            let chunk =
-                "SELECT order_id FROM decisions WHERE at < ?1 ORDER BY at, order_id LIMIT ?2";
-            pruned.outcomes += tx.execute(
-                &format!("DELETE FROM outcomes WHERE order_id IN ({chunk})"),
-                params![before_ms, PRUNE_CHUNK],
-            )? as u64;
-            let n = tx.execute(
-                &format!("DELETE FROM decisions WHERE order_id IN ({chunk})"),
-                params![before_ms, PRUNE_CHUNK],
-            )? as u64;
+            let expired: Vec<(i64, String)> = {
+                let mut chunk = tx.prepare_cached(
+                    "SELECT id, order_id FROM decisions WHERE id > ?1 AND at < ?2
+                     ORDER BY id LIMIT ?3",
+                )?;
+                let rows = chunk.query_map(params![from, before_ms, PRUNE_CHUNK], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let Some(&(last, _)) = expired.last() else {
+                break;
+            };
+            {
+                let mut outcomes = tx.prepare_cached("DELETE FROM outcomes WHERE order_id = ?1")?;
+                let mut decisions = tx.prepare_cached("DELETE FROM decisions WHERE id = ?1")?;
+                for (id, order_id) in &expired {
+                    pruned.outcomes += outcomes.execute([order_id])? as u64;
+                    pruned.decisions += decisions.execute([id])? as u64;
+                }
+            }
             tx.commit()?;
-            pruned.decisions += n;
-            if n < PRUNE_CHUNK as u64 {
+            from = last;
+            if expired.len() < PRUNE_CHUNK as usize {
                 break;
             }
         }

@@ -35,9 +35,13 @@ CREATE TABLE banchi_decisions (
 -- after a page, however long the queue.
 CREATE INDEX banchi_decisions_queue ON banchi_decisions (review, at DESC, order_id DESC)
     WHERE review IS NOT NULL;
--- Retention (prune) and block candidates (orders at one delivery point).
+-- Retention (prune).
 CREATE INDEX banchi_decisions_at ON banchi_decisions (at);
-CREATE INDEX banchi_decisions_key ON banchi_decisions (key, at) WHERE key IS NOT NULL;
+-- Block candidates look orders up by delivery point only among those scored with `velocity`
+-- (few); their other lookups start from the outcomes (few) and reach orders by id. So the
+-- common insert keeps no index by point up to date.
+CREATE INDEX banchi_decisions_velocity_key ON banchi_decisions (key, at)
+    WHERE 'velocity' = ANY (reasons);
 
 -- What the platform learnt of an order: once per order and outcome.
 CREATE TABLE banchi_outcomes (

@@ -345,6 +345,32 @@ pub async fn pruning_deletes_what_expired(d: &Decisions) {
     assert_eq!(d.prune(5_000).await.unwrap(), Pruned::default());
 }
 
+/// Retention over more than one chunk, with orders first recorded long ago and screened again
+/// since (their row is old, their screening is not): exactly the expired ones go.
+pub async fn pruning_takes_every_chunk_and_keeps_orders_screened_again(d: &Decisions) {
+    // 12,000 orders, every third one recent; pruning deletes in chunks of 5,000.
+    let orders: Vec<Decision> = (0..12_000)
+        .map(|i| {
+            let at = if i % 3 == 0 { 9_000 } else { 1_000 };
+            order(&format!("W-{i:05}"), at, "allow", false)
+        })
+        .collect();
+    for batch in orders.chunks(2_000) {
+        rec(d, batch.to_vec(), vec![]).await.unwrap();
+    }
+    // Screened again today: the row stays where it was first recorded.
+    rec(d, vec![order("W-00001", 9_500, "allow", false)], vec![])
+        .await
+        .unwrap();
+    let pruned = d.prune(5_000).await.unwrap();
+    assert_eq!(pruned.decisions, 8_000 - 1);
+    assert_eq!(d.counts().await.unwrap().decisions, 4_000 + 1);
+    assert!(d.order("W-00001".into()).await.unwrap().is_some());
+    assert!(d.order("W-00002".into()).await.unwrap().is_none());
+    assert!(d.order("W-11997".into()).await.unwrap().is_some());
+    assert_eq!(d.prune(5_000).await.unwrap(), Pruned::default());
+}
+
 fn event(id: &str, url: &str, at: i64) -> OutboxEvent {
     OutboxEvent {
         event_id: id.into(),
@@ -441,6 +467,15 @@ macro_rules! backend_suite {
                 return;
             };
             $crate::suite::pruning_deletes_what_expired(&d).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn pruning_takes_every_chunk_and_keeps_orders_screened_again() {
+            let Some((d, _keep)) =
+                $fresh("pruning_takes_every_chunk_and_keeps_orders_screened_again").await
+            else {
+                return;
+            };
+            $crate::suite::pruning_takes_every_chunk_and_keeps_orders_screened_again(&d).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn outbox_delivers_at_least_once() {
