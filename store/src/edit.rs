@@ -171,6 +171,15 @@ impl<'c> Writer<'c> {
     }
 }
 
+/// The history's action of a disable (`true`) or an enable (`false`).
+fn status_action(disable: bool) -> Action {
+    if disable {
+        Action::Disable
+    } else {
+        Action::Enable
+    }
+}
+
 /// The columns of `banchi_entries` read from a row's cells.
 pub(crate) struct Derived {
     pub(crate) address: String,
@@ -278,13 +287,8 @@ impl Store {
         disable: bool,
         now: SystemTime,
     ) -> Result<Change, StoreError> {
-        let action = if disable {
-            Action::Disable
-        } else {
-            Action::Enable
-        };
         self.change_row(list, id, by, |header, row| {
-            status_change(header, row, by, memo, now, action)
+            status_change(header, row, by, memo, now, status_action(disable))
         })
         .await
     }
@@ -301,13 +305,8 @@ impl Store {
         disable: bool,
         now: SystemTime,
     ) -> Result<Change, StoreError> {
-        let action = if disable {
-            Action::Disable
-        } else {
-            Action::Enable
-        };
         self.change_row(list, id, by, |header, row| {
-            pending_status_change(header, row, by, memo, now, action)
+            pending_status_change(header, row, by, memo, now, status_action(disable))
         })
         .await
     }

@@ -4,9 +4,9 @@
 //! (`--store postgres`; skipped without it, a failure under CI).
 
 use crate::postgres::PgServer;
+use crate::store_support::{database, on_store};
 use crate::support::{get_with, request, screen_order, Reply, TestServer, ADMIN_TOKEN, FRAUD_CSV};
-use banchi_server::settings::{FourEyes, PendingGrade, Settings, StoreKind};
-use banchi_store::{DatabaseUrl, ListName, Store};
+use banchi_server::settings::{FourEyes, PendingGrade, Settings};
 
 /// The second admin's token; its name is `bob` (the first admin's is `alice`).
 const BOB_TOKEN: &str = "admin-token-bob-0123456789";
@@ -306,34 +306,9 @@ fn lists_without_four_eyes_are_edited_at_once() {
     assert_eq!(r.status, 403, "a screen token may not review");
 }
 
-/// A database with the schema and the fixture fraud list imported.
-fn database(test: &str) -> Option<PgServer> {
-    let pg = PgServer::start(test)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let store = Store::new(pg.url().parse::<DatabaseUrl>().unwrap()).unwrap();
-        store.migrate().await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("fraud.csv");
-        std::fs::write(&path, FRAUD_CSV).unwrap();
-        let file = banchi::watchlist::ListFile::open(&path).unwrap();
-        store
-            .import(ListName::Fraud, &file, &banchi::Parser::new(), "test")
-            .await
-            .unwrap();
-    });
-    Some(pg)
-}
-
 fn store_replica(pg: &PgServer) -> TestServer {
-    let mut s = Settings::for_tests();
-    s.store_kind = StoreKind::Postgres;
-    s.store = Some(Store::new(pg.url().parse().unwrap()).unwrap());
     TestServer::start_with_tokens(
-        four_eyes(s, PendingGrade::None),
+        four_eyes(on_store(Settings::for_tests(), pg), PendingGrade::None),
         &format!("admin {BOB_TOKEN} bob\n"),
     )
 }
@@ -395,11 +370,8 @@ fn pending_adds_grade_caution_when_configured_in_the_store() {
         return;
     };
     let replica = || {
-        let mut s = Settings::for_tests();
-        s.store_kind = StoreKind::Postgres;
-        s.store = Some(Store::new(pg.url().parse().unwrap()).unwrap());
         TestServer::start_with_tokens(
-            four_eyes(s, PendingGrade::Caution),
+            four_eyes(on_store(Settings::for_tests(), &pg), PendingGrade::Caution),
             &format!("admin {BOB_TOKEN} bob\n"),
         )
     };

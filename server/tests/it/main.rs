@@ -6,6 +6,7 @@
 #[path = "../../../store/tests/it/postgres.rs"]
 mod postgres;
 mod redis_server;
+mod store_support;
 mod support;
 
 mod admin;

@@ -3,9 +3,9 @@
 //! servers on loopback, a real PostgreSQL per test (skipped without it, a failure under CI).
 
 use crate::postgres::PgServer;
-use crate::support::{get, request, screen_order, TestServer, ADMIN_TOKEN, FRAUD_CSV};
-use banchi_server::settings::{Settings, StoreKind};
-use banchi_store::{DatabaseUrl, ListName, Store};
+use crate::store_support::{database, on_store};
+use crate::support::{get, request, screen_order, TestServer, ADMIN_TOKEN};
+use banchi_server::settings::Settings;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,34 +14,9 @@ use std::time::{Duration, Instant};
 /// A fictional flat at a real block of 梅田, not in the list until a test adds it.
 const UMEDA: &str = "大阪府大阪市北区梅田三丁目1番1号 架空タワー1205号室";
 
-/// A database with the schema and the fixture fraud list imported.
-fn database(test: &str) -> Option<PgServer> {
-    let pg = PgServer::start(test)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let store = Store::new(pg.url().parse::<DatabaseUrl>().unwrap()).unwrap();
-        store.migrate().await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("fraud.csv");
-        std::fs::write(&path, FRAUD_CSV).unwrap();
-        let file = banchi::watchlist::ListFile::open(&path).unwrap();
-        store
-            .import(ListName::Fraud, &file, &banchi::Parser::new(), "test")
-            .await
-            .unwrap();
-    });
-    Some(pg)
-}
-
 /// A replica of the store at `pg`.
 fn replica(pg: &PgServer) -> TestServer {
-    let mut s = Settings::for_tests();
-    s.store_kind = StoreKind::Postgres;
-    s.store = Some(Store::new(pg.url().parse().unwrap()).unwrap());
-    TestServer::start(s)
+    TestServer::start(on_store(Settings::for_tests(), pg))
 }
 
 fn add(server: &TestServer, address: &str) -> crate::support::Reply {
@@ -323,9 +298,7 @@ fn a_damaged_snapshot_is_rebuilt_from_the_rows_and_a_newer_schema_is_refused() {
     assert_eq!(grade(&b, UMEDA).0, "danger", "rebuilt from the rows");
     drop(b);
     pg.psql("INSERT INTO banchi_schema_migrations (version, name) VALUES (99, 'from the future')");
-    let mut s = Settings::for_tests();
-    s.store_kind = StoreKind::Postgres;
-    s.store = Some(Store::new(pg.url().parse().unwrap()).unwrap());
+    let mut s = on_store(Settings::for_tests(), &pg);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -358,11 +331,7 @@ fn two_replicas_on_one_postgres_and_one_redis_share_the_lists_and_the_velocity_c
         return;
     };
     let key = key_file(redis.dir());
-    let with_store = |mut s: Settings| {
-        s.store_kind = StoreKind::Postgres;
-        s.store = Some(Store::new(pg.url().parse().unwrap()).unwrap());
-        s
-    };
+    let with_store = |s: Settings| on_store(s, &pg);
     let a = start_connected(with_store(redis_settings(&redis.url(), &key)));
     let b = start_connected(with_store(redis_settings(&redis.url(), &key)));
     let single = TestServer::start(memory_settings());
